@@ -1,0 +1,126 @@
+"""Event source mapping patches that make LocalStack 4.14's stream poller behave as AWS documents.
+
+Applied once when LocalStack starts (hook ``localstack.hooks.on_infra_start``), with LocalStack's patch utility.
+
+1. BisectBatchOnFunctionError. LocalStack stores the flag and ignores it ("not implemented" in its stream
+   poller). AWS: "If the function returns an error, split the batch into two and retry", and splitting
+   "doesn't count towards the retry quota" (Lambda developer guide, Kinesis on-failure destinations).
+2. A retry loop ends with its mapping. LocalStack's worker sets its own shutdown event on disable or delete,
+   but the poller's retry loop waits on the poller's event, so a failing batch kept being retried (forever with
+   MaximumRetryAttempts -1) after the mapping was gone. AWS stops invoking once a mapping is disabled or deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+from localstack.runtime import hooks
+
+LOG = logging.getLogger(__name__)
+
+
+@hooks.on_infra_start()
+def apply_esm_parity_patches():
+    from localstack.services.lambda_.event_source_mapping.esm_worker import EsmWorker
+    from localstack.services.lambda_.event_source_mapping.esm_worker_factory import EsmWorkerFactory
+    from localstack.services.lambda_.event_source_mapping.pollers.stream_poller import StreamPoller
+    from localstack.utils.patch import Patch
+
+    Patch.function(EsmWorkerFactory.get_esm_worker, _pass_bisect_setting_to_poller).apply()
+    Patch.function(StreamPoller.forward_events_to_target, _forward_with_bisection).apply()
+    for method in (EsmWorker.stop, EsmWorker.delete, EsmWorker.stop_for_shutdown):
+        Patch.function(method, _also_end_poller_retries).apply()
+    LOG.info("kinesis-course: event source mapping parity patches applied")
+
+
+def _pass_bisect_setting_to_poller(get_esm_worker, self):
+    # The factory builds the poller from Pipes parameters, which have no BisectBatchOnFunctionError.
+    worker = get_esm_worker(self)
+    worker.poller.bisect_batch_on_function_error = bool(self.esm_config.get("BisectBatchOnFunctionError"))
+    return worker
+
+
+def _also_end_poller_retries(method, self, *args, **kwargs):
+    # AWS: disabling or deleting a mapping stops its invocations, including the retries of a failing batch.
+    result = method(self, *args, **kwargs)
+    self.poller.close()
+    return result
+
+
+def _forward_with_bisection(forward_events_to_target, self, shard_id, records):
+    if not getattr(self, "bisect_batch_on_function_error", False):
+        return forward_events_to_target(self, shard_id, records)
+
+    events = self.post_filter(self.filter_events(self.pre_filter(self.transform_into_events(records, shard_id))))
+    if not events:
+        return
+    events = self.add_source_metadata(events)
+    # Halves wait their turn in order, so the shard stays ordered: the left half is delivered before the right.
+    pending = deque([events])
+    while pending and not self._is_shutdown.is_set():
+        halves = _deliver_segment(self, shard_id, pending.popleft())
+        pending.extendleft(reversed(halves))
+
+
+def _deliver_segment(self, shard_id, events):
+    """Delivers one batch with LocalStack's retry rules; returns the two halves when it must be bisected."""
+    from localstack.services.lambda_.event_source_mapping.event_processor import (
+        BatchFailureError,
+        PartialBatchFailureError,
+    )
+    from localstack.services.lambda_.event_source_mapping.pollers.poller import get_batch_item_failures
+    from localstack.utils.backoff import ExponentialBackoff
+
+    max_retries = self.stream_parameters.get("MaximumRetryAttempts", -1)
+    max_record_age = max(self.stream_parameters.get("MaximumRecordAgeInSeconds", -1), 0)
+    backoff = ExponentialBackoff(max_retries=max_retries)
+    attempts = 0
+    abort_condition = None
+    error_payload = {}
+    expired_events = []
+
+    while events and not self._is_shutdown.is_set():
+        if self.max_retries_exceeded(attempts):
+            abort_condition = "RetryAttemptsExhausted"
+            break
+        if max_record_age:
+            events, expired = self.bisect_events_by_record_age(max_record_age, events)
+            if expired:
+                expired_events.extend(expired)
+                continue
+        try:
+            if attempts > 0:
+                self._is_shutdown.wait(backoff.next_backoff())
+            self.processor.process_events_batch(events)
+            break
+        except PartialBatchFailureError as error:
+            # As on AWS (and as LocalStack does without bisection): resume from the lowest failed sequence number.
+            error_payload = error.error
+            sequence_numbers = {self.get_sequence_number(event) for event in events}
+            failed = get_batch_item_failures(error.partial_failure_payload, sequence_numbers)
+            if failed:
+                _, events = self.bisect_events(min(failed, key=int), events)
+        except BatchFailureError as error:
+            error_payload = error.error
+            if len(events) > 1:
+                # AWS: split the failed batch in two and retry each half; the split uses no retry attempt.
+                middle = (len(events) + 1) // 2
+                LOG.debug("Bisecting a failed batch of %d records from %s", len(events), shard_id)
+                return [events[:middle], events[middle:]]
+        except Exception:
+            LOG.error("Attempt %d failed with an unexpected error for %s", attempts, self.source_arn, exc_info=True)
+        finally:
+            attempts += 1
+
+    if expired_events:
+        abort_condition, error_payload, events = "RecordAgeExceeded", {}, expired_events
+    if abort_condition:
+        context = self.processor.generate_event_failure_context(
+            abort_condition=abort_condition,
+            error=error_payload,
+            attempts_count=attempts,
+            partner_resource_arn=self.partner_resource_arn,
+        )
+        self.send_events_to_dlq(shard_id, events, context=context)
+    return []

@@ -1,0 +1,273 @@
+"""Start, stop and inspect the course's LocalStack on this machine (host mode) or in Docker.
+
+    python tools/localstack_ctl.py up [--quiet]     start it unless it already runs, wait until healthy
+    python tools/localstack_ctl.py down             stop what `up` started, by process group
+    python tools/localstack_ctl.py status           say what runs
+    python tools/localstack_ctl.py is-up            exit 0 when LocalStack answers on the course port
+
+Standard library only: it runs before any virtual environment exists.
+Everything it writes lives under .state/ (git-ignored): the pid file, the log, LocalStack's files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = Path(os.environ.get("COURSE_STATE_DIR", ROOT / ".state"))
+LOCALSTACK_VENV = Path(os.environ.get("LOCALSTACK_VENV", ROOT / ".venv" / "localstack"))
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("LOCALSTACK_PORT", "4566"))
+PID_FILE = STATE / "localstack.pid"
+LOG_FILE = STATE / "localstack.log"
+BACKEND = os.environ.get("LOCALSTACK", "host")
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+READY_TIMEOUT_S = float(os.environ.get("LOCALSTACK_READY_TIMEOUT", "240"))
+
+# What the course uses; nothing else is loaded.
+SERVICES = "kinesis,lambda,dynamodb,dynamodbstreams,sqs,s3,iam,sts,logs,cloudwatch"
+
+
+def localstack_environment() -> dict[str, str]:
+    fs_root = STATE / "localstack"
+    tmp = fs_root / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # A learner's real AWS settings must not leak into the emulator.
+        if not key.startswith(("AWS_", "LOCALSTACK_", "PROVIDER_OVERRIDE_"))
+    }
+    env.update(
+        {
+            "GATEWAY_LISTEN": f"{HOST}:{PORT}",
+            "LOCALSTACK_HOST": f"{HOST}:{PORT}",
+            "SQS_ENDPOINT_STRATEGY": "path",
+            "SERVICES": SERVICES,
+            "EAGER_SERVICE_LOADING": "1",
+            # Without this, shutdown waits minutes for an analytics endpoint it cannot reach.
+            "DISABLE_EVENTS": "1",
+            # LocalStack's DNS server would bind port 53 on every interface; the course needs none.
+            "DNS_ADDRESS": "0",
+            "OVERRIDE_IN_DOCKER": "0",
+            "SKIP_SSL_CERT_DOWNLOAD": "1",
+            "FILESYSTEM_ROOT": str(fs_root),
+            "TMPDIR": str(tmp),
+            # The gaps closed by this repo's extension (localstack-extension/).
+            "LAMBDA_RUNTIME_EXECUTOR": "process",
+            "PROVIDER_OVERRIDE_DYNAMODB": "moto",
+            "PROVIDER_OVERRIDE_DYNAMODBSTREAMS": "moto",
+        }
+    )
+    return env
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def read_pid() -> int | None:
+    try:
+        pid = int(PID_FILE.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return pid
+
+
+def health() -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{PORT}/_localstack/health", timeout=2) as resp:
+            return json.load(resp)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def port_is_taken() -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, PORT))
+        except OSError:
+            return True
+    return False
+
+
+def log_tail(lines: int = 30) -> str:
+    try:
+        return "\n".join(LOG_FILE.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log written)"
+
+
+def check_prerequisites() -> None:
+    python = LOCALSTACK_VENV / "bin" / "python"
+    if not python.exists():
+        fail(f"LocalStack's virtual environment is missing ({LOCALSTACK_VENV}). Run `make up`, which creates it.")
+    for tool in ("node", "npm"):
+        if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode:
+            fail(
+                f"`{tool}` was not found. LocalStack emulates Kinesis with kinesis-mock, an npm package it "
+                "installs on first use. Install Node.js 18 or newer (with npm), e.g. `sudo apt-get install "
+                "nodejs npm`, or run LocalStack in Docker: `LOCALSTACK=docker make up`."
+            )
+
+
+def wait_until_ready(pid: int | None) -> dict:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        state = health()
+        if state and all(state.get("services", {}).get(name) == "running" for name in SERVICES.split(",")):
+            return state
+        if pid is not None and read_pid() is None:
+            fail(f"LocalStack exited while starting. The end of its log ({LOG_FILE}):\n{log_tail()}")
+        time.sleep(0.5)
+    fail(
+        f"LocalStack did not become healthy within {READY_TIMEOUT_S:.0f}s. The end of its log "
+        f"({LOG_FILE}):\n{log_tail()}\nStop it with `make down` and try again."
+    )
+
+
+def up_host(quiet: bool) -> None:
+    pid = read_pid()
+    if pid is not None:
+        if not quiet:
+            print(f"LocalStack already runs (pid {pid}) on http://{HOST}:{PORT}")
+        wait_until_ready(pid)
+        return
+    if health():
+        if not quiet:
+            print(f"A LocalStack not started by this kit already answers on http://{HOST}:{PORT}; using it.")
+        return
+    if port_is_taken():
+        fail(
+            f"Port {PORT} on {HOST} is taken by another program. Find it with `ss -ltnp 'sport = :{PORT}'` "
+            f"(or `lsof -i :{PORT}`), stop it, then run the command again."
+        )
+    check_prerequisites()
+    STATE.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with open(LOG_FILE, "ab") as log:
+        process = subprocess.Popen(
+            [str(LOCALSTACK_VENV / "bin" / "python"), "-m", "localstack.runtime.main"],
+            cwd=STATE,
+            env=localstack_environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # Its own process group, so that `down` stops LocalStack and everything it spawned.
+            start_new_session=True,
+        )
+    PID_FILE.write_text(str(process.pid))
+    if not quiet:
+        print(f"Starting LocalStack 4.14 on http://{HOST}:{PORT} (pid {process.pid}, log {LOG_FILE}) ...")
+    wait_until_ready(process.pid)
+    if not quiet:
+        print(f"LocalStack is ready after {time.monotonic() - started:.1f}s.")
+
+
+def down_host() -> None:
+    pid = read_pid()
+    if pid is None:
+        PID_FILE.unlink(missing_ok=True)
+        print("LocalStack (host mode) is not running.")
+        return
+    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and _group_alive(pid):
+            time.sleep(0.1)
+        if not _group_alive(pid):
+            break
+    PID_FILE.unlink(missing_ok=True)
+    print(f"LocalStack (pid {pid}) and its child processes stopped.")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie leader still counts until reaped; reap it if it is our child (it is not, normally).
+    try:
+        os.waitpid(pgid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    return _group_has_live_members(pgid)
+
+
+def _group_has_live_members(pgid: int) -> bool:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # fields[0] is the state, fields[2] the process group.
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+def compose(*args: str) -> None:
+    command = ["docker", "compose", "-f", str(COMPOSE_FILE), *args]
+    if subprocess.run(["docker", "info"], capture_output=True).returncode:
+        fail("LOCALSTACK=docker needs a running Docker engine, and none answers. Start Docker, or use host mode.")
+    subprocess.run(command, check=True)
+
+
+def status() -> int:
+    pid = read_pid()
+    state = health()
+    if BACKEND == "docker":
+        compose("ps")
+    if pid:
+        print(f"host mode: LocalStack runs with pid {pid}; log {LOG_FILE}")
+    if state:
+        running = sorted(k for k, v in state.get("services", {}).items() if v == "running")
+        print(f"http://{HOST}:{PORT}: LocalStack {state.get('version')} is healthy; running: {', '.join(running) or 'none yet'}")
+        return 0
+    print(f"Nothing answers on http://{HOST}:{PORT}. Start LocalStack with `make up`.")
+    return 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "status", "is-up"])
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args()
+    if args.command == "is-up":
+        raise SystemExit(0 if health() else 1)
+    if args.command == "status":
+        raise SystemExit(status())
+    if BACKEND == "docker":
+        if args.command == "up":
+            compose("up", "--build", "--detach", "--wait")
+        else:
+            compose("down")
+        return
+    if BACKEND != "host":
+        fail(f"LOCALSTACK must be `host` (the default) or `docker`, not {BACKEND!r}.")
+    up_host(args.quiet) if args.command == "up" else down_host()
+
+
+if __name__ == "__main__":
+    main()
