@@ -1,0 +1,70 @@
+"""One lesson's resources: names unique to the lesson (and to its copy), clean-up, a build folder.
+
+Notebooks in solutions/ and lessons/ may run at the same time against one LocalStack (the test suite does
+that), so each copy gets its own prefix: ``kc03-`` for lessons/03, ``kc03s-`` for solutions/03.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+from . import functions, logs, mappings, queues, streams, tables
+from .endpoint import client, require_localstack
+
+PREFIX = "kc"
+
+
+class Lesson:
+    def __init__(self, number: str, folder: str | Path | None = None) -> None:
+        self.number = number
+        self.folder = Path(folder or Path.cwd())
+        copy = "s" if self.folder.name == "solutions" else ""
+        self.prefix = f"{PREFIX}{number}{copy}-"
+        # Relative to the notebook, so outputs read the same on every machine.
+        self.build_dir = Path("..") / "build" / (self.folder.name or "notebooks") / number
+
+    def name(self, suffix: str) -> str:
+        return f"{self.prefix}{suffix}"
+
+    def start(self) -> "Lesson":
+        """Checks LocalStack, deletes what an earlier run of this lesson left, empties the build folder."""
+        require_localstack()
+        self.reset()
+        (self.folder / self.build_dir).mkdir(parents=True, exist_ok=True)
+        return self
+
+    def reset(self) -> None:
+        """Deletes every mapping, function, log group, stream, queue and table whose name has this lesson's prefix."""
+        lam = client("lambda")
+        for page in lam.get_paginator("list_functions").paginate():
+            for function in page["Functions"]:
+                if function["FunctionName"].startswith(self.prefix):
+                    mappings.delete_mappings_of(function["FunctionName"])
+                    functions.delete_function(function["FunctionName"])
+                    logs.delete_logs(function["FunctionName"])
+        for group in client("logs").describe_log_groups(logGroupNamePrefix=logs.log_group(self.prefix))["logGroups"]:
+            client("logs").delete_log_group(logGroupName=group["logGroupName"])
+        for name in client("kinesis").list_streams().get("StreamNames", []):
+            if name.startswith(self.prefix):
+                streams.delete_stream(name)
+        for url in client("sqs").list_queues(QueueNamePrefix=self.prefix).get("QueueUrls", []):
+            client("sqs").delete_queue(QueueUrl=url)
+        for name in client("dynamodb").list_tables().get("TableNames", []):
+            if name.startswith(self.prefix):
+                tables.delete_table(name)
+        shutil.rmtree(self.folder / self.build_dir, ignore_errors=True)
+
+    def load_module(self, filename: str = "handler.py"):
+        """Imports a file from the build folder afresh (never a cached copy), as Lambda would on a cold start."""
+        path = self.folder / self.build_dir / filename
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist yet: run the cell that writes it first.")
+        module_name = f"{self.prefix.replace('-', '_')}{path.stem}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+        return module
