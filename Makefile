@@ -72,3 +72,10 @@ bench: setup
 clean:
 	@$(PYTHON313) tools/localstack_ctl.py down >/dev/null 2>&1 || true
 	rm -rf .state
+
+# Re-run solution notebooks with LocalStack up and store their outputs (what nbval compares against),
+# then regenerate lessons/ so it stays in sync. One notebook: make solutions-outputs NB=solutions/01-x.ipynb
+.PHONY: solutions-outputs
+solutions-outputs: setup
+	tools/with_localstack.sh $(COURSE_PY) tools/run_solutions.py $(NB)
+	$(COURSE_PY) tools/make_lessons.py

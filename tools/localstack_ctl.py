@@ -32,6 +32,7 @@ PID_FILE = STATE / "localstack.pid"
 LOG_FILE = STATE / "localstack.log"
 BACKEND = os.environ.get("LOCALSTACK", "host")
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+NODE_LOOPBACK = ROOT / "localstack-extension" / "kinesis_course_localstack" / "node_loopback.js"
 READY_TIMEOUT_S = float(os.environ.get("LOCALSTACK_READY_TIMEOUT", "240"))
 
 # What the course uses; nothing else is loaded.
@@ -67,6 +68,8 @@ def localstack_environment() -> dict[str, str]:
             "LAMBDA_RUNTIME_EXECUTOR": "process",
             "PROVIDER_OVERRIDE_DYNAMODB": "moto",
             "PROVIDER_OVERRIDE_DYNAMODBSTREAMS": "moto",
+            # kinesis-mock (Node.js) would listen on every interface; this makes it use 127.0.0.1.
+            "NODE_OPTIONS": f"--require={NODE_LOOPBACK}",
         }
     )
     return env
@@ -184,22 +187,43 @@ def up_host(quiet: bool) -> None:
 
 def down_host() -> None:
     pid = read_pid()
-    if pid is None:
+    helpers = _helper_processes()
+    if pid is None and not helpers:
         PID_FILE.unlink(missing_ok=True)
         print("LocalStack (host mode) is not running.")
         return
-    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+    if pid is not None:
+        for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and _group_alive(pid):
+                time.sleep(0.1)
+            if not _group_alive(pid):
+                break
+    # LocalStack starts kinesis-mock in a session of its own; it runs from our state folder, which names it ours.
+    for helper in _helper_processes():
         try:
-            os.killpg(pid, sig)
+            os.kill(helper, signal.SIGKILL)
         except ProcessLookupError:
-            break
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and _group_alive(pid):
-            time.sleep(0.1)
-        if not _group_alive(pid):
-            break
+            pass
     PID_FILE.unlink(missing_ok=True)
-    print(f"LocalStack (pid {pid}) and its child processes stopped.")
+    print(f"LocalStack{f' (pid {pid})' if pid else ''} and its child processes stopped.")
+
+
+def _helper_processes() -> list[int]:
+    """Processes started from this kit's LocalStack folder (kinesis-mock), even if LocalStack itself died."""
+    marker = str(STATE / "localstack") + "/"
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return [pid for pid in found if pid != os.getpid()]
 
 
 def _group_alive(pgid: int) -> bool:

@@ -3,4 +3,5 @@
 - ``process_executor``: runs Python zip functions as local processes (``LAMBDA_RUNTIME_EXECUTOR=process``).
 - ``dynamodb_moto``: DynamoDB and DynamoDB Streams served by the bundled moto (``PROVIDER_OVERRIDE_DYNAMODB=moto``).
 - ``esm_parity``: event source mapping patches that match AWS (bisection, retries end with their mapping).
+- ``parent_guard``: kinesis-mock ends with LocalStack, even when LocalStack is killed.
 """

@@ -33,3 +33,9 @@ def listen_on_configured_host_only():
             server_endpoint(reactor, host_and_port.port, interface=host_and_port.host).listen(protocol_factory)
 
     Patch.function(TwistedRuntimeServer.register, register, pass_target=False).apply()
+
+    # The same rule for processes: what LocalStack starts on the learner's machine ends with it. Called from
+    # this hook, which already runs before any service starts, so that no new entry point is needed.
+    from kinesis_course_localstack.parent_guard import guard_kinesis_mock
+
+    guard_kinesis_mock()

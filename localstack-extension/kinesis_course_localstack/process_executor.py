@@ -37,7 +37,36 @@ class ProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
     name = "process"
 
     def load(self, *args, **kwargs):
+        _let_failed_versions_be_deleted()
         return ProcessRuntimeExecutor
+
+
+_deletion_patch_applied = False
+
+
+def _let_failed_versions_be_deleted() -> None:
+    """DeleteFunction works on a function whose version failed to start (e.g. a runtime refused below).
+
+    LocalStack drops the manager of a version that failed to start, and its ``stop_version`` then raises
+    "Unable to find version manager": DeleteFunction answers InternalError and the function can never be
+    removed. AWS deletes failed functions like any other. A version without a manager has nothing to stop.
+    """
+    global _deletion_patch_applied
+    if _deletion_patch_applied:
+        return
+    from localstack.services.lambda_.invocation.lambda_service import LambdaService
+    from localstack.utils.patch import Patch
+
+    def stop_version(stop, self, qualified_arn: str) -> None:
+        with self.lambda_version_manager_lock:
+            managed = qualified_arn in self.lambda_running_versions or qualified_arn in self.lambda_starting_versions
+        if not managed:
+            LOG.debug("Version %s has no manager (it failed to start); nothing to stop", qualified_arn)
+            return
+        stop(self, qualified_arn)
+
+    Patch.function(LambdaService.stop_version, stop_version).apply()
+    _deletion_patch_applied = True
 
 
 class ProcessRuntimeExecutor(RuntimeExecutor):

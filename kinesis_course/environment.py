@@ -1,0 +1,46 @@
+"""What the course runs on: facts about the LocalStack these notebooks talk to (lesson 00, and bug reports).
+
+Only facts that stay the same from one run to the next: no uptimes, pids or session ids.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+
+from .endpoint import COURSE_SERVICES, LocalStackNotRunning, endpoint_url, health
+
+EXPECTED_VERSION = "4.14.0"
+
+
+def localstack_info() -> dict:
+    """LocalStack's ``/_localstack/info`` document (version, whether it runs in Docker, ...)."""
+    url = f"{endpoint_url()}/_localstack/info"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return json.load(response)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise LocalStackNotRunning(f"LocalStack does not answer at {url} ({error}). Start it with `make up`.") from None
+
+
+def describe_environment() -> dict:
+    """Where the course's calls go and what answers there.
+
+    Keys: endpoint, remote_allowed, localstack_version, expected_version, backend ("host" or "docker"),
+    services (each course service and its state, sorted by name), ready (every course service is up).
+    """
+    state = health()
+    info = localstack_info()
+    services = {name: state.get("services", {}).get(name, "missing") for name in sorted(COURSE_SERVICES)}
+    return {
+        "endpoint": endpoint_url(),
+        "remote_allowed": os.environ.get("KINESIS_COURSE_ALLOW_REMOTE") == "1",
+        "localstack_version": state.get("version"),
+        "expected_version": EXPECTED_VERSION,
+        # `make up` runs LocalStack as a process of this machine; `LOCALSTACK=docker make up` in a container.
+        "backend": "docker" if info.get("is_docker") else "host",
+        "services": services,
+        "ready": all(value in ("running", "available") for value in services.values()),
+    }

@@ -1,0 +1,226 @@
+"""Unit tests of tools/make_lessons.py on small in-memory notebooks."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_generator():
+    # tools/ is a folder of scripts, not a package.
+    spec = importlib.util.spec_from_file_location("make_lessons", ROOT / "tools" / "make_lessons.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+make_lessons = load_generator()
+
+
+def stub(label: str, indent: str = "") -> str:
+    return f'{indent}raise NotImplementedError("{label}: replace this line with your solution")'
+
+
+def notebook(*cells) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=list(cells))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def lesson_sources(*cells) -> list[str]:
+    return [cell.source for cell in make_lessons.generate_lesson(notebook(*cells), "nb.ipynb").cells]
+
+
+def test_top_level_block_becomes_one_stub_line():
+    source = "x = 1\n# BEGIN SOLUTION: Exercise 01.1\ny = x + 1\nz = y * 2\n# END SOLUTION\nprint(x)"
+    assert lesson_sources(new_code_cell(source)) == [f"x = 1\n{stub('Exercise 01.1')}\nprint(x)"]
+
+
+def test_stub_keeps_the_indentation_of_the_begin_marker_in_a_function_body():
+    source = (
+        "def batch_size(records):\n"
+        '    """How many records per batch."""\n'
+        "    # BEGIN SOLUTION: Exercise 02.3\n"
+        "    if not records:\n"
+        "        return 0\n"
+        "    return len(records)\n"
+        "    # END SOLUTION\n"
+    )
+    expected = f'def batch_size(records):\n    """How many records per batch."""\n{stub("Exercise 02.3", "    ")}\n'
+    assert lesson_sources(new_code_cell(source)) == [expected]
+
+
+def test_writefile_cell_gets_the_stub_inside_the_handler():
+    source = (
+        "%%writefile build/handler.py\n"
+        "import json\n"
+        "\n"
+        "def handler(event, context):\n"
+        "    # BEGIN SOLUTION: Exercise 03.1\n"
+        "    return {'batchItemFailures': []}\n"
+        "    # END SOLUTION"
+    )
+    expected = (
+        "%%writefile build/handler.py\nimport json\n\ndef handler(event, context):\n"
+        + stub("Exercise 03.1", "    ")
+    )
+    assert lesson_sources(new_code_cell(source)) == [expected]
+
+
+def test_several_blocks_in_one_cell_each_carry_their_own_label():
+    source = (
+        "def a():\n"
+        "    # BEGIN SOLUTION: Exercise 04.1\n"
+        "    return 1\n"
+        "    # END SOLUTION\n"
+        "\n"
+        "def b():\n"
+        "\t# BEGIN SOLUTION: Exercise 04.2 (bonus)\n"
+        "\treturn 2\n"
+        "\t# END SOLUTION\n"
+    )
+    expected = f"def a():\n{stub('Exercise 04.1', '    ')}\n\ndef b():\n{stub('Exercise 04.2 (bonus)', chr(9))}\n"
+    assert lesson_sources(new_code_cell(source)) == [expected]
+
+
+def test_stub_is_valid_python_that_raises_with_the_label():
+    source = 'def f():\n    # BEGIN SOLUTION: Exercise "05.1"\n    return 1\n    # END SOLUTION\n'
+    namespace = {}
+    exec(lesson_sources(new_code_cell(source))[0], namespace)
+    with pytest.raises(NotImplementedError, match=r'Exercise "05.1": replace this line with your solution'):
+        namespace["f"]()
+
+
+def test_code_without_markers_is_unchanged():
+    source = "# a comment about the solution\nprint('BEGIN SOLUTION')"
+    assert lesson_sources(new_code_cell(source), new_markdown_cell("# Title")) == [source, "# Title"]
+
+
+@pytest.mark.parametrize(
+    "source, line, complaint",
+    [
+        ("# BEGIN SOLUTION: Exercise 1.1\nx = 1", 1, "no `# END SOLUTION`"),
+        ("x = 1\n# END SOLUTION", 2, "without a `# BEGIN SOLUTION"),
+        ("# BEGIN SOLUTION: A\n# BEGIN SOLUTION: B\n# END SOLUTION", 2, "cannot nest"),
+        ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION", 1, "label after the colon"),
+        ("# BEGIN SOLUTION:   \nx = 1\n# END SOLUTION", 1, "label after the colon"),
+    ],
+)
+def test_unbalanced_or_unlabelled_markers_name_notebook_cell_and_line(source, line, complaint):
+    nb = notebook(new_markdown_cell("intro"), new_code_cell("ok = True"), new_code_cell(source))
+    with pytest.raises(make_lessons.MarkerError) as error:
+        make_lessons.generate_lesson(nb, "solutions/01-demo.ipynb")
+    message = str(error.value)
+    assert message.startswith("solutions/01-demo.ipynb, cell 2: ")
+    assert f"line {line}" in message
+    assert complaint in message
+
+
+def test_markers_in_a_markdown_cell_are_an_error_rather_than_a_leak():
+    nb = notebook(new_markdown_cell("# BEGIN SOLUTION: Exercise 1.1\nthe answer\n# END SOLUTION"))
+    with pytest.raises(make_lessons.MarkerError, match="cell 0: solution markers only work in code cells"):
+        make_lessons.generate_lesson(nb, "nb.ipynb")
+
+
+def test_outputs_and_execution_counts_are_cleared_ids_tags_and_metadata_kept():
+    cell = new_code_cell("print(1)", execution_count=7, outputs=[new_output("stream", name="stdout", text="1\n")])
+    cell.metadata["tags"] = ["exercise-check"]
+    cell.metadata["execution"] = {"iopub.status.busy": "2025-01-01T00:00:00Z"}
+    nb = notebook(cell)
+    lesson = make_lessons.generate_lesson(nb, "nb.ipynb")
+    (out,) = lesson.cells
+    assert out.outputs == [] and out.execution_count is None
+    assert out.id == cell.id
+    assert out.metadata == {"tags": ["exercise-check"]}
+    assert lesson.metadata == nb.metadata
+    # The solution itself is left alone.
+    assert nb.cells[0].outputs and nb.cells[0].execution_count == 7
+
+
+def test_solution_only_cells_are_dropped():
+    secret = new_code_cell("assert answer == 42")
+    secret.metadata["tags"] = ["solution-only"]
+    note = new_markdown_cell("Only maintainers read this.")
+    note.metadata["tags"] = ["solution-only", "other"]
+    sources = lesson_sources(new_code_cell("answer = 41 + 1"), secret, note, new_markdown_cell("end"))
+    assert sources == ["answer = 41 + 1", "end"]
+
+
+def write_solution(folder: Path, name: str, nb: nbformat.NotebookNode) -> None:
+    folder.mkdir(exist_ok=True)
+    nbformat.write(nb, folder / name)
+
+
+def demo_notebook() -> nbformat.NotebookNode:
+    return notebook(
+        new_markdown_cell("Café ☕ — non-ASCII stays readable"),
+        new_code_cell("def f():\n    # BEGIN SOLUTION: Exercise 01.1\n    return 1\n    # END SOLUTION", execution_count=1),
+    )
+
+
+def test_writing_twice_gives_identical_bytes(tmp_path):
+    solutions, lessons = tmp_path / "solutions", tmp_path / "lessons"
+    write_solution(solutions, "01-demo.ipynb", demo_notebook())
+    make_lessons.write_lessons(solutions, lessons)
+    first = (lessons / "01-demo.ipynb").read_bytes()
+    make_lessons.write_lessons(solutions, lessons)
+    assert (lessons / "01-demo.ipynb").read_bytes() == first
+    assert first.endswith(b"}\n") and "Café ☕".encode() in first
+    assert b'\n "cells": [\n  {\n' in first  # nbformat's indent=1
+    assert make_lessons.out_of_date(solutions, lessons) == []
+
+
+def test_check_lists_missing_differing_and_extra_lessons(tmp_path):
+    solutions, lessons = tmp_path / "solutions", tmp_path / "lessons"
+    write_solution(solutions, "01-a.ipynb", demo_notebook())
+    write_solution(solutions, "02-b.ipynb", demo_notebook())
+    make_lessons.write_lessons(solutions, lessons)
+    (lessons / "01-a.ipynb").write_text((lessons / "01-a.ipynb").read_text().replace("Café", "Cafe"))
+    (lessons / "02-b.ipynb").unlink()
+    write_solution(lessons, "99-orphan.ipynb", demo_notebook())
+
+    problems = make_lessons.out_of_date(solutions, lessons)
+    assert [p.split()[0] for p in problems] == ["differs:", "missing:", "extra:"]
+    assert [Path(p.split()[1]).name for p in problems] == ["01-a.ipynb", "02-b.ipynb", "99-orphan.ipynb"]
+    assert make_lessons.out_of_date_message(problems).endswith(
+        "run `make lessons` to regenerate lessons/ from solutions/"
+    )
+
+    make_lessons.write_lessons(solutions, lessons)  # regenerating fixes all three
+    assert make_lessons.out_of_date(solutions, lessons) == []
+    assert sorted(p.name for p in lessons.iterdir()) == ["01-a.ipynb", "02-b.ipynb"]
+
+
+def test_main_check_writes_nothing_and_exits_1_until_regenerated(tmp_path, monkeypatch, capsys):
+    solutions, lessons = tmp_path / "solutions", tmp_path / "lessons"
+    write_solution(solutions, "01-a.ipynb", demo_notebook())
+    monkeypatch.setattr(make_lessons, "SOLUTIONS", solutions)
+    monkeypatch.setattr(make_lessons, "LESSONS", lessons)
+
+    assert make_lessons.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "missing:" in err and "01-a.ipynb" in err and "make lessons" in err
+    assert not lessons.exists()
+
+    assert make_lessons.main([]) == 0
+    assert make_lessons.main(["--check"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("OK: ")
+
+
+def test_main_reports_marker_errors_without_writing(tmp_path, monkeypatch, capsys):
+    solutions, lessons = tmp_path / "solutions", tmp_path / "lessons"
+    write_solution(solutions, "01-a.ipynb", notebook(new_code_cell("# BEGIN SOLUTION: Exercise 01.1\nx = 1")))
+    monkeypatch.setattr(make_lessons, "SOLUTIONS", solutions)
+    monkeypatch.setattr(make_lessons, "LESSONS", lessons)
+
+    assert make_lessons.main([]) == 1
+    assert "01-a.ipynb, cell 0: " in capsys.readouterr().err
+    assert not lessons.exists()

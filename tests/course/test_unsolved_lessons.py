@@ -1,0 +1,90 @@
+"""Run every lesson as a learner who has not solved anything yet would.
+
+Each lesson must run cleanly up to its first cell tagged `exercise-check`, and that cell must fail with
+`ExerciseNotSolved` (raised by kinesis_course.checks when it meets the stub's NotImplementedError).
+This catches lessons that break before the learner reaches an exercise, checks that pass on the stub,
+and exercises whose stub fires too early (e.g. at top level instead of inside a function or handler).
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSONS = ROOT / "lessons"
+CHECK_TAG = "exercise-check"
+EXPECTED_ENAME = "ExerciseNotSolved"
+HEALTH_URL = "http://127.0.0.1:4566/_localstack/health"
+CELL_TIMEOUT_S = 180
+
+NOTEBOOKS = sorted(LESSONS.glob("*.ipynb"))
+# One test id per lesson; with none, one skipped test that says why rather than a silent pass.
+LESSON_PARAMS = [pytest.param(path, id=path.name) for path in NOTEBOOKS] or [
+    pytest.param(None, marks=pytest.mark.skip(reason="lessons/ has no notebooks yet (run `make lessons`)"))
+]
+
+
+def check_cells(notebook) -> list[int]:
+    return [i for i, cell in enumerate(notebook.cells) if CHECK_TAG in cell.get("metadata", {}).get("tags", [])]
+
+
+def describe(notebook, index: int) -> str:
+    first_line = notebook.cells[index].source.strip().split("\n")[0][:80]
+    return f"cell {index} ({first_line!r})"
+
+
+@pytest.fixture(scope="module")
+def localstack():
+    try:
+        urllib.request.urlopen(HEALTH_URL, timeout=5).close()
+    except (urllib.error.URLError, OSError) as error:
+        pytest.fail(f"LocalStack is not reachable at {HEALTH_URL} ({error}); run the tests with tools/run_tests.sh")
+
+
+def run_until_first_error(notebook, cwd: Path) -> tuple[int, str, str] | None:
+    """Execute cells in order as "Run All" would; return (cell index, ename, evalue) of the first error."""
+    client = NotebookClient(notebook, kernel_name="python3", timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(cwd)}})
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError as error:
+                return index, error.ename, error.evalue
+    return None
+
+
+@pytest.mark.parametrize("path", LESSON_PARAMS)
+def test_lesson_has_an_exercise_check(path):
+    notebook = nbformat.read(path, as_version=4)
+    assert check_cells(notebook), (
+        f"{path.name} has no cell tagged {CHECK_TAG!r}: tag the cell that checks the first exercise "
+        f"in solutions/{path.name} and run `make lessons`"
+    )
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("path", LESSON_PARAMS)
+def test_unsolved_lesson_stops_at_its_first_exercise_check(path, localstack):
+    notebook = nbformat.read(path, as_version=4)
+    checks = check_cells(notebook)
+    assert checks, f"{path.name} has no cell tagged {CHECK_TAG!r}"
+    expected = describe(notebook, checks[0])
+
+    failure = run_until_first_error(notebook, LESSONS)
+
+    assert failure is not None, (
+        f"{path.name} ran without any error, but an unsolved lesson must stop at {expected} "
+        f"with {EXPECTED_ENAME}: does the check really call the learner's code?"
+    )
+    index, ename, evalue = failure
+    assert (index, ename) == (checks[0], EXPECTED_ENAME), (
+        f"{path.name}: the first error was in {describe(notebook, index)}: {ename}: {evalue}\n"
+        f"expected {expected} to be the first to fail, with {EXPECTED_ENAME}"
+    )
