@@ -5,6 +5,8 @@
 #   make up        start LocalStack (host mode; LOCALSTACK=docker for Docker Compose)
 #   make down      stop it          make status    say what runs
 #   make lessons   regenerate lessons/ from solutions/
+#   make solutions-outputs   re-run solutions/ in place so their stored outputs are real (NB=one notebook)
+#   make check-lessons       fail when lessons/ is not what solutions/ generates
 #   make bench     print the engine's timings
 #   make clean     remove LocalStack's state and log (.state/)
 
@@ -23,23 +25,21 @@ export LOCALSTACK
 .PHONY: help lab test up down status lessons check-lessons bench clean python313 setup
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 python313:
 	@test -n "$(PYTHON313)" || tools/find-python313 >/dev/null
 
 $(LOCALSTACK_VENV)/.installed: localstack-extension/localstack.lock localstack-extension/pyproject.toml | python313
-	@echo "Installing LocalStack 4.14.0 and the course's extension into $(LOCALSTACK_VENV) (once) ..."
-	rm -rf $(LOCALSTACK_VENV)
-	$(PYTHON313) -m venv $(LOCALSTACK_VENV)
+	@echo "Installing LocalStack 4.14.0 and the course's extension into $(LOCALSTACK_VENV) ..."
+	test -x $(LOCALSTACK_VENV)/bin/python || $(PYTHON313) -m venv $(LOCALSTACK_VENV)
 	$(LOCALSTACK_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -r localstack-extension/localstack.lock
 	$(LOCALSTACK_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e localstack-extension
 	touch $@
 
 $(COURSE_VENV)/.installed: requirements.txt pyproject.toml | python313
-	@echo "Installing the course's environment into $(COURSE_VENV) (once) ..."
-	rm -rf $(COURSE_VENV)
-	$(PYTHON313) -m venv $(COURSE_VENV)
+	@echo "Installing the course's environment into $(COURSE_VENV) ..."
+	test -x $(COURSE_PY) || $(PYTHON313) -m venv $(COURSE_VENV)
 	$(COURSE_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 	touch $@
 

@@ -147,6 +147,30 @@ def wait_until_ready(pid: int | None) -> dict:
     )
 
 
+def warm_up_kinesis() -> None:
+    """Makes LocalStack start kinesis-mock now (installing it from npm the first time), not in a learner's cell."""
+    request = urllib.request.Request(
+        f"http://{HOST}:{PORT}/",
+        data=b"{}",
+        method="POST",
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "Kinesis_20131202.ListStreams",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/kinesis/aws4_request, "
+            "SignedHeaders=host, Signature=0",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            response.read()
+    except (urllib.error.URLError, OSError) as error:
+        fail(
+            f"LocalStack started but its Kinesis emulator did not ({error}). LocalStack installs kinesis-mock "
+            f"from the npm registry on first use: check that npm can reach it. The end of its log ({LOG_FILE}):\n"
+            f"{log_tail()}"
+        )
+
+
 def up_host(quiet: bool) -> None:
     pid = read_pid()
     if pid is not None:
@@ -181,6 +205,7 @@ def up_host(quiet: bool) -> None:
     if not quiet:
         print(f"Starting LocalStack 4.14 on http://{HOST}:{PORT} (pid {process.pid}, log {LOG_FILE}) ...")
     wait_until_ready(process.pid)
+    warm_up_kinesis()
     if not quiet:
         print(f"LocalStack is ready after {time.monotonic() - started:.1f}s.")
 
