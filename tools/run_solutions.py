@@ -26,7 +26,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 HEALTH_URL = "http://127.0.0.1:4566/_localstack/health"
-KERNEL = "python3"  # jupyter_client starts it with this interpreter, i.e. the course venv's Python
+# jupyter_client starts the "python3" kernel with the interpreter running this script: run it with
+# .venv/course/bin/python (the Makefile does) so notebooks see the course's packages.
+KERNEL = "python3"
 CELL_TIMEOUT_S = 180
 
 
@@ -76,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             run_in_place(path)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
             failed.append(path)
-            print(f"FAILED {path} after {time.monotonic() - started:.1f} s, outputs not saved:\n{error}\n", flush=True)
+            elapsed = time.monotonic() - started
+            print(f"FAILED {path} after {elapsed:.1f} s, its stored outputs are unchanged:\n{error}\n", flush=True)
             continue
         print(f"ran {path} in {time.monotonic() - started:.1f} s", flush=True)
     if failed:

@@ -54,7 +54,8 @@ def test_stub_keeps_the_indentation_of_the_begin_marker_in_a_function_body():
         "    return len(records)\n"
         "    # END SOLUTION\n"
     )
-    expected = f'def batch_size(records):\n    """How many records per batch."""\n{stub("Exercise 02.3", "    ")}\n'
+    docstring = '    """How many records per batch."""\n'
+    expected = "def batch_size(records):\n" + docstring + stub("Exercise 02.3", "    ") + "\n"
     assert lesson_sources(new_code_cell(source)) == [expected]
 
 
@@ -162,7 +163,9 @@ def write_solution(folder: Path, name: str, nb: nbformat.NotebookNode) -> None:
 def demo_notebook() -> nbformat.NotebookNode:
     return notebook(
         new_markdown_cell("Café ☕ — non-ASCII stays readable"),
-        new_code_cell("def f():\n    # BEGIN SOLUTION: Exercise 01.1\n    return 1\n    # END SOLUTION", execution_count=1),
+        new_code_cell(
+            "def f():\n    # BEGIN SOLUTION: Exercise 01.1\n    return 1\n    # END SOLUTION", execution_count=1
+        ),
     )
 
 

@@ -6,6 +6,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -25,4 +27,5 @@ def test_lessons_are_generated_from_solutions():
     # With no solutions this passes only if lessons/ has no notebooks either (they would be "extra").
     # A marker error in a solution raises MarkerError here, naming the notebook and cell.
     problems = make_lessons.out_of_date(make_lessons.SOLUTIONS, make_lessons.LESSONS)
-    assert not problems, make_lessons.out_of_date_message(problems)
+    if problems:
+        pytest.fail(make_lessons.out_of_date_message(problems), pytrace=False)

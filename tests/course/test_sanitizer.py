@@ -31,12 +31,17 @@ def test_every_rule_is_parsed():
 
 
 SEQ = "49590338271490256608559692538361571095921575989136588898"
-ITERATOR = "AAAAAAAAAAHsW8zCWf9164uy8Epue6WS3w6wmj4a4USt+CNvJQ9lG8HydB4K8bzqxTVmGlW3YzYo1xSqhBqUjwqeSnT7G3rV7ZWf8I4FqEwsobiEJuJ36gG6gyxEyxR1qkjpGyFJ2Nr6yLkRShQn9eVvC+5gZzrvBcdvLbwT7"
+ITERATOR = (
+    "AAAAAAAAAAHsW8zCWf9164uy8Epue6WS3w6wmj4a4USt+CNvJQ9lG8HydB4K8bzqxTVmGlW3YzYo1xSqhBqUjwqeSnT7G3rV7ZWf8I4Fq"
+    "EwsobiEJuJ36gG6gyxEyxR1qkjpGyFJ2Nr6yLkRShQn9eVvC+5gZzrvBcdvLbwT7"
+)
 
 
 @pytest.mark.parametrize(
     "raw, clean",
     [
+        ("Overwriting build/handler.py\n", "Writing build/handler.py\n"),
+        ("Writing build/handler.py\n", "Writing build/handler.py\n"),
         ("arn:aws:kinesis:us-east-1:000000000000:stream/orders", "ARN"),
         ("'EventSourceArn': 'arn:aws:kinesis:us-east-1:000000000000:stream/orders'}", "'EventSourceArn': 'ARN'}"),
         ('{"arn": "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST"}', '{"arn": "ARN"}'),

@@ -45,12 +45,17 @@ def localstack():
     try:
         urllib.request.urlopen(HEALTH_URL, timeout=5).close()
     except (urllib.error.URLError, OSError) as error:
-        pytest.fail(f"LocalStack is not reachable at {HEALTH_URL} ({error}); run the tests with tools/run_tests.sh")
+        pytest.fail(
+            f"LocalStack is not reachable at {HEALTH_URL} ({error}): run the tests with tools/run_tests.sh, "
+            "which starts it, or start it with `make up`"
+        )
 
 
 def run_until_first_error(notebook, cwd: Path) -> tuple[int, str, str] | None:
     """Execute cells in order as "Run All" would; return (cell index, ename, evalue) of the first error."""
-    client = NotebookClient(notebook, kernel_name="python3", timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(
+        notebook, kernel_name="python3", timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(cwd)}}
+    )
     with client.setup_kernel():
         for index, cell in enumerate(notebook.cells):
             try:
