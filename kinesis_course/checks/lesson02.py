@@ -31,7 +31,7 @@ def _is_number(value) -> bool:
 def _expected(reading: dict) -> dict:
     temperature = reading["temperature"]
     fahrenheit = temperature * 9 / 5 + 32 if reading["unit"] == "C" else temperature
-    return {"sensor": reading["sensor"], "temperature": fahrenheit, "unit": "F", "humidity": reading.get("humidity")}
+    return {"sensor": reading["sensor"], "temperature": round(fahrenheit, 2), "unit": "F", "humidity": reading.get("humidity")}
 
 
 def _same_reading(got, expected: dict) -> bool:
@@ -79,8 +79,14 @@ def check_normalise(normalise) -> None:
     label = "Exercise 02.1"
     rng = random.Random()
     for what, reading in _good_readings(rng):
-        given = dict(reading)
-        got = call_exercise(label, normalise, given)
+        try:
+            got = call_exercise(label, normalise, dict(reading))
+        except ValueError as error:
+            raise ExerciseCheckFailed(
+                f"{label}, {what} {reading}: your normalise refused it ({type(error).__name__}: {error}).\n"
+                "Hint: this reading can be converted without guessing. Test for a missing temperature with "
+                "`is None` or isinstance, not with `if not temperature`: 0 is a temperature."
+            ) from None
         expected = _expected(reading)
         expect(
             f"{label}, {what} {reading}", _same_reading(got, expected), expected=expected, got=got,
