@@ -1,6 +1,7 @@
 """boto3 clients for the course's LocalStack, and the guard that keeps them off real AWS.
 
-The endpoint is http://127.0.0.1:4566 unless KINESIS_COURSE_ENDPOINT names another one. A non-local
+The endpoint is http://127.0.0.1:4566 (the port follows LOCALSTACK_PORT, as `make up` does) unless
+KINESIS_COURSE_ENDPOINT names another one. A non-local
 endpoint is refused unless KINESIS_COURSE_ALLOW_REMOTE=1 is set: nothing reaches a real AWS account
 unless the learner asks for it explicitly.
 """
@@ -19,7 +20,6 @@ from botocore.config import Config
 
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
-DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 COURSE_SERVICES = ("kinesis", "lambda", "dynamodb", "dynamodbstreams", "sqs", "s3", "iam", "sts", "logs", "cloudwatch")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "localhost.localstack.cloud"}
 
@@ -33,7 +33,8 @@ class RemoteEndpointRefused(RuntimeError):
 
 
 def endpoint_url() -> str:
-    url = os.environ.get("KINESIS_COURSE_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
+    default = f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}"
+    url = os.environ.get("KINESIS_COURSE_ENDPOINT", default).rstrip("/")
     host = urlparse(url).hostname or ""
     if host not in LOCAL_HOSTS and os.environ.get("KINESIS_COURSE_ALLOW_REMOTE") != "1":
         raise RemoteEndpointRefused(
