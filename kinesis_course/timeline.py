@@ -1,85 +1,113 @@
-"""What an event source mapping did, one invocation at a time, read back from a handler's ``BATCH {...}`` lines.
+"""What an event source mapping did, one invocation at a time: a table, per-record counts and a picture.
 
-Lesson 06's handlers print one line per invocation, for example::
+Built on the ``BATCH {...}`` lines of :mod:`kinesis_course.batches` (size, first_arrival, last_arrival,
+invoked_at). Lesson 06's handlers add to each line::
 
-    BATCH {"readings": ["r-04", "r-05"], "outcome": "error", "processed": ["r-04"], "raised": "r-05"}
+    "sequenceNumbers": [...]   the batch, in stream order
+    "outcome": "ok" | "error" | "partial" | ...   error: the function raised; partial: it returned batchItemFailures
+    "processed": [...]         the records the handler finished before the invocation ended
+    "raised": "<seq>"          the record that raised (optional)
+    "reported": [...]          the records listed in batchItemFailures (optional)
 
-``readings`` lists the batch in stream order; ``outcome`` is ``ok``, ``error`` (the function raised) or
-``partial`` (it returned batchItemFailures); ``processed`` are the readings the handler finished;
-``raised`` names the reading that raised, ``reported`` the ones listed in batchItemFailures.
-These helpers turn such lines into a table, per-reading counts and a picture.
+``invocations`` replaces those sequence numbers by labels the notebook chose (``r-05``), so tables and pictures
+read in terms of records rather than 56-digit numbers; ``sequenceNumbers`` is kept as it was.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .logs import json_lines
+from .batches import read_batches
+from .waiting import wait_until
 
-PREFIX = "BATCH "
 COLORS = {
-    "ok": "#59a14f",         # delivered, and the invocation succeeded
-    "processed": "#a6d49b",  # finished by the handler, but its invocation failed: it will run again
-    "error": "#f4b6b6",      # delivered to an invocation that failed
-    "raised": "#c0392b",     # the reading that made the function fail
-    "reported": "#f28e2b",   # listed in batchItemFailures
+    "ok": "#59a14f",           # processed, and the ESM moved past it
+    "processed": "#a6d49b",    # finished by the handler, but its invocation failed: it will run again
+    "error": "#f4b6b6",        # delivered to an invocation that failed
+    "raised": "#c0392b",       # the record that made the function fail
+    "reported": "#f28e2b",     # listed in batchItemFailures
     "destination": "#7b4fa0",  # named by the on-failure record
+}
+LEGEND = {
+    "ok": "done: processed, not sent again",
+    "processed": "processed, then its invocation failed",
+    "error": "delivered to a failed invocation",
+    "raised": "raised (✗)",
+    "reported": "reported in batchItemFailures (✗ raised)",
+    "destination": "named by the on-failure record",
 }
 
 
-def invocations(function_name: str) -> list[dict]:
-    """The function's BATCH documents, oldest first, each with its 1-based number and its size added."""
-    return [
-        {"number": number, "size": len(batch["readings"]), **batch}
-        for number, batch in enumerate(json_lines(function_name, PREFIX), start=1)
-    ]
+def invocations(function_name: str, labels: Mapping[str, str]) -> list[dict]:
+    """The function's BATCH lines, oldest first, numbered from 1, with ``records`` (labels) and labelled details."""
+    found = []
+    for number, batch in enumerate(read_batches(function_name), start=1):
+        found.append({
+            **batch,
+            "number": number,
+            "records": [labels[sequence] for sequence in batch["sequenceNumbers"]],
+            "processed": [labels[sequence] for sequence in batch.get("processed", [])],
+            "reported": [labels[sequence] for sequence in batch.get("reported", [])],
+            "raised": labels[batch["raised"]] if batch.get("raised") else None,
+        })
+    return found
+
+
+def wait_for_invocation(
+    function_name: str, labels: Mapping[str, str], predicate: Callable[[dict], bool], timeout: float = 30
+) -> list[dict]:
+    """Polls the logs until one invocation satisfies ``predicate``; returns every invocation so far."""
+    return wait_until(
+        lambda: (batches if any(map(predicate, batches := invocations(function_name, labels))) else None),
+        timeout=timeout, what=f"the awaited invocation of {function_name}", interval=0.5,
+    )
 
 
 def delivery_counts(batches: Iterable[dict]) -> Counter:
-    """How many invocations received each reading."""
-    return Counter(reading for batch in batches for reading in batch["readings"])
+    """How many invocations received each record."""
+    return Counter(record for batch in batches for record in batch["records"])
 
 
 def processing_counts(batches: Iterable[dict]) -> Counter:
-    """How many times the handler finished each reading (whether or not its invocation then succeeded)."""
-    return Counter(reading for batch in batches for reading in batch.get("processed", []))
+    """How many times the handler finished each record (whether or not its invocation then succeeded)."""
+    return Counter(record for batch in batches for record in batch["processed"])
 
 
-def span(readings: Sequence[str]) -> str:
-    """``r-04 … r-07`` for a run of readings, or the readings themselves when there are three or fewer."""
-    if len(readings) <= 3:
-        return " ".join(readings)
-    return f"{readings[0]} … {readings[-1]}"
+def span(records: Sequence[str]) -> str:
+    """``r-04 … r-07`` for a run of records, or the records themselves when there are three or fewer."""
+    if len(records) <= 3:
+        return " ".join(records)
+    return f"{records[0]} … {records[-1]}"
 
 
 def print_invocations(batches: Sequence[dict], extra: Sequence[str] = ()) -> None:
-    """One row per invocation: number, size, the readings it held, the outcome, and any ``extra`` keys."""
-    header = ["#", "size", "readings", "outcome", *extra]
+    """One row per invocation: number, size, the records it held, the outcome, and any ``extra`` keys."""
+    header = ["#", "size", "records", "outcome", *extra]
     rows = [
-        [str(batch["number"]), str(batch["size"]), span(batch["readings"]), batch["outcome"],
+        [str(batch["number"]), str(batch["size"]), span(batch["records"]), batch["outcome"],
          *(_cell(batch.get(key)) for key in extra)]
         for batch in batches
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(cell.rjust(width) if i < 2 else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths))).rstrip())
+        cells = (cell.rjust(width) if i < 2 else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths)))
+        print("  ".join(cells).rstrip())
 
 
 def print_counts(order: Sequence[str], **counts: Counter) -> None:
-    """A small table: one row per reading (in stream order), one column per named Counter."""
-    names = list(counts)
-    width = max(len(reading) for reading in order)
-    print(" " * width + "".join(f"  {name:>10}" for name in names))
-    for reading in order:
-        print(f"{reading:<{width}}" + "".join(f"  {counts[name][reading]:>10}" for name in names))
-    print(f"{'total':<{width}}" + "".join(f"  {sum(counts[name][r] for r in order):>10}" for name in names))
+    """A small table: one row per record (in stream order), one column per named Counter, and the totals."""
+    width = max(len(record) for record in [*order, "total"])
+    print(" " * width + "".join(f"  {name:>10}" for name in counts))
+    for record in order:
+        print(f"{record:<{width}}" + "".join(f"  {count[record]:>10}" for count in counts.values()))
+    print(f"{'total':<{width}}" + "".join(f"  {sum(count[r] for r in order):>10}" for count in counts.values()))
 
 
 def draw_invocations(batches: Sequence[dict], order: Sequence[str], title: str, destination: Sequence[str] = (), ax=None):
-    """One row per invocation, one column per reading in stream order; colours say what happened to each cell.
+    """One row per invocation, one column per record in stream order; colours say what happened to each cell.
 
-    ``destination``: the readings an on-failure record named, drawn as a last row. Returns the matplotlib axes.
+    ``destination``: the records an on-failure record named, drawn as a last row. Returns the matplotlib axes.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch, Rectangle
@@ -87,46 +115,42 @@ def draw_invocations(batches: Sequence[dict], order: Sequence[str], title: str, 
     rows = len(batches) + (1 if destination else 0)
     if ax is None:
         _, ax = plt.subplots(figsize=(1.6 + 0.55 * len(order), 0.9 + 0.42 * rows))
-    column = {reading: i for i, reading in enumerate(order)}
+    column = {record: i for i, record in enumerate(order)}
     labels = []
     for row, batch in enumerate(batches):
-        for reading in batch["readings"]:
-            ax.add_patch(Rectangle((column[reading], row), 1, 1, facecolor=COLORS[_state(batch, reading)], edgecolor="white"))
-            if reading == batch.get("raised"):
-                ax.text(column[reading] + 0.5, row + 0.5, "✗", ha="center", va="center", color="white", fontsize=11)
+        for record in batch["records"]:
+            ax.add_patch(Rectangle((column[record], row), 1, 1, facecolor=COLORS[_state(batch, record)], edgecolor="white"))
+            if record == batch["raised"]:
+                ax.text(column[record] + 0.5, row + 0.5, "✗", ha="center", va="center", color="white", fontsize=11)
         labels.append(f"#{batch['number']} · {batch['size']}")
         ax.text(len(order) + 0.2, row + 0.5, batch["outcome"], va="center", fontsize=9)
     if destination:
-        for reading in destination:
-            ax.add_patch(Rectangle((column[reading], rows - 1), 1, 1, facecolor=COLORS["destination"], edgecolor="white"))
+        for record in destination:
+            ax.add_patch(Rectangle((column[record], rows - 1), 1, 1, facecolor=COLORS["destination"], edgecolor="white"))
         labels.append("OnFailure")
         ax.text(len(order) + 0.2, rows - 0.5, "on-failure record", va="center", fontsize=9)
     ax.set_xlim(0, len(order) + 2.2)
     ax.set_ylim(rows, 0)
-    ax.set_xticks([i + 0.5 for i in range(len(order))], order, rotation=90 if len(order) > 10 else 0, fontsize=8)
+    ax.set_xticks([i + 0.5 for i in range(len(order))], order, fontsize=8)
     ax.set_yticks([i + 0.5 for i in range(rows)], labels, fontsize=8)
     ax.tick_params(length=0)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
     ax.set_title(title, fontsize=10, loc="left")
-    used = {_state(batch, reading) for batch in batches for reading in batch["readings"]} | ({"destination"} if destination else set())
-    legend = {
-        "ok": "delivered, invocation succeeded", "processed": "processed, then its invocation failed",
-        "error": "delivered to a failed invocation", "raised": "raised (✗)", "reported": "reported in batchItemFailures",
-        "destination": "named by the on-failure record",
-    }
-    ax.legend(handles=[Patch(color=COLORS[key], label=text) for key, text in legend.items() if key in used],
+    used = {_state(batch, record) for batch in batches for record in batch["records"]}
+    used |= {"destination"} if destination else set()
+    ax.legend(handles=[Patch(color=COLORS[key], label=text) for key, text in LEGEND.items() if key in used],
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     return ax
 
 
-def _state(batch: dict, reading: str) -> str:
-    if reading in batch.get("reported", []):
+def _state(batch: dict, record: str) -> str:
+    if record in batch["reported"]:
         return "reported"
-    if reading == batch.get("raised"):
+    if record == batch["raised"]:
         return "raised"
     if batch["outcome"] == "error":
-        return "processed" if reading in batch.get("processed", []) else "error"
+        return "processed" if record in batch["processed"] else "error"
     return "ok"
 
 

@@ -7,7 +7,7 @@ import random
 from datetime import datetime, timezone
 
 from ..events import kinesis_event
-from . import ExerciseCheckFailed, call_exercise, expect, expect_equal, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_equal, passed
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/kc06-check"
 SHARD_ID = "shardId-000000000000"
@@ -121,24 +121,42 @@ def check_batch_item_failures(batch_item_failures) -> None:
     first, second = sorted(rng.sample(range(1, count - 1), 2))
     scenarios = [
         ("every record succeeds", set(), ValueError),
-        (f"records {first} and {second} (0-based) fail", {first, second}, ValueError),
+        (f"the records at positions {first} and {second} fail", {first, second}, ValueError),
         ("the first record fails", {0}, KeyError),
         ("only the last record fails", {count - 1}, RuntimeError),
     ]
+    order_hint = ("Process the records in order, and stop at the first one that raises: everything after it will be "
+                  "delivered again from that record on.")
     for description, failing, error in scenarios:
         event, numbers = _fresh_event(rng, count)
+        position = {number: index for index, number in enumerate(numbers)}
         process = _Process({numbers[i] for i in failing}, error)
-        response = call_exercise(label, batch_item_failures, event, process)
         where = f"{label} ({count} records, {description})"
+        try:
+            response = call_exercise(label, batch_item_failures, event, process)
+        except ExerciseNotSolved:
+            raise
+        except Exception as escaped:
+            raise ExerciseCheckFailed(
+                f"{where}: {type(escaped).__name__} escaped from batch_item_failures: {escaped}.\n"
+                "Hint: any exception that process(record) raises marks that record as failed; catch Exception."
+            ) from None
         stop = min(failing, default=count)
-        expected = {"batchItemFailures": [{"itemIdentifier": number} for number in numbers[stop:]]}
-        expect(where, isinstance(response, dict), expected="a dict", got=type(response).__name__,
-               hint="Return {'batchItemFailures': [...]}, the shape Lambda reads.")
-        expect_equal(f"{where}: records given to process", process.calls, numbers[: stop + 1] if failing else numbers,
-                     hint="Process the records in order, and stop at the first one that raises: everything after it "
-                          "will be delivered again from that record on.")
-        expect_equal(f"{where}: response", response, expected,
-                     hint="List the record that raised and every record after it, in batch order, each as "
-                          "{'itemIdentifier': <its kinesis.sequenceNumber>}; an empty list when all succeed."
+        expect_equal(f"{where}: positions of the records given to process",
+                     [position.get(number, "?") for number in process.calls], list(range(min(stop + 1, count))),
+                     hint=order_hint)
+        well_formed = (
+            isinstance(response, dict) and isinstance(response.get("batchItemFailures"), list)
+            and all(isinstance(item, dict) and set(item) == {"itemIdentifier"} for item in response["batchItemFailures"])
+        )
+        expect(where, well_formed, expected='{"batchItemFailures": [{"itemIdentifier": "<sequenceNumber>"}, ...]}',
+               got=response, hint="Return that shape, the one Lambda reads; an empty list when every record succeeds.")
+        reported = [position.get(item["itemIdentifier"], f"not in the batch: {item['itemIdentifier']!r}")
+                    for item in response["batchItemFailures"]]
+        expect_equal(f"{where}: positions reported in batchItemFailures", reported, list(range(stop, count)),
+                     hint="Report the record that raised and every record after it, in batch order, each by its "
+                          "kinesis.sequenceNumber (a string); nothing when all succeed."
                           + (" Any exception counts, not only ValueError." if error is not ValueError else ""))
-    passed(label, f"{len(scenarios)} fresh batches of {count} records")
+        expected = {"batchItemFailures": [{"itemIdentifier": number} for number in numbers[stop:]]}
+        expect_equal(f"{where}: response", response, expected, hint="Compare your response with this one.")
+    passed(label, f"{len(scenarios)} fresh batches: all good, two failures, first record fails, last record fails")
