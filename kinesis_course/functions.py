@@ -23,7 +23,12 @@ def ensure_role() -> str:
     try:
         return iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
+        pass
+    try:
         return iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        # Another notebook or test created it in the meantime: both want the same role.
+        return iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
 
 
 def zip_folder(folder: str | Path) -> bytes:
