@@ -11,13 +11,3 @@ def pytest_collectstart(collector):
     if collector.path.suffix == ".ipynb" and hasattr(collector, "skip_compare"):
         collector.skip_compare += ("stderr",)
 
-
-def pytest_collection_modifyitems(items):
-    # The cells of one notebook share its kernel and must run in order on one xdist worker; every other test
-    # may go to any worker. With `--dist loadgroup`, tests without a group are spread one by one, so the
-    # unsolved-lesson runs do not queue up behind each other as they would with `--dist loadfile`.
-    import pytest
-
-    for item in items:
-        if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group(name=item.path.name))

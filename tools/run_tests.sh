@@ -6,13 +6,13 @@
 #   tools/run_tests.sh ARGS...      pytest ARGS... instead, e.g. tools/run_tests.sh tests/course -k generator
 #
 # nbval runs each solutions/*.ipynb top to bottom and compares the outputs with the stored ones, after
-# tests/nbval_sanitize.cfg has blanked ids, clocks and timings. --dist loadgroup keeps all cells of a
-# notebook on one worker (conftest.py groups them): they share its kernel and must run in order.
+# tests/nbval_sanitize.cfg has blanked ids, clocks and timings. --dist loadfile keeps all cells of a
+# notebook on one worker: they share its kernel and must run in order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$#" -eq 0 ]; then
   set -- tests solutions \
     --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 180 \
-    -n 2 --dist loadgroup
+    -n 2 --dist loadfile
 fi
 exec tools/with_localstack.sh .venv/course/bin/python -m pytest "$@"
