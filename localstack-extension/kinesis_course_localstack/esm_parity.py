@@ -8,6 +8,11 @@ Applied once when LocalStack starts (hook ``localstack.hooks.on_infra_start``), 
 2. A retry loop ends with its mapping. LocalStack's worker sets its own shutdown event on disable or delete,
    but the poller's retry loop waits on the poller's event, so a failing batch kept being retried (forever with
    MaximumRetryAttempts -1) after the mapping was gone. AWS stops invoking once a mapping is disabled or deleted.
+   Every batch goes through the retry loop below (bisecting only when the flag is set), because LocalStack's
+   own loop invokes once more when its backoff wait is cut short by the shutdown.
+3. A disabled mapping can be deleted. LocalStack removes a deleted mapping from its store when the mapping's
+   poller loop ends; a disabled mapping has no loop, so it stayed listed as "Deleting" forever, and a lesson run
+   again found the previous run's mapping in ListEventSourceMappings. AWS deletes disabled mappings too.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ def apply_esm_parity_patches():
 
     Patch.function(EsmWorkerFactory.get_esm_worker, _pass_bisect_setting_to_poller).apply()
     Patch.function(StreamPoller.forward_events_to_target, _forward_with_bisection).apply()
-    for method in (EsmWorker.stop, EsmWorker.delete, EsmWorker.stop_for_shutdown):
+    for method in (EsmWorker.stop, EsmWorker.stop_for_shutdown):
         Patch.function(method, _also_end_poller_retries).apply()
+    Patch.function(EsmWorker.delete, _delete_even_without_poller_loop).apply()
     LOG.info("kinesis-course: event source mapping parity patches applied")
 
 
@@ -48,10 +54,17 @@ def _also_end_poller_retries(method, self, *args, **kwargs):
     return result
 
 
-def _forward_with_bisection(forward_events_to_target, self, shard_id, records):
-    if not getattr(self, "bisect_batch_on_function_error", False):
-        return forward_events_to_target(self, shard_id, records)
+def _delete_even_without_poller_loop(delete, self):
+    _also_end_poller_retries(delete, self)
+    loop = self._poller_thread
+    # An enabled worker's running loop removes the mapping when it ends. A disabled worker never had a loop
+    # (or its loop is ending as a stopped one, which does not remove it): remove the mapping here.
+    if not self.enabled or loop is None or not loop.is_alive():
+        self.delete_esm_in_store()
 
+
+def _forward_with_bisection(forward_events_to_target, self, shard_id, records):
+    bisect = getattr(self, "bisect_batch_on_function_error", False)
     events = self.post_filter(self.filter_events(self.pre_filter(self.transform_into_events(records, shard_id))))
     if not events:
         return
@@ -59,11 +72,11 @@ def _forward_with_bisection(forward_events_to_target, self, shard_id, records):
     # Halves wait their turn in order, so the shard stays ordered: the left half is delivered before the right.
     pending = deque([events])
     while pending and not self._is_shutdown.is_set():
-        halves = _deliver_segment(self, shard_id, pending.popleft())
+        halves = _deliver_segment(self, shard_id, pending.popleft(), bisect)
         pending.extendleft(reversed(halves))
 
 
-def _deliver_segment(self, shard_id, events):
+def _deliver_segment(self, shard_id, events, bisect):
     """Delivers one batch with LocalStack's retry rules; returns the two halves when it must be bisected."""
     from localstack.services.lambda_.event_source_mapping.event_processor import (
         BatchFailureError,
@@ -91,7 +104,10 @@ def _deliver_segment(self, shard_id, events):
                 continue
         try:
             if attempts > 0:
-                self._is_shutdown.wait(backoff.next_backoff())
+                # The wait ends early when the mapping is disabled or deleted; then nothing more is invoked,
+                # and nothing goes to the on-failure destination (the batch did not run out of retries).
+                if self._is_shutdown.wait(backoff.next_backoff()):
+                    return []
             self.processor.process_events_batch(events)
             break
         except PartialBatchFailureError as error:
@@ -103,7 +119,7 @@ def _deliver_segment(self, shard_id, events):
                 _, events = self.bisect_events(min(failed, key=int), events)
         except BatchFailureError as error:
             error_payload = error.error
-            if len(events) > 1:
+            if bisect and len(events) > 1:
                 # AWS: split the failed batch in two and retry each half; the split uses no retry attempt.
                 middle = (len(events) + 1) // 2
                 LOG.debug("Bisecting a failed batch of %d records from %s", len(events), shard_id)

@@ -34,8 +34,3 @@ def listen_on_configured_host_only():
 
     Patch.function(TwistedRuntimeServer.register, register, pass_target=False).apply()
 
-    # The same rule for processes: what LocalStack starts on the learner's machine ends with it. Called from
-    # this hook, which already runs before any service starts, so that no new entry point is needed.
-    from kinesis_course_localstack.parent_guard import guard_kinesis_mock
-
-    guard_kinesis_mock()

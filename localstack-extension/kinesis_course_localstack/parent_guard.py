@@ -18,21 +18,19 @@ import signal
 import subprocess
 import sys
 
+from localstack.runtime import hooks
+
 PR_SET_PDEATHSIG = 1
-_applied = False
 
 
+@hooks.on_infra_start()
 def guard_kinesis_mock() -> None:
-    """Wraps kinesis-mock's command in the guard. Idempotent: safe to call from more than one hook."""
-    global _applied
-    if _applied:
-        return
+    """Wraps kinesis-mock's command in the guard, before any service starts."""
     from localstack.services.kinesis.kinesis_mock_server import KinesisMockNodeServer, KinesisMockScalaServer
     from localstack.utils.patch import Patch
 
     for server in (KinesisMockNodeServer, KinesisMockScalaServer):
         Patch.function(server._create_shell_command, _guarded_command).apply()
-    _applied = True
 
 
 def _guarded_command(create_shell_command, self):
@@ -73,6 +71,8 @@ def _supervise(parent: int, command: list[str]) -> int:
 
 def main() -> None:
     parent, command = int(sys.argv[1]), sys.argv[2:]
+    # PDEATHSIG fires when the spawning *thread* ends; LocalStack's ShellCommandThread lives as long as
+    # kinesis-mock runs (it reads its output and restarts it), so here that is the same as LocalStack ending.
     if sys.platform.startswith("linux") and _die_with_parent_linux():
         # The parent may have died before the request took effect: then nobody would send the signal.
         if os.getppid() != parent:

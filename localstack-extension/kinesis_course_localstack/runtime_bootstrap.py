@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -127,7 +128,16 @@ def end_of_invocation_output() -> None:
     os.write(sys.stdout.fileno(), LOG_MARKER)
 
 
+def exit_with_init() -> None:
+    """Ends the runtime when its init is gone (killed while this module hung in an import, say): no orphan."""
+    init = os.getppid()
+    while os.getppid() == init:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def main() -> None:
+    threading.Thread(target=exit_with_init, name="exit-with-init", daemon=True).start()
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)
     os.chdir(task_root)

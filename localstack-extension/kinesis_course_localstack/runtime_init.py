@@ -30,6 +30,9 @@ MEMORY_MB = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
 VERSION = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
 HOST, PORT = os.environ["KINESIS_COURSE_INIT_ADDRESS"].rsplit(":", 1)
 LOG_MARKER = b"\x1eKINESIS-COURSE-END-OF-INVOCATION\x1e\n"
+# AWS: "The Init phase is limited to 10 seconds. If all three tasks do not complete within 10 seconds, Lambda
+# retries the Init phase at the time of the first function invocation with the configured function timeout."
+INIT_LIMIT_S = 10.0
 
 
 def post(path: str, body: bytes, content_type: str = "application/json") -> None:
@@ -47,7 +50,7 @@ def utc_now() -> str:
 class Runtime:
     """The child process that imports and runs the handler, and the pipes that connect it."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit_s: float) -> None:
         self.logs: queue.Queue[bytes | None] = queue.Queue()
         self.results: queue.Queue[dict | None] = queue.Queue()
         started = time.monotonic()
@@ -67,9 +70,19 @@ class Runtime:
         os.close(from_child_write)
         threading.Thread(target=self._read_logs, daemon=True).start()
         threading.Thread(target=self._read_results, daemon=True).start()
-        ready = self.results.get()
+        try:
+            ready = self.results.get(timeout=limit_s)
+        except queue.Empty:
+            ready = False
         self.init_duration_ms = (time.monotonic() - started) * 1000
         self.cold = True
+        self.init_timed_out = ready is False
+        if self.init_timed_out:
+            # A module that never finishes importing (a loop or a wait at module level) must not hold the
+            # environment: end it, keep what it printed for the log.
+            self.kill()
+            self.init_output = self.collect_logs(wait_s=0.5)
+            return
         if ready is None:
             raise RuntimeError(f"the runtime process exited during start ({self.process.wait()})")
         # What the module printed while it was imported; AWS shows it before the first START line.
@@ -127,12 +140,15 @@ class Runtime:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        os.close(self._to_child)
+        if self._to_child is not None:
+            os.close(self._to_child)
+            self._to_child = None
 
 
 class Init:
     def __init__(self) -> None:
-        self.runtime = Runtime()
+        # None after a timeout or an exit: the next invocation starts a fresh runtime, as AWS re-runs the init then.
+        self.runtime: Runtime | None = Runtime(INIT_LIMIT_S)
         self.lock = threading.Lock()
 
     def invoke(self, invocation: dict) -> None:
@@ -146,31 +162,45 @@ class Init:
 
     def _invoke(self, invocation: dict) -> None:
         request_id = invocation["invoke-id"]
-        runtime = self.runtime
+        before_start = ""
         started = time.monotonic()
-        runtime.send(
-            {
-                "request_id": request_id,
-                "invoked_function_arn": invocation.get("invoked-function-arn", ""),
-                "payload": invocation.get("payload", ""),
-                "trace_id": invocation.get("trace-id", ""),
-                "deadline_ms": int(time.time() * 1000 + TIMEOUT_S * 1000),
-            }
-        )
-        try:
-            result = runtime.results.get(timeout=TIMEOUT_S)
-        except queue.Empty:
+        if self.runtime is None or self.runtime.init_timed_out:
+            if self.runtime is not None:
+                # The init phase ran out of its 10 s. AWS reports that, then runs the init again inside this
+                # invocation, where it shares the function's timeout with the handler.
+                before_start = self.runtime.init_output + (
+                    f"INIT_REPORT Init Duration: {self.runtime.init_duration_ms:.2f} ms\tPhase: init\tStatus: timeout\n"
+                )
+            # Also after a timeout or an exit: the runtime was reset, and this invocation initialises it again.
+            self.runtime = Runtime(TIMEOUT_S)
+        runtime = self.runtime
+        remaining_s = max(0.0, TIMEOUT_S - (time.monotonic() - started))
+        if runtime.init_timed_out:
             result = "timeout"
+        else:
+            runtime.send(
+                {
+                    "request_id": request_id,
+                    "invoked_function_arn": invocation.get("invoked-function-arn", ""),
+                    "payload": invocation.get("payload", ""),
+                    "trace_id": invocation.get("trace-id", ""),
+                    "deadline_ms": int(time.time() * 1000 + remaining_s * 1000),
+                }
+            )
+            try:
+                result = runtime.results.get(timeout=remaining_s)
+            except queue.Empty:
+                result = "timeout"
         duration_ms = (time.monotonic() - started) * 1000
 
         max_memory_mb = runtime.max_memory_mb()
         if result == "timeout":
             # AWS: the invocation fails with "Task timed out after N.NN seconds" and the runtime is restarted.
             runtime.kill()
-            output = runtime.collect_logs(wait_s=0.5)
+            output = "" if runtime.init_timed_out else runtime.collect_logs(wait_s=0.5)
             output += f"{utc_now()} {request_id} Task timed out after {TIMEOUT_S:.2f} seconds\n"
             error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: Task timed out after {TIMEOUT_S:.2f} seconds"}
-            self.runtime = Runtime()
+            self.runtime = None
         elif result is None:
             # The handler ended its own process (sys.exit, os._exit, a crash).
             code = runtime.process.wait()
@@ -178,7 +208,7 @@ class Init:
             error = {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"}
             output += f"{utc_now()} {request_id} {error['errorMessage']}\n"
             runtime.kill()
-            self.runtime = Runtime()
+            self.runtime = None
         else:
             output = runtime.collect_logs(wait_s=5)
             error = result.get("error")
@@ -189,6 +219,7 @@ class Init:
             report += f"Init Duration: {runtime.init_duration_ms:.2f} ms\t"
             logs = runtime.init_output + logs
             runtime.cold = False
+        logs = before_start + logs
         if logs and not logs.endswith("\n"):
             logs += "\n"
         logs += f"END RequestId: {request_id}\n{report}\n"
@@ -241,7 +272,8 @@ def main() -> None:
     post(f"/status/{RUNTIME_ID}/ready", b"")
     stop.wait()
     server.shutdown()
-    init.runtime.kill()
+    if init.runtime is not None:
+        init.runtime.kill()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ suite, and the notebooks (``kcNN-``) never touch each other's resources.
 
 from __future__ import annotations
 
+import os
 import textwrap
 import uuid
 from collections.abc import Callable
@@ -26,6 +27,13 @@ def localstack_running():
         return kinesis_course.require_localstack()
     except LocalStackNotRunning as error:
         pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+def host_mode():
+    """For tests of the host-mode engine itself (process executor, processes on this machine)."""
+    if os.environ.get("LOCALSTACK", "host") != "host":
+        pytest.skip("tests the host-mode engine; with LOCALSTACK=docker, Lambda functions run in LocalStack's containers")
 
 
 @pytest.fixture

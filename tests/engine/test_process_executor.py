@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -118,7 +120,7 @@ ENVIRONMENT = """
 """
 
 
-def test_the_function_sees_its_own_and_the_lambda_environment_variables(resources):
+def test_the_function_sees_its_own_and_the_lambda_environment_variables(host_mode, resources):
     name = resources.function("environ", ENVIRONMENT, environment={"SENSOR_UNIT": "celsius", "THRESHOLD": "30"})
     keys = ["SENSOR_UNIT", "THRESHOLD", "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "AWS_ENDPOINT_URL"]
 
@@ -225,7 +227,7 @@ def test_print_and_logging_reach_cloudwatch_logs_between_start_end_and_report(re
 NODE_HANDLER = "exports.handler = async () => ({ ok: true });\n"
 
 
-def test_a_non_python_runtime_is_refused_with_a_reason(resources, lam):
+def test_a_non_python_runtime_is_refused_with_a_reason(host_mode, resources, lam):
     name = resources.name("node")
     folder = resources.folder / "node"
     folder.mkdir()
@@ -248,3 +250,79 @@ def test_a_non_python_runtime_is_refused_with_a_reason(resources, lam):
     # A refused function must not be stuck: the learner deletes it and deploys a Python one instead.
     lam.delete_function(FunctionName=name)
     wait_until(lambda: not function_exists(name), timeout=10, what=f"{name} to be deleted")
+
+
+EXITS = """
+    import os
+
+    invocations = 0
+
+    def handler(event, context):
+        global invocations
+        invocations += 1
+        if event.get("exit"):
+            os._exit(3)
+        return {"invocations": invocations}
+"""
+
+
+def test_a_handler_that_ends_its_process_fails_and_the_next_invoke_gets_a_fresh_runtime(resources):
+    name = resources.function("exits", EXITS)
+    assert invoke(name)[1] == {"invocations": 1}
+
+    response, payload = invoke(name, {"exit": True})
+
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in payload["errorMessage"]
+    response, payload = invoke(name)
+    assert "FunctionError" not in response
+    assert payload == {"invocations": 1}, "the module was imported afresh in a new runtime process"
+
+
+HANGS_ON_IMPORT = """
+    import time
+
+    print("connecting to a service that never answers")
+    time.sleep(600)
+
+    def handler(event, context):
+        return "unreachable"
+"""
+
+
+def bootstrap_processes_of(function_name: str) -> list[int]:
+    """Runtime processes (host mode) whose working folder is this function's unpacked code."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (proc / "cmdline").read_bytes()
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if b"runtime_bootstrap" in command and f"/{function_name}-" in cwd:
+            found.append(int(proc.name))
+    return found
+
+
+def test_an_import_that_never_ends_times_out_like_the_aws_init_phase(host_mode, resources):
+    # AWS gives the init phase 10 s, then runs the init again inside the first invocation, under the
+    # function's timeout. A module stuck at import must fail invocations, not hang them or leak processes.
+    name = resources.function("hangs", HANGS_ON_IMPORT, timeout=2)
+
+    started = time.monotonic()
+    response, payload = invoke(name)
+    first = time.monotonic() - started
+
+    assert response["FunctionError"] == "Unhandled"
+    assert "Task timed out after 2.00 seconds" in payload["errorMessage"]
+    assert first < 20, f"the first invocation took {first:.1f}s: the init was not cut at 10 s"
+    lines = wait_for_lines(name, lambda lines: any(line.startswith("REPORT") for line in lines), timeout=15)
+    assert any(line.startswith("INIT_REPORT Init Duration:") and line.endswith("Status: timeout") for line in lines), lines
+    assert "connecting to a service that never answers" in lines
+    assert bootstrap_processes_of(name) == [], "the stuck runtime processes were not ended"
+
+    started = time.monotonic()
+    response, payload = invoke(name)
+    assert "Task timed out after 2.00 seconds" in payload["errorMessage"]
+    assert time.monotonic() - started < 8, "a later invocation waits for the function's timeout only"
