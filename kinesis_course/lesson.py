@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import functions, logs, mappings, queues, streams, tables
+from . import functions, logs, mappings, streams, tables
 from .endpoint import client, require_localstack
 
 PREFIX = "kc"

@@ -31,6 +31,20 @@ def call_exercise(label: str, function: Callable, *args, **kwargs) -> Any:
         ) from None
 
 
+def call_checked(label: str, function: Callable, *args, hint: str, shown_args: str | None = None) -> Any:
+    """Like call_exercise, but any other exception becomes an ExerciseCheckFailed that says what happened."""
+    try:
+        return call_exercise(label, function, *args)
+    except ExerciseNotSolved:
+        raise
+    except Exception as error:
+        shown = shown_args if shown_args is not None else ", ".join(map(repr, args))
+        raise ExerciseCheckFailed(
+            f"{label}: {getattr(function, '__name__', 'your function')}({shown}) raised "
+            f"{type(error).__name__}: {error}\nHint: {hint}"
+        ) from error
+
+
 def expect(label: str, condition: bool, *, expected: Any, got: Any, hint: str) -> None:
     if not condition:
         raise ExerciseCheckFailed(f"{label}: expected {expected!r}, got {got!r}.\nHint: {hint}")

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from ..functions import deploy_function
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_equal, expect_raises, passed
+from . import call_checked, expect, expect_equal, expect_raises, passed
 
 # Functions of the check's own, so the learner's code meets a response and an error it has not seen.
 ECHO_HANDLER = """\
@@ -27,18 +27,6 @@ def _deploy(name: str, source: str) -> None:
         deploy_function(name, folder)
 
 
-def _call(label: str, function, *args, hint: str):
-    """Like call_exercise, but an unexpected exception becomes a failed check that says what happened."""
-    try:
-        return call_exercise(label, function, *args)
-    except ExerciseNotSolved:
-        raise
-    except Exception as error:
-        raise ExerciseCheckFailed(
-            f"{label}: {function.__name__}{args!r} raised {type(error).__name__}: {error}\nHint: {hint}"
-        ) from error
-
-
 def check_invoke_json(invoke_json, FunctionFailed, lesson) -> None:
     """Exercise 00.1: invoke_json(function_name, payload) returns the JSON answer, raises FunctionFailed on error."""
     label = "Exercise 00.1"
@@ -53,7 +41,7 @@ def check_invoke_json(invoke_json, FunctionFailed, lesson) -> None:
         "unit": "°C",
         "tags": sorted(rng.sample(["roof", "north", "garden", "cellar", "attic"], 2)),
     }
-    got = _call(
+    got = call_checked(
         label, invoke_json, echo, payload,
         hint="send the payload as JSON bytes with client('lambda').invoke(FunctionName=..., Payload=...), keeping the "
         "default InvocationType (RequestResponse), and decode response['Payload'], a stream: json.load(...).",

@@ -12,7 +12,7 @@ import random
 
 from ..endpoint import ACCOUNT_ID, REGION
 from ..events import kinesis_event
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_equal, expect_raises, passed
+from . import call_checked, expect, expect_equal, expect_raises, passed
 
 STREAM_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-readings"
 
@@ -42,17 +42,6 @@ def _with_base64(record: dict, text: str) -> dict:
     return record
 
 
-def _call(label: str, function, *args, hint: str):
-    try:
-        return call_exercise(label, function, *args)
-    except ExerciseNotSolved:
-        raise
-    except Exception as error:
-        raise ExerciseCheckFailed(
-            f"{label}: {function.__name__}(record) raised {type(error).__name__}: {error}\nHint: {hint}"
-        ) from error
-
-
 def check_decode_record(decode_record, MalformedRecord) -> None:
     """Exercise 01.1: good records decode to their dict; each kind of bad data raises a MalformedRecord that
     names the record's sequence number and what went wrong."""
@@ -66,8 +55,8 @@ def check_decode_record(decode_record, MalformedRecord) -> None:
     ]
     for document in good:
         record = _record(rng, json.dumps(document, ensure_ascii=False).encode("utf-8"))
-        got = _call(
-            label, decode_record, record,
+        got = call_checked(
+            label, decode_record, record, shown_args="record",
             hint="base64-decode record['kinesis']['data'], decode the bytes as UTF-8, then json.loads the text.",
         )
         expect_equal(
@@ -126,7 +115,7 @@ def check_shard_of(shard_of) -> None:
     keys = ["shardId-000000000000", "site:zurich:roof", "sensor-42"]
     for shard_id, key in zip(shards, keys):
         record = _record(rng, b'{"celsius": 20.0}', shard_id=shard_id, partition_key=key)
-        got = _call(label, shard_of, record, hint="split record['eventID'] at its first ':'.")
+        got = call_checked(label, shard_of, record, shown_args="record", hint="split record['eventID'] at its first ':'.")
         expect_equal(
             f"{label} (eventID {record['eventID']!r}, partitionKey {key!r})", got, shard_id,
             hint="the shard id is the part of eventID before the first ':'; the partition key is the producer's "

@@ -8,7 +8,6 @@ temperature that is not a number).
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import json

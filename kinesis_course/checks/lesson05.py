@@ -10,7 +10,7 @@ import math
 import random
 import statistics
 
-from . import ExerciseCheckFailed, call_exercise, expect, expect_equal, expect_raises, passed
+from . import call_exercise, expect, expect_equal, expect_raises, passed
 
 STATS_KEYS = {"invocations", "records", "mean_size", "max_size", "p50_latency_s", "max_latency_s"}
 TOLERANCE = 1e-6

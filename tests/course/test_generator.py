@@ -227,3 +227,12 @@ def test_main_reports_marker_errors_without_writing(tmp_path, monkeypatch, capsy
     assert make_lessons.main([]) == 1
     assert "01-a.ipynb, cell 0: " in capsys.readouterr().err
     assert not lessons.exists()
+
+
+# The real tree: lessons/ must be exactly what tools/make_lessons.py derives from solutions/: never edit a lesson by hand.
+def test_lessons_are_generated_from_solutions():
+    # With no solutions this passes only if lessons/ has no notebooks either (they would be "extra").
+    # A marker error in a solution raises MarkerError here, naming the notebook and cell.
+    problems = make_lessons.out_of_date(make_lessons.SOLUTIONS, make_lessons.LESSONS)
+    if problems:
+        pytest.fail(make_lessons.out_of_date_message(problems), pytrace=False)
