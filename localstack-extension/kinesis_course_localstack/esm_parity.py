@@ -33,7 +33,7 @@ def apply_esm_parity_patches():
     from localstack.utils.patch import Patch
 
     Patch.function(EsmWorkerFactory.get_esm_worker, _pass_bisect_setting_to_poller).apply()
-    Patch.function(StreamPoller.forward_events_to_target, _forward_with_bisection).apply()
+    Patch.function(StreamPoller.forward_events_to_target, _forward_with_aws_retry_rules, pass_target=False).apply()
     for method in (EsmWorker.stop, EsmWorker.stop_for_shutdown):
         Patch.function(method, _also_end_poller_retries).apply()
     Patch.function(EsmWorker.delete, _delete_even_without_poller_loop).apply()
@@ -63,7 +63,7 @@ def _delete_even_without_poller_loop(delete, self):
         self.delete_esm_in_store()
 
 
-def _forward_with_bisection(forward_events_to_target, self, shard_id, records):
+def _forward_with_aws_retry_rules(self, shard_id, records):
     bisect = getattr(self, "bisect_batch_on_function_error", False)
     events = self.post_filter(self.filter_events(self.pre_filter(self.transform_into_events(records, shard_id))))
     if not events:
