@@ -44,17 +44,22 @@ def endpoint_url() -> str:
     return url
 
 
-def health() -> dict:
-    """LocalStack's health document; raises LocalStackNotRunning with what to do when nothing answers."""
+def localstack_document(name: str) -> dict:
+    """One of LocalStack's own documents (``health``, ``info``); raises LocalStackNotRunning with what to do."""
     url = endpoint_url()
     try:
-        with urllib.request.urlopen(f"{url}/_localstack/health", timeout=3) as response:
+        with urllib.request.urlopen(f"{url}/_localstack/{name}", timeout=3) as response:
             return json.load(response)
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise LocalStackNotRunning(
             f"LocalStack does not answer at {url} ({error}). Start it in a terminal at the course's folder "
             "with `make up` (or open the course with `make lab`, which starts it), then run this cell again."
         ) from None
+
+
+def health() -> dict:
+    """LocalStack's health document: which services run, its version."""
+    return localstack_document("health")
 
 
 def require_localstack() -> dict:

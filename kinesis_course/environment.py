@@ -5,24 +5,11 @@ Only facts that stay the same from one run to the next: no uptimes, pids or sess
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.error
-import urllib.request
 
-from .endpoint import COURSE_SERVICES, LocalStackNotRunning, endpoint_url, health
+from .endpoint import COURSE_SERVICES, endpoint_url, health, localstack_document
 
 EXPECTED_VERSION = "4.14.0"
-
-
-def localstack_info() -> dict:
-    """LocalStack's ``/_localstack/info`` document (version, whether it runs in Docker, ...)."""
-    url = f"{endpoint_url()}/_localstack/info"
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return json.load(response)
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise LocalStackNotRunning(f"LocalStack does not answer at {url} ({error}). Start it with `make up`.") from None
 
 
 def describe_environment() -> dict:
@@ -32,7 +19,7 @@ def describe_environment() -> dict:
     services (each course service and its state, sorted by name), ready (every course service is up).
     """
     state = health()
-    info = localstack_info()
+    info = localstack_document("info")
     services = {name: state.get("services", {}).get(name, "missing") for name in sorted(COURSE_SERVICES)}
     return {
         "endpoint": endpoint_url(),

@@ -15,32 +15,27 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from kinesis_course.endpoint import LocalStackNotRunning, health
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
-HEALTH_URL = "http://127.0.0.1:4566/_localstack/health"
 # jupyter_client starts the "python3" kernel with the interpreter running this script: run it with
 # .venv/course/bin/python (the Makefile does) so notebooks see the course's packages.
 KERNEL = "python3"
 CELL_TIMEOUT_S = 180
 
 
-def require_localstack(url: str = HEALTH_URL) -> None:
+def require_localstack() -> None:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            response.read()
-    except (urllib.error.URLError, OSError) as error:
-        sys.exit(
-            f"error: LocalStack is not reachable at {url} ({error}).\n"
-            "Start it with `make up`, or run `make solutions-outputs`, which starts it for the run."
-        )
+        health()
+    except LocalStackNotRunning as error:
+        sys.exit(f"error: {error}\nOr run `make solutions-outputs`, which starts it for the run.")
 
 
 def run_in_place(path: Path) -> None:
