@@ -20,7 +20,6 @@ import argparse
 import math
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,9 @@ from kinesis_course.functions import ensure_role, zip_folder  # noqa: E402
 from kinesis_course.logs import delete_logs  # noqa: E402
 
 CTL = ROOT / "tools" / "localstack_ctl.py"
-LOCALSTACK_LIB = Path("localstack", "var", "lib", "localstack")
+sys.path.insert(0, str(CTL.parent))
+
+from localstack_ctl import free_port, seed_caches  # noqa: E402 (tools/ is a folder of scripts)
 
 HANDLER = """
 import json
@@ -59,26 +60,12 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def localstack_ready_times(starts: int) -> list[float]:
-    course_state = Path(os.environ.get("COURSE_STATE_DIR", ROOT / ".state"))
     times = []
     for _ in range(starts):
         state_dir = Path(tempfile.mkdtemp(prefix="kcb-localstack-"))
         # A learner's second and later `make up` find these in place; the first one builds or downloads them.
-        for catalog in (course_state / LOCALSTACK_LIB / "cache").glob("service-catalog-*"):
-            (state_dir / LOCALSTACK_LIB / "cache").mkdir(parents=True, exist_ok=True)
-            shutil.copy2(catalog, state_dir / LOCALSTACK_LIB / "cache" / catalog.name)
-        if (course_state / LOCALSTACK_LIB / "lib" / "kinesis-local").is_dir():
-            shutil.copytree(
-                course_state / LOCALSTACK_LIB / "lib" / "kinesis-local",
-                state_dir / LOCALSTACK_LIB / "lib" / "kinesis-local", symlinks=True,
-            )
+        seed_caches(state_dir)
         environment = {**os.environ, "LOCALSTACK_PORT": str(free_port()), "COURSE_STATE_DIR": str(state_dir)}
         started = time.monotonic()
         result = subprocess.run(

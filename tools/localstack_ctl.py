@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,6 +74,27 @@ def localstack_environment() -> dict[str, str]:
         }
     )
     return env
+
+
+LOCALSTACK_LIB = Path("localstack", "var", "lib", "localstack")
+
+
+def free_port() -> int:
+    """A free port on 127.0.0.1, for a private LocalStack (tests and benchmarks run one beside the course's)."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def seed_caches(state_dir: Path, source: Path = STATE) -> None:
+    """Copies what the course's LocalStack built or fetched on its first start (its service catalog, kinesis-mock
+    from npm) into a private LocalStack's state folder, so that it starts in seconds instead of rebuilding them."""
+    for catalog in (source / LOCALSTACK_LIB / "cache").glob("service-catalog-*"):
+        (state_dir / LOCALSTACK_LIB / "cache").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(catalog, state_dir / LOCALSTACK_LIB / "cache" / catalog.name)
+    installed = source / LOCALSTACK_LIB / "lib" / "kinesis-local"
+    if installed.is_dir():
+        shutil.copytree(installed, state_dir / LOCALSTACK_LIB / "lib" / "kinesis-local", symlinks=True)
 
 
 def fail(message: str) -> None:

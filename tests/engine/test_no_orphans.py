@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -26,27 +24,9 @@ pytestmark = pytest.mark.localstack
 
 ROOT = Path(__file__).resolve().parents[2]
 CTL = ROOT / "tools" / "localstack_ctl.py"
-LOCALSTACK_LIB = Path("localstack", "var", "lib", "localstack")
+sys.path.insert(0, str(CTL.parent))
 
-
-def seed_caches(state_dir: Path) -> None:
-    """Copies what the course's LocalStack built or fetched on its first start (its service catalog, kinesis-mock
-    from npm), so that this one starts in seconds instead of rebuilding and downloading them."""
-    course_state = Path(os.environ.get("COURSE_STATE_DIR", ROOT / ".state"))
-    for catalog in (course_state / LOCALSTACK_LIB / "cache").glob("service-catalog-*"):
-        (state_dir / LOCALSTACK_LIB / "cache").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(catalog, state_dir / LOCALSTACK_LIB / "cache" / catalog.name)
-    installed = course_state / LOCALSTACK_LIB / "lib" / "kinesis-local"
-    if installed.is_dir():
-        shutil.copytree(installed, state_dir / LOCALSTACK_LIB / "lib" / "kinesis-local", symlinks=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
+from localstack_ctl import free_port, seed_caches  # noqa: E402 (tools/ is a folder of scripts)
 def processes_of(state_dir: Path, port: int) -> dict[int, str]:
     """Live processes that belong to the LocalStack of ``state_dir``/``port``: pid -> command line.
 
