@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import functions, logs, mappings, streams, tables
+from . import functions, handler_steps, logs, mappings, streams, tables
 from .endpoint import client, require_localstack
 
 PREFIX = "kc"
@@ -30,11 +30,19 @@ class Lesson:
         return f"{self.prefix}{suffix}"
 
     def start(self) -> "Lesson":
-        """Checks LocalStack, deletes what an earlier run of this lesson left, empties the build folder."""
+        """Checks LocalStack, deletes what an earlier run of this lesson left, and fills the build folder with
+        the handler the lessons before this one built (kinesis_course/handler_steps)."""
         require_localstack()
         self.reset()
-        (self.folder / self.build_dir).mkdir(parents=True, exist_ok=True)
+        handler_steps.copy_handler_before(self.number, self.folder / self.build_dir)
         return self
+
+    def show_handler(self) -> None:
+        """Prints the handler's files, functions and classes after this lesson, and which lesson each comes from."""
+        carried = handler_steps.handler_before(self.number)
+        if carried:
+            print(f"In {self.build_dir.as_posix()}/ from the lessons before: {', '.join(sorted(carried))}\n")
+        print(handler_steps.changes_table(self.number))
 
     def reset(self) -> None:
         """Deletes every mapping, function, log group, stream, queue and table whose name has this lesson's prefix."""

@@ -10,8 +10,14 @@ only the solution notebooks, and this script derives the lessons from them:
   becomes one line at the BEGIN marker's indentation:
       raise NotImplementedError("<label>: replace this line with your solution")
   Plain line matching, so it works the same in function bodies and in `%%writefile` cells.
-* Cells tagged `solution-only` are dropped.
+* Cells tagged `solution-only` (answers shown only in solutions/) or `ci-only` (assertions and other test
+  machinery that nbval needs and a learner should not see) are dropped.
 * Outputs and execution counts are cleared; cell ids, tags and the notebook's metadata are kept.
+
+It also writes the handler the course grows (kinesis_course/handler_steps/): every cell tagged
+`handler-file` starts with `%%writefile {lesson.build_dir}/NAME.py`; the rest of the cell, solved (markers
+removed, answers kept), becomes handler_steps/lessonNN/NAME.py. The next lesson starts from those files
+(`Lesson.start()` copies them into its build folder), so no notebook keeps a copy of an earlier lesson's code.
 
 The output is byte-for-byte deterministic, so `--check` (and tests/course/test_lessons_in_sync.py)
 can tell whether someone edited a lesson by hand or forgot to regenerate.
@@ -33,7 +39,11 @@ SOLUTIONS = ROOT / "solutions"
 LESSONS = ROOT / "lessons"
 
 SOLUTION_ONLY_TAG = "solution-only"
-REGENERATE_HINT = "run `make lessons` to regenerate lessons/ from solutions/"
+CI_ONLY_TAG = "ci-only"
+DROPPED_TAGS = {SOLUTION_ONLY_TAG, CI_ONLY_TAG}
+HANDLER_FILE_TAG = "handler-file"
+WRITEFILE = re.compile(r"^%%writefile\s+\{lesson\.build_dir\}/(?P<name>[A-Za-z_][A-Za-z0-9_]*\.py)\s*$")
+REGENERATE_HINT = "run `make lessons` to regenerate lessons/ and kinesis_course/handler_steps/ from solutions/"
 
 # Markers are whole comment lines; the label is whatever follows the colon.
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)#[ \t]*BEGIN SOLUTION\b(?P<rest>.*)$")
@@ -93,12 +103,35 @@ def strip_solutions(source: str, where: str) -> str:
     return "\n".join(out)
 
 
+def solved(source: str) -> str:
+    """One cell's source with the solution markers removed and the answers kept."""
+    return "\n".join(line for line in source.split("\n") if not (BEGIN.match(line) or END.match(line)))
+
+
+def handler_files(notebook: nbformat.NotebookNode, name: str = "<notebook>") -> dict[str, str]:
+    """{file name: solved text} of the cells tagged `handler-file`, in the order the notebook writes them."""
+    files = {}
+    for index, cell in enumerate(notebook.cells):
+        if HANDLER_FILE_TAG not in cell.get("metadata", {}).get("tags", []):
+            continue
+        first, _, body = cell.source.partition("\n")
+        match = WRITEFILE.match(first) if cell.cell_type == "code" else None
+        if not match:
+            raise MarkerError(
+                f"{name}, cell {index}: a cell tagged {HANDLER_FILE_TAG!r} must start with "
+                f"`%%writefile {{lesson.build_dir}}/NAME.py`, got {first.strip()!r}"
+            )
+        strip_solutions(cell.source, f"{name}, cell {index}")  # the same marker errors as for the lesson
+        files[match["name"]] = solved(body).rstrip("\n") + "\n"
+    return files
+
+
 def generate_lesson(notebook: nbformat.NotebookNode, name: str = "<notebook>") -> nbformat.NotebookNode:
     """Return the lesson for one solution notebook (the input is not modified)."""
     lesson = copy.deepcopy(notebook)
     cells = []
     for index, cell in enumerate(notebook.cells):
-        if SOLUTION_ONLY_TAG in cell.get("metadata", {}).get("tags", []):
+        if DROPPED_TAGS & set(cell.get("metadata", {}).get("tags", [])):
             continue
         cell = copy.deepcopy(cell)
         where = f"{name}, cell {index}"
@@ -130,17 +163,45 @@ def expected_lessons(solutions: Path = SOLUTIONS, lessons: Path = LESSONS) -> di
     return expected
 
 
-def out_of_date(solutions: Path = SOLUTIONS, lessons: Path = LESSONS) -> list[str]:
-    """One line per lesson that is missing, differs from what the generator writes, or has no solution."""
-    expected = expected_lessons(solutions, lessons)
+def steps_beside(lessons: Path) -> Path:
+    """Where the handler steps of a course whose lessons are in `lessons` go."""
+    return lessons.parent / "kinesis_course" / "handler_steps"
+
+
+HANDLER_STEPS = steps_beside(LESSONS)
+
+
+def expected_handler_steps(solutions: Path = SOLUTIONS, steps: Path = HANDLER_STEPS) -> dict[Path, str]:
+    """The text of every handler file each solution writes, keyed by steps/lessonNN/NAME.py."""
+    expected = {}
+    for source in sorted(solutions.glob("*.ipynb")):
+        notebook = nbformat.read(source, as_version=nbformat.NO_CONVERT)
+        number = source.name.split("-", 1)[0]
+        for file_name, text in handler_files(notebook, display(source)).items():
+            expected[steps / f"lesson{number}" / file_name] = text
+    return expected
+
+
+def generated(solutions: Path, lessons: Path, steps: Path) -> dict[Path, str]:
+    return {**expected_lessons(solutions, lessons), **expected_handler_steps(solutions, steps)}
+
+
+def existing(lessons: Path, steps: Path) -> set[Path]:
+    return set(lessons.glob("*.ipynb")) | set(steps.glob("lesson*/*.py"))
+
+
+def out_of_date(solutions: Path = SOLUTIONS, lessons: Path = LESSONS, steps: Path | None = None) -> list[str]:
+    """One line per lesson or handler step that is missing, differs from what the generator writes, or has no source."""
+    steps = steps or steps_beside(lessons)
+    expected = generated(solutions, lessons, steps)
     problems = []
     for path, text in expected.items():
         if not path.exists():
             problems.append(f"missing: {display(path)}")
         elif path.read_text(encoding="utf-8") != text:
             problems.append(f"differs: {display(path)}")
-    for path in sorted(set(lessons.glob("*.ipynb")) - set(expected)):
-        problems.append(f"extra:   {display(path)} (no solutions/{path.name})")
+    for path in sorted(existing(lessons, steps) - set(expected)):
+        problems.append(f"extra:   {display(path)} (no solution writes it)")
     return problems
 
 
@@ -148,18 +209,20 @@ def out_of_date_message(problems: list[str]) -> str:
     return "lessons/ is out of date:\n" + "".join(f"  {p}\n" for p in problems) + REGENERATE_HINT
 
 
-def write_lessons(solutions: Path = SOLUTIONS, lessons: Path = LESSONS) -> None:
-    expected = expected_lessons(solutions, lessons)  # all of it first: a marker error writes nothing
-    lessons.mkdir(exist_ok=True)
+def write_lessons(solutions: Path = SOLUTIONS, lessons: Path = LESSONS, steps: Path | None = None) -> None:
+    steps = steps or steps_beside(lessons)
+    expected = generated(solutions, lessons, steps)  # all of it first: a marker error writes nothing
     for path, text in expected.items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"wrote {display(path)}")
-    # lessons/ is generated: a lesson whose solution was renamed or deleted must go too.
-    for path in sorted(set(lessons.glob("*.ipynb")) - set(expected)):
+    # Both folders are generated: what no solution produces any more must go too.
+    for path in sorted(existing(lessons, steps) - set(expected)):
         path.unlink()
-        print(f"removed {display(path)} (no solutions/{path.name})")
-    print(f"lessons/ is up to date ({len(expected)} notebooks)")
+        print(f"removed {display(path)} (no solution writes it)")
+    notebooks = sum(1 for path in expected if path.suffix == ".ipynb")
+    print(f"lessons/ and handler_steps/ are up to date ({notebooks} notebooks, {len(expected) - notebooks} handler files)")
 
 
 def display(path: Path) -> str:
@@ -175,9 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if not args.check:
-            write_lessons(SOLUTIONS, LESSONS)
+            write_lessons(SOLUTIONS, LESSONS, HANDLER_STEPS)
             return 0
-        problems = out_of_date(SOLUTIONS, LESSONS)
+        problems = out_of_date(SOLUTIONS, LESSONS, HANDLER_STEPS)
     except MarkerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -7,7 +7,9 @@ came back, and gives a hint. Lesson-specific checks live in ``checks.lessonNN``.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -17,6 +19,40 @@ class ExerciseNotSolved(Exception):
 
 class ExerciseCheckFailed(AssertionError):
     """The exercise runs but gives a wrong answer."""
+
+
+_KIT = str(Path(__file__).resolve().parent.parent)
+
+
+def _show_without_internals(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for the two exceptions above: the check's message and hint, not the kit's frames.
+
+    The cell still ends in an error (its ename stays ExerciseNotSolved or ExerciseCheckFailed, so "Run All"
+    stops there and tools can tell which it was); only the traceback the learner reads is shortened.
+    An error the learner's own code raised inside a check is chained as __cause__ and named in the message.
+    """
+    structured = [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"]
+    cause = value.__cause__
+    if cause is not None and cause.__traceback__ is not None:
+        # Where the learner's own code failed, without the check's frames around it.
+        own = [frame for frame in traceback.extract_tb(cause.__traceback__) if not frame.filename.startswith(_KIT)]
+        if own:
+            structured.append("Where your code raised it:\n" + "".join(traceback.format_list(own)).rstrip())
+    shell._showtraceback(etype, value, structured)
+    return structured
+
+
+def _install_learner_display() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((ExerciseNotSolved, ExerciseCheckFailed), _show_without_internals)
+
+
+_install_learner_display()
 
 
 def call_exercise(label: str, function: Callable, *args, **kwargs) -> Any:

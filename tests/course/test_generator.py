@@ -194,7 +194,7 @@ def test_check_lists_missing_differing_and_extra_lessons(tmp_path):
     assert [p.split()[0] for p in problems] == ["differs:", "missing:", "extra:"]
     assert [Path(p.split()[1]).name for p in problems] == ["01-a.ipynb", "02-b.ipynb", "99-orphan.ipynb"]
     assert make_lessons.out_of_date_message(problems).endswith(
-        "run `make lessons` to regenerate lessons/ from solutions/"
+        "run `make lessons` to regenerate lessons/ and kinesis_course/handler_steps/ from solutions/"
     )
 
     make_lessons.write_lessons(solutions, lessons)  # regenerating fixes all three

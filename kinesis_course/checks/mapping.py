@@ -1,0 +1,41 @@
+"""What the checks of mapping exercises share: read back the mapping the learner's code created or updated.
+
+A mapping exercise returns what ``create_event_source_mapping`` (or ``update_event_source_mapping``) answered,
+or just its ``UUID``. The check does not trust that answer: it reads the mapping back from LocalStack with
+``get_event_source_mapping`` and judges the settings LocalStack stored, as the poller will use them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..endpoint import client
+from . import ExerciseCheckFailed
+
+
+def mapping_of(label: str, answer: Any) -> dict:
+    """The stored settings of the mapping ``answer`` names (a UUID, or a create/update response)."""
+    uuid = answer.get("UUID") if isinstance(answer, dict) else answer
+    if not isinstance(uuid, str) or not uuid:
+        raise ExerciseCheckFailed(
+            f"{label}: expected the mapping's UUID or the response of create_event_source_mapping, got {answer!r}.\n"
+            "Hint: return what `client('lambda').create_event_source_mapping(...)` answered (or its ['UUID'])."
+        )
+    lam = client("lambda")
+    try:
+        return lam.get_event_source_mapping(UUID=uuid)
+    except lam.exceptions.ResourceNotFoundException:
+        raise ExerciseCheckFailed(
+            f"{label}: LocalStack has no event source mapping with UUID {uuid!r}.\n"
+            "Hint: run the cell that creates the mapping again; a later cell or `lesson.reset()` may have deleted it."
+        ) from None
+
+
+def setting(mapping: dict, key: str) -> Any:
+    """One stored setting, with the value AWS reports for a setting that was never given."""
+    defaults = {"FunctionResponseTypes": [], "BisectBatchOnFunctionError": False, "DestinationConfig": {}}
+    return mapping.get(key, defaults.get(key))
+
+
+def on_failure_destination(mapping: dict) -> str | None:
+    return (setting(mapping, "DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
