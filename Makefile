@@ -1,14 +1,19 @@
 # The course kit's commands. `make lab` and `make test` set up everything they need on a fresh machine.
 #
-#   make lab       set up, start LocalStack, open JupyterLab at lessons/ (Ctrl-C stops both)
-#   make test      set up, start LocalStack if needed, run every test, stop what it started
-#   make up        start LocalStack (host mode; LOCALSTACK=docker for Docker Compose)
-#   make down      stop it          make status    say what runs
-#   make lessons   regenerate lessons/ from solutions/
+#   make lab         set up, start LocalStack, open JupyterLab (lessons/ and solutions/; Ctrl-C stops both)
+#   make check       run your lessons headlessly and print which exercises pass (one lesson: make check L=03)
+#   make fresh L=03  a fresh copy of lesson 03 (your copy is kept beside it, renamed, never deleted)
+#   make test        set up, start LocalStack if needed, run every test, stop what it started
+#   make doctor      check the prerequisites (Python 3.13, Node.js, ports, disk) and say how to fix each
+#   make prepare     install everything a workshop needs, so that the room needs no network afterwards
+#   make up          start LocalStack (host mode; LOCALSTACK=docker for Docker Compose)
+#   make down        stop it          make status    say what runs (both work without Python 3.13)
+#   make lessons     regenerate lessons/ from solutions/ (refuses to overwrite a lesson you edited; FORCE=1)
 #   make solutions-outputs   re-run solutions/ in place so their stored outputs are real (NB=one notebook)
 #   make check-lessons       fail when lessons/ is not what solutions/ generates
-#   make bench     print the engine's timings
-#   make clean     remove LocalStack's state and log (.state/)
+#   make lock        re-pin requirements.lock after a change to requirements.txt
+#   make bench       print the engine's timings
+#   make clean       remove LocalStack's state and log (.state/)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -22,43 +27,77 @@ CTL = $(COURSE_PY) tools/localstack_ctl.py
 LOCALSTACK ?= host
 export LOCALSTACK
 
-.PHONY: help lab test up down status lessons check-lessons bench clean python313 setup
+# uv installs both environments from their lock files. One on PATH is used; otherwise the kit installs its own
+# (pinned) into .venv/uv with pip, once.
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .venv/uv/bin/uv)
+# uv must use the interpreter it is given, never download one.
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help doctor lab check fresh test up down status lessons check-lessons bench clean python313 setup prepare lock
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,18p' Makefile | sed 's/^# \{0,1\}//'
+
+doctor:
+	@tools/doctor
 
 python313:
 	@test -n "$(PYTHON313)" || tools/find-python313 >/dev/null
 
-$(LOCALSTACK_VENV)/.installed: localstack-extension/localstack.lock localstack-extension/pyproject.toml | python313
+.venv/uv/bin/uv: | python313
+	@echo "Installing uv $(UV_VERSION) into .venv/uv (it installs the course's environments) ..."
+	$(PYTHON313) -m venv .venv/uv
+	.venv/uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(LOCALSTACK_VENV)/.installed: localstack-extension/localstack.lock localstack-extension/pyproject.toml | python313 $(UV)
 	@echo "Installing LocalStack 4.14.0 and the course's extension into $(LOCALSTACK_VENV) ..."
-	test -x $(LOCALSTACK_VENV)/bin/python || $(PYTHON313) -m venv $(LOCALSTACK_VENV)
-	$(LOCALSTACK_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -r localstack-extension/localstack.lock
-	$(LOCALSTACK_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e localstack-extension
+	test -x $(LOCALSTACK_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON313) $(LOCALSTACK_VENV)
+	$(UV) pip sync --quiet --python $(LOCALSTACK_VENV)/bin/python localstack-extension/localstack.lock
+	$(UV) pip install --quiet --python $(LOCALSTACK_VENV)/bin/python --no-deps -e localstack-extension
 	touch $@
 
-$(COURSE_VENV)/.installed: requirements.txt pyproject.toml | python313
+$(COURSE_VENV)/.installed: requirements.lock pyproject.toml | python313 $(UV)
 	@echo "Installing the course's environment into $(COURSE_VENV) ..."
-	test -x $(COURSE_PY) || $(PYTHON313) -m venv $(COURSE_VENV)
-	$(COURSE_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt -e .
+	test -x $(COURSE_PY) || $(UV) venv --quiet --python $(PYTHON313) $(COURSE_VENV)
+	$(UV) pip sync --quiet --python $(COURSE_PY) requirements.lock
+	$(UV) pip install --quiet --python $(COURSE_PY) --no-deps -e .
 	touch $@
 
 setup: $(LOCALSTACK_VENV)/.installed $(COURSE_VENV)/.installed
 
-up: setup
-	$(CTL) up
+lock: | python313 $(UV)
+	$(UV) pip compile --quiet requirements.txt --universal --python-version 3.13 \
+	  --custom-compile-command "make lock" -o requirements.lock
 
+# Everything a workshop needs, downloaded now: both environments, kinesis-mock (LocalStack installs it from npm
+# on its first start, so start and stop it once), matplotlib's font cache.
+prepare: setup
+	tools/with_localstack.sh $(COURSE_PY) -c "import matplotlib.pyplot"
+	@echo "Ready: make lab, make check and make test need no network from now on."
+
+up: $(if $(filter docker,$(LOCALSTACK)),,setup)
+	tools/localstack-ctl up
+
+# Both work without Python 3.13 (any python3, or plain shell): tools/localstack-ctl picks what exists.
 down:
-	@$(PYTHON313) tools/localstack_ctl.py down
+	@tools/localstack-ctl down
 
 status:
-	@$(PYTHON313) tools/localstack_ctl.py status
+	@tools/localstack-ctl status
 
 lessons: $(COURSE_VENV)/.installed
-	$(COURSE_PY) tools/make_lessons.py
+	$(COURSE_PY) tools/make_lessons.py $(if $(FORCE),--force)
 
 check-lessons: $(COURSE_VENV)/.installed
 	$(COURSE_PY) tools/make_lessons.py --check
+
+fresh: $(COURSE_VENV)/.installed
+	@test -n "$(L)" || { echo "Say which lesson: make fresh L=03" >&2; exit 2; }
+	$(COURSE_PY) tools/make_lessons.py --fresh $(L)
+
+check: setup
+	tools/with_localstack.sh $(COURSE_PY) tools/check_my_work.py $(L)
 
 lab: setup
 	tools/lab.sh
@@ -70,7 +109,7 @@ bench: setup
 	tools/with_localstack.sh $(COURSE_PY) benchmarks/engine_benchmark.py
 
 clean:
-	@$(PYTHON313) tools/localstack_ctl.py down >/dev/null 2>&1 || true
+	@tools/localstack-ctl down >/dev/null 2>&1 || true
 	rm -rf .state
 
 # Re-run solution notebooks with LocalStack up and store their outputs (what nbval compares against),

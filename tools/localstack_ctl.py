@@ -260,17 +260,24 @@ def down_host() -> None:
     print(f"LocalStack{f' (pid {pid})' if pid else ''} and its child processes stopped.")
 
 
+def _processes() -> list[tuple[int, int, str, str]]:
+    """(pid, process group, state, command line) of every process, from `ps` (Linux and macOS alike; no /proc)."""
+    listing = subprocess.run(
+        ["ps", "-A", "-o", "pid=", "-o", "pgid=", "-o", "stat=", "-o", "args="],
+        capture_output=True, text=True, check=False,
+    ).stdout
+    processes = []
+    for line in listing.splitlines():
+        fields = line.split(None, 3)
+        if len(fields) >= 3 and fields[0].isdigit() and fields[1].isdigit():
+            processes.append((int(fields[0]), int(fields[1]), fields[2], fields[3] if len(fields) > 3 else ""))
+    return processes
+
+
 def _helper_processes() -> list[int]:
     """Processes started from this kit's LocalStack folder (kinesis-mock), even if LocalStack itself died."""
     marker = str(STATE / "localstack") + "/"
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if marker in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
-                found.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return [pid for pid in found if pid != os.getpid()]
+    return [pid for pid, _, _, args in _processes() if marker in args and pid != os.getpid()]
 
 
 def _group_alive(pgid: int) -> bool:
@@ -287,15 +294,8 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _group_has_live_members(pgid: int) -> bool:
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        # fields[0] is the state, fields[2] the process group.
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+    # ps's state starts with Z for a zombie on Linux and macOS.
+    return any(group == pgid and not state.startswith("Z") for _, group, state, _ in _processes())
 
 
 def compose(*args: str) -> None:
