@@ -2,6 +2,12 @@
 
     python tools/make_lessons.py            write lessons/NN-name.ipynb for every solutions/NN-name.ipynb
     python tools/make_lessons.py --check    write nothing; exit 1 if lessons/ is out of date
+    python tools/make_lessons.py --force    also overwrite lessons you edited (each copy is kept, renamed)
+    python tools/make_lessons.py --fresh 03 a fresh lessons/03-*.ipynb; your copy is kept, renamed
+
+A learner's work is theirs: a lesson whose text is neither git's committed copy nor what this script last wrote
+(recorded in .state/generated-lessons/) has been edited, and is not overwritten or removed without --force; even
+then, and with --fresh, the learner's copy is moved aside as NN-name.yours-YYYYmmdd-HHMMSS.ipynb, never deleted.
 
 solutions/ is the single source (as in nbgrader or the scikit-learn MOOC): a maintainer edits and runs
 only the solution notebooks, and this script derives the lessons from them:
@@ -27,9 +33,12 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
 import re
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -190,17 +199,94 @@ def existing(lessons: Path, steps: Path) -> set[Path]:
     return set(lessons.glob("*.ipynb")) | set(steps.glob("lesson*/*.py"))
 
 
-def out_of_date(solutions: Path = SOLUTIONS, lessons: Path = LESSONS, steps: Path | None = None) -> list[str]:
-    """One line per lesson or handler step that is missing, differs from what the generator writes, or has no source."""
+def committed_text(path: Path) -> str | None:
+    """`path`'s text in git's HEAD commit; None when git does not track it there (or this is no git checkout)."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(path.parent), "show", f"HEAD:./{path.name}"],
+            capture_output=True, check=False,
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return result.stdout.decode("utf-8") if result.returncode == 0 else None
+
+
+def _record(path: Path) -> Path:
+    """Where the hash of the text this script last wrote to a lesson is kept (one file per lesson: no races)."""
+    return path.parent.parent / ".state" / "generated-lessons" / f"{path.name}.sha256"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def remember_generated(path: Path, text: str) -> None:
+    record = _record(path)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(_digest(text) + "\n")
+
+
+def generated_by_us(path: Path, text: str) -> bool:
+    """True when `text` is git's committed copy of `path` or what this script last wrote there: nobody edited it."""
+    try:
+        if _record(path).read_text().strip() == _digest(text):
+            return True
+    except OSError:
+        pass
+    return committed_text(path) == text
+
+
+def edited_lessons(expected: dict[Path, str], lessons: Path) -> list[Path]:
+    """Lessons that differ from what the generator writes now and that someone (a learner) edited."""
+    edited = []
+    for path, text in expected.items():
+        if path.suffix == ".ipynb" and path.exists():
+            current = path.read_text(encoding="utf-8")
+            if current != text and not generated_by_us(path, current):
+                edited.append(path)
+    return edited
+
+
+def own_notebooks(lessons: Path, expected: dict[Path, str]) -> list[Path]:
+    """Notebooks in lessons/ that no solution writes and that the generator never wrote: the learner's own."""
+    return [
+        path for path in sorted(lessons.glob("*.ipynb"))
+        if path not in expected and not generated_by_us(path, path.read_text(encoding="utf-8"))
+    ]
+
+
+def keep_aside(path: Path) -> Path:
+    """Renames a learner's lesson to NN-name.yours-YYYYmmdd-HHMMSS.ipynb beside it; returns the new path."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.stem}.yours-{stamp}{path.suffix}")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.stem}.yours-{stamp}-{counter}{path.suffix}")
+    path.rename(target)
+    return target
+
+
+def out_of_date(
+    solutions: Path = SOLUTIONS, lessons: Path = LESSONS, steps: Path | None = None, accept_committed: bool = False
+) -> list[str]:
+    """One line per lesson or handler step that is missing, differs from what the generator writes, or has no source.
+
+    With accept_committed, a lesson also counts as up to date when git's committed copy is what the generator
+    writes: a learner's edits to their working copy are theirs, and the course as committed is still in sync.
+    """
     steps = steps or steps_beside(lessons)
     expected = generated(solutions, lessons, steps)
     problems = []
     for path, text in expected.items():
+        if accept_committed and path.suffix == ".ipynb" and committed_text(path) == text:
+            continue
         if not path.exists():
             problems.append(f"missing: {display(path)}")
         elif path.read_text(encoding="utf-8") != text:
             problems.append(f"differs: {display(path)}")
-    for path in sorted(existing(lessons, steps) - set(expected)):
+    ignored = set(own_notebooks(lessons, expected)) if accept_committed else set()
+    for path in sorted(existing(lessons, steps) - set(expected) - ignored):
         problems.append(f"extra:   {display(path)} (no solution writes it)")
     return problems
 
@@ -209,20 +295,64 @@ def out_of_date_message(problems: list[str]) -> str:
     return "lessons/ is out of date:\n" + "".join(f"  {p}\n" for p in problems) + REGENERATE_HINT
 
 
-def write_lessons(solutions: Path = SOLUTIONS, lessons: Path = LESSONS, steps: Path | None = None) -> None:
+def write_lessons(
+    solutions: Path = SOLUTIONS, lessons: Path = LESSONS, steps: Path | None = None, force: bool = False
+) -> list[Path]:
+    """Writes every lesson and handler step that changed; returns the edited lessons it left alone (none with force).
+
+    With force, each edited lesson is first moved aside (keep_aside), then written fresh.
+    """
     steps = steps or steps_beside(lessons)
     expected = generated(solutions, lessons, steps)  # all of it first: a marker error writes nothing
+    edited = edited_lessons(expected, lessons)
+    if force:
+        for path in edited:
+            print(f"kept your copy of {display(path)} as {display(keep_aside(path))}")
+        edited = []
     for path, text in expected.items():
+        if path in edited:
+            continue
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"wrote {display(path)}")
-    # Both folders are generated: what no solution produces any more must go too.
-    for path in sorted(existing(lessons, steps) - set(expected)):
+        if path.suffix == ".ipynb":
+            remember_generated(path, text)
+    # Both folders are generated: what no solution produces any more must go too (but not a learner's own notebook).
+    own = set(own_notebooks(lessons, expected))
+    for path in sorted(existing(lessons, steps) - set(expected) - own):
         path.unlink()
         print(f"removed {display(path)} (no solution writes it)")
     notebooks = sum(1 for path in expected if path.suffix == ".ipynb")
-    print(f"lessons/ and handler_steps/ are up to date ({notebooks} notebooks, {len(expected) - notebooks} handler files)")
+    if edited:
+        print(
+            "Left alone, because you edited them (your work is yours):\n"
+            + "".join(f"  {display(path)}\n" for path in edited)
+            + "To get a fresh copy of one lesson: make fresh L=NN (yours is kept, renamed). "
+            "To regenerate them all: make lessons FORCE=1 (each of yours is kept, renamed).",
+            file=sys.stderr,
+        )
+    else:
+        print(f"lessons/ and handler_steps/ are up to date ({notebooks} notebooks, {len(expected) - notebooks} handler files)")
+    return edited
+
+
+def fresh_lesson(number: str, solutions: Path = SOLUTIONS, lessons: Path = LESSONS) -> Path:
+    """Writes a fresh lessons/NUMBER-*.ipynb; a copy that differs from it is moved aside first, never deleted."""
+    sources = sorted(solutions.glob(f"{number}-*.ipynb"))
+    if len(sources) != 1:
+        known = ", ".join(path.name.split("-", 1)[0] for path in sorted(solutions.glob("*.ipynb")))
+        raise SystemExit(f"error: no single lesson numbered {number!r}; the lessons are {known}")
+    source = sources[0]
+    path = lessons / source.name
+    text = to_text(generate_lesson(nbformat.read(source, as_version=nbformat.NO_CONVERT), display(source)))
+    if path.exists() and path.read_text(encoding="utf-8") != text:
+        print(f"kept your copy of {display(path)} as {display(keep_aside(path))}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    remember_generated(path, text)
+    print(f"wrote a fresh {display(path)}")
+    return path
 
 
 def display(path: Path) -> str:
@@ -235,12 +365,16 @@ def display(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if lessons/ is out of date")
+    parser.add_argument("--force", action="store_true", help="also regenerate lessons you edited (kept, renamed)")
+    parser.add_argument("--fresh", metavar="NN", help="write a fresh copy of lesson NN only (yours is kept, renamed)")
     args = parser.parse_args(argv)
     try:
-        if not args.check:
-            write_lessons(SOLUTIONS, LESSONS, HANDLER_STEPS)
+        if args.fresh:
+            fresh_lesson(args.fresh, SOLUTIONS, LESSONS)
             return 0
-        problems = out_of_date(SOLUTIONS, LESSONS, HANDLER_STEPS)
+        if not args.check:
+            return 1 if write_lessons(SOLUTIONS, LESSONS, HANDLER_STEPS, force=args.force) else 0
+        problems = out_of_date(SOLUTIONS, LESSONS, HANDLER_STEPS, accept_committed=True)
     except MarkerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -4,10 +4,17 @@ Each lesson must run cleanly up to its first cell tagged `exercise-check`, and t
 `ExerciseNotSolved` (raised by kinesis_course.checks when it meets the stub's NotImplementedError).
 This catches lessons that break before the learner reaches an exercise, checks that pass on the stub,
 and exercises whose stub fires too early (e.g. at top level instead of inside a function or handler).
+
+The lessons tested are the ones tools/make_lessons.py generates from solutions/ now (in memory), not the
+notebooks in lessons/: those are the learner's, and may be solved or edited (tests/course/test_generator.py
+checks that the committed lessons/ is what the generator writes). They run in lessons/, as in JupyterLab.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,15 +26,31 @@ from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ROOT / "lessons"
+SOLUTIONS = ROOT / "solutions"
 CHECK_TAG = "exercise-check"
 EXPECTED_ENAME = "ExerciseNotSolved"
-HEALTH_URL = "http://127.0.0.1:4566/_localstack/health"
+HEALTH_URL = f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}/_localstack/health"
 CELL_TIMEOUT_S = 180
 
-NOTEBOOKS = sorted(LESSONS.glob("*.ipynb"))
-# One test id per lesson; with none, one skipped test that says why rather than a silent pass.
-LESSON_PARAMS = [pytest.param(path, id=path.name) for path in NOTEBOOKS] or [
-    pytest.param(None, marks=pytest.mark.skip(reason="lessons/ has no notebooks yet (run `make lessons`)"))
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location("make_lessons", ROOT / "tools" / "make_lessons.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def generated_lesson(solution: Path):
+    """The lesson as `make lessons` would write it from this solution (a fresh notebook object each call)."""
+    make_lessons = load_generator()
+    notebook = nbformat.read(solution, as_version=nbformat.NO_CONVERT)
+    return nbformat.reads(make_lessons.to_text(make_lessons.generate_lesson(notebook, str(solution))), as_version=4)
+
+
+# One test id per lesson (named as in lessons/); with none, one skipped test that says why rather than a silent pass.
+LESSON_PARAMS = [pytest.param(path, id=path.name) for path in sorted(SOLUTIONS.glob("*.ipynb"))] or [
+    pytest.param(None, marks=pytest.mark.skip(reason="solutions/ has no notebooks yet"))
 ]
 
 
@@ -67,7 +90,7 @@ def run_until_first_error(notebook, cwd: Path) -> tuple[int, str, str] | None:
 
 @pytest.mark.parametrize("path", LESSON_PARAMS)
 def test_lesson_has_an_exercise_check(path):
-    notebook = nbformat.read(path, as_version=4)
+    notebook = generated_lesson(path)
     assert check_cells(notebook), (
         f"{path.name} has no cell tagged {CHECK_TAG!r}: tag the cell that checks the first exercise "
         f"in solutions/{path.name} and run `make lessons`"
@@ -77,7 +100,7 @@ def test_lesson_has_an_exercise_check(path):
 @pytest.mark.localstack
 @pytest.mark.parametrize("path", LESSON_PARAMS)
 def test_unsolved_lesson_stops_at_its_first_exercise_check(path, localstack):
-    notebook = nbformat.read(path, as_version=4)
+    notebook = generated_lesson(path)
     checks = check_cells(notebook)
     assert checks, f"{path.name} has no cell tagged {CHECK_TAG!r}"
     expected = describe(notebook, checks[0])
