@@ -1,0 +1,184 @@
+"""Which of my exercises pass? Runs your lessons headlessly, as "Run All" would, and prints a table.
+
+    make check            every lesson in lessons/
+    make check L=03       lesson 03 only (or several: L="02 03")
+
+Each lesson runs from the top in a fresh kernel, in lessons/ (as in JupyterLab), on the course's LocalStack.
+Your notebooks are read, never written: their outputs stay as you left them. A lesson stops at its first error,
+as "Run All" does, so the exercises after it are "not reached". Exit code 0 only when every exercise passes,
+so an instructor can run it on each machine of a room to see where it stands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, DeadKernelError
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = ROOT / "lessons"
+SOLUTIONS = ROOT / "solutions"
+CHECK_TAG = "exercise-check"
+CELL_TIMEOUT_S = 180
+PASSED_LINE = re.compile(r"✔ (?P<label>.+?) passed")
+LABEL_IN_TEXT = re.compile(r"Exercise \d+\.\d+")
+
+PASSED, NOT_SOLVED, WRONG, ERROR, NOT_REACHED = "passed", "not solved", "wrong", "error", "not reached"
+
+
+@dataclass
+class Row:
+    lesson: str
+    exercise: str
+    result: str
+    detail: str = ""
+
+
+def check_cells(notebook) -> list[int]:
+    return [i for i, cell in enumerate(notebook.cells) if CHECK_TAG in cell.get("metadata", {}).get("tags", [])]
+
+
+def output_text(cell) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            parts.append(output.get("text", ""))
+        elif "data" in output:
+            parts.append(output["data"].get("text/plain", ""))
+    return "".join(parts)
+
+
+def exercise_labels(lesson: nbformat.NotebookNode, solution: Path | None) -> dict[int, str]:
+    """{index of a check cell: "Exercise NN.M"}, read from what the same cell prints in the solved notebook."""
+    by_id = {}
+    if solution is not None and solution.exists():
+        for cell in nbformat.read(solution, as_version=4).cells:
+            found = PASSED_LINE.findall(output_text(cell))
+            if found and cell.get("id"):
+                by_id[cell["id"]] = ", ".join(found)
+    labels = {}
+    for number, index in enumerate(check_cells(lesson), start=1):
+        cell = lesson.cells[index]
+        label = by_id.get(cell.get("id"))
+        if not label:
+            # The check names its exercise in its source or arguments, or the stub before it does.
+            match = LABEL_IN_TEXT.search(cell.source) or next(
+                (m for c in reversed(lesson.cells[:index]) if (m := LABEL_IN_TEXT.search(c.source))), None
+            )
+            label = match.group(0) if match else f"check {number} (cell {index})"
+        labels[index] = label
+    return labels
+
+
+def first_line(text: str) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text or "").strip()
+    return text.split("\n", 1)[0][:160] if text else ""
+
+
+def run_lesson(path: Path, solution: Path | None = None, timeout: float = CELL_TIMEOUT_S) -> list[Row]:
+    """Runs one lesson top to bottom until its first error; one Row per exercise check."""
+    notebook = nbformat.read(path, as_version=4)
+    labels = exercise_labels(notebook, solution)
+    name = path.stem
+    if not labels:
+        return [Row(name, "(no exercise)", ERROR, "this notebook has no cell tagged exercise-check")]
+    rows: dict[int, Row] = {}
+    stopped: str | None = None
+    client = NotebookClient(
+        notebook, kernel_name="python3", timeout=timeout, resources={"metadata": {"path": str(path.parent)}}
+    )
+    try:
+        # The kernel's own log lines (e.g. ipykernel's note on TCP) are not the learner's business.
+        with client.setup_kernel(stderr=subprocess.DEVNULL):
+            for index, cell in enumerate(notebook.cells):
+                try:
+                    client.execute_cell(cell, index)
+                except CellExecutionError as error:
+                    where = labels.get(index) or f"cell {index} ({first_line(cell.source)[:50]!r})"
+                    if index in labels:
+                        if error.ename == "ExerciseNotSolved":
+                            rows[index] = Row(name, labels[index], NOT_SOLVED)
+                        elif error.ename == "ExerciseCheckFailed":
+                            rows[index] = Row(name, labels[index], WRONG, first_line(error.evalue))
+                        else:
+                            rows[index] = Row(name, labels[index], ERROR, f"{error.ename}: {first_line(error.evalue)}")
+                    stopped = f"the lesson stopped at {where}" + (
+                        "" if index in labels else f": {error.ename}: {first_line(error.evalue)}"
+                    )
+                    break
+                if index in labels:
+                    rows[index] = Row(name, labels[index], PASSED)
+    except (DeadKernelError, TimeoutError, RuntimeError) as error:
+        stopped = f"the lesson stopped: {type(error).__name__}: {first_line(str(error))}"
+    for index, label in labels.items():
+        if index not in rows:
+            rows[index] = Row(name, label, NOT_REACHED, stopped or "")
+    return [rows[index] for index in sorted(rows)]
+
+
+def lessons_to_check(numbers: list[str], lessons: Path = LESSONS, solutions: Path = SOLUTIONS) -> list[Path]:
+    """The course's lessons (one per solution; not your renamed copies or notes), all or those numbered."""
+    course = [lessons / source.name for source in sorted(solutions.glob("*.ipynb"))]
+    if not numbers:
+        return course
+    chosen = []
+    for number in numbers:
+        matches = [path for path in course if path.name.split("-", 1)[0] == number.zfill(2)]
+        if not matches:
+            known = ", ".join(path.name.split("-", 1)[0] for path in course)
+            raise SystemExit(f"error: there is no lesson {number!r}; the lessons are {known}")
+        chosen += matches
+    return chosen
+
+
+def table(rows: list[Row]) -> str:
+    widths = [max(len(header), *(len(getattr(row, field)) for row in rows)) for header, field in
+              (("lesson", "lesson"), ("exercise", "exercise"), ("result", "result"))]
+    lines = [f"{'lesson':<{widths[0]}}  {'exercise':<{widths[1]}}  {'result':<{widths[2]}}  detail",
+             f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * widths[2]}  ------"]
+    for row in rows:
+        mark = "✔" if row.result == PASSED else "✘" if row.result in (WRONG, ERROR) else "·"
+        lines.append(f"{row.lesson:<{widths[0]}}  {row.exercise:<{widths[1]}}  {row.result:<{widths[2]}}  "
+                     f"{mark} {row.detail}".rstrip())
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, lessons: Path = LESSONS, solutions: Path = SOLUTIONS) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("numbers", nargs="*", help="lesson numbers, e.g. 03 (default: all)")
+    parser.add_argument("--timeout", type=float, default=CELL_TIMEOUT_S, help="seconds per cell")
+    args = parser.parse_args(argv)
+    numbers = [n for arg in args.numbers for n in arg.split()]
+    rows: list[Row] = []
+    for path in lessons_to_check(numbers, lessons, solutions):
+        if not path.exists():
+            rows.append(Row(path.stem, "(lesson)", ERROR, f"{path.name} is missing: `make fresh L={path.name[:2]}`"))
+            continue
+        print(f"Running {path.relative_to(path.parent.parent)} ...", flush=True)
+        started = time.monotonic()
+        lesson_rows = run_lesson(path, solutions / path.name, args.timeout)
+        passed = sum(row.result == PASSED for row in lesson_rows)
+        print(f"  {passed} of {len(lesson_rows)} exercises pass ({time.monotonic() - started:.0f} s)", flush=True)
+        rows += lesson_rows
+    if not rows:
+        print("No lessons to check.")
+        return 1
+    print()
+    print(table(rows))
+    passed = sum(row.result == PASSED for row in rows)
+    print(f"\n{passed} of {len(rows)} exercises pass.")
+    if passed < len(rows):
+        print("A lesson stops at its first error, as Run All does: solve that exercise, then check again.")
+    return 0 if passed == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
