@@ -11,6 +11,10 @@ What is measured, each from the client's side (boto3 against the course's endpoi
 - warm invoke: later Invokes of one function (its runtime is already running);
 - ESM creation -> first delivery: from CreateEventSourceMapping (one record already in the stream) until the
   handler starts, by the handler's own clock (same machine).
+- bursts: seconds from the last PutRecords answer of a burst until the start of the invocation that delivers the
+  burst's last record (handler's clock), for 1,000 records on one shard with BatchSize 100 and BatchSize 10, and
+  1,000 records on each of 4 shards at once (BatchSize 100). AWS reads each shard with up to 10,000 records per
+  GetRecords and invokes the batches back to back, shards concurrently: about 1-2 s for each of these bursts.
 It is not a test: it asserts nothing and prints a table.
 """
 
@@ -33,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from kinesis_course import (  # noqa: E402 (after the path set-up, for runs without the editable install)
     client, create_mapping, delete_function, delete_mapping, delete_stream, ensure_stream, json_lines, put_records,
-    require_localstack, wait_until,
+    require_localstack, wait_for_state, wait_until,
 )
 from kinesis_course.functions import ensure_role, zip_folder  # noqa: E402
 from kinesis_course.logs import delete_logs  # noqa: E402
@@ -49,7 +53,7 @@ import time
 
 def handler(event, context):
     if "Records" in event:
-        print("DELIVERED " + json.dumps({"t": time.time()}))
+        print("DELIVERED " + json.dumps({"t": time.time(), "n": len(event["Records"])}))
     return {"ok": True}
 """
 
@@ -128,12 +132,55 @@ def esm_first_delivery(prefix: str, code: bytes, run: int) -> float:
         delete_stream(stream)
 
 
+def burst_delivery(prefix: str, code: bytes, label: str, shards: int, per_shard: int, batch_size: int) -> float:
+    """Seconds from the last put of a burst (``per_shard`` records on each of ``shards`` shards) to its last delivery."""
+    stream = f"{prefix}burst-{label}"
+    function = f"{prefix}burst-{label}"
+    stream_arn = ensure_stream(stream, shards=shards)
+    mapping = None
+    try:
+        create_and_wait_active(function, code)
+        mapping = create_mapping(function, stream_arn, BatchSize=batch_size)
+        wait_for_state(mapping, "Enabled")
+        # One partition key per shard: the shards' hash key ranges split the 128-bit range evenly.
+        ranges = client("kinesis").describe_stream(StreamName=stream)["StreamDescription"]["Shards"]
+        keys = [shard["HashKeyRange"]["StartingHashKey"] for shard in ranges]
+        kinesis = client("kinesis")
+        total = shards * per_shard
+        for start in range(0, per_shard, 500):
+            for key in keys:
+                kinesis.put_records(StreamName=stream, Records=[
+                    {"Data": b'{"burst": 1}', "PartitionKey": "k", "ExplicitHashKey": key}
+                    for _ in range(start, min(per_shard, start + 500))
+                ])
+        last_put = time.time()
+        def all_delivered() -> list[dict] | None:
+            lines = json_lines(function, "DELIVERED ")
+            return lines if sum(line["n"] for line in lines) >= total else None
+
+        delivered = wait_until(all_delivered, timeout=600, what=f"{total} records delivered to {function}", interval=0.5)
+        return max(line["t"] for line in delivered) - last_put
+    finally:
+        if mapping:
+            delete_mapping(mapping)
+        delete_function(function)
+        delete_logs(function)
+        delete_stream(stream)
+
+
+BURSTS = [  # label, shards, records per shard, BatchSize
+    ("1 shard x 1,000, BatchSize 100", 1, 1000, 100),
+    ("1 shard x 1,000, BatchSize 10", 1, 1000, 10),
+    ("4 shards x 1,000, BatchSize 100", 4, 1000, 100),
+]
+
+
 def row(label: str, values: list[float], unit: str = "ms") -> str:
     if not values:
-        return f"| {label:<38} | {0:>4} | {'n/a':>9} | {'n/a':>9} | {'n/a':>9} | {'n/a':>9} |"
+        return f"| {label:<62} | {0:>4} | {'n/a':>9} | {'n/a':>9} | {'n/a':>9} | {'n/a':>9} |"
     scale = 1000 if unit == "ms" else 1
     cells = [statistics.median(values), percentile(values, 0.95), min(values), max(values)]
-    return f"| {label:<38} | {len(values):>4} | " + " | ".join(f"{value * scale:>9.1f}" for value in cells) + " |"
+    return f"| {label:<62} | {len(values):>4} | " + " | ".join(f"{value * scale:>9.1f}" for value in cells) + " |"
 
 
 def main() -> None:
@@ -142,6 +189,8 @@ def main() -> None:
     parser.add_argument("--functions", type=int, default=5, help="fresh functions for create and cold invoke")
     parser.add_argument("--warm", type=int, default=50, help="warm invocations")
     parser.add_argument("--esm-runs", type=int, default=3, help="mappings to time until their first delivery")
+    parser.add_argument("--burst-runs", type=int, default=1, help="runs of each burst")
+    parser.add_argument("--bursts-only", action="store_true", help="time the bursts only")
     args = parser.parse_args()
 
     health = require_localstack()
@@ -152,34 +201,48 @@ def main() -> None:
     shutil.rmtree(folder)
 
     print(f"LocalStack {health.get('version')} at {client('lambda').meta.endpoint_url}; Python {sys.version.split()[0]}")
+    if args.bursts_only:
+        args.starts = args.functions = args.warm = args.esm_runs = 0
     print("Timing private LocalStack starts ...", flush=True)
     ready = localstack_ready_times(args.starts)
 
     created, cold, warm, esm = [], [], [], []
+    bursts = {label: [] for label, *_ in BURSTS}
     functions = [f"{prefix}fn-{index}" for index in range(args.functions)]
     try:
-        print(f"Creating {args.functions} functions and invoking each once (cold) ...", flush=True)
-        for name in functions:
-            created.append(create_and_wait_active(name, code))
-            cold.append(invoke_round_trip(name))
-        print(f"Invoking {functions[0]} {args.warm} times (warm) ...", flush=True)
-        warm = [invoke_round_trip(functions[0]) for _ in range(args.warm)]
-        print(f"Timing {args.esm_runs} event source mappings until their first delivery ...", flush=True)
-        esm = [esm_first_delivery(prefix, code, run) for run in range(args.esm_runs)]
+        if functions:
+            print(f"Creating {args.functions} functions and invoking each once (cold) ...", flush=True)
+            for name in functions:
+                created.append(create_and_wait_active(name, code))
+                cold.append(invoke_round_trip(name))
+            print(f"Invoking {functions[0]} {args.warm} times (warm) ...", flush=True)
+            warm = [invoke_round_trip(functions[0]) for _ in range(args.warm)]
+        if args.esm_runs:
+            print(f"Timing {args.esm_runs} event source mappings until their first delivery ...", flush=True)
+            esm = [esm_first_delivery(prefix, code, run) for run in range(args.esm_runs)]
+        for run in range(args.burst_runs):
+            for index, (label, shards, per_shard, batch_size) in enumerate(BURSTS):
+                print(f"Burst: {label} (run {run + 1}) ...", flush=True)
+                bursts[label].append(
+                    burst_delivery(prefix, code, f"{index}-{run}", shards, per_shard, batch_size)
+                )
     finally:
         for name in functions:
             delete_function(name)
             delete_logs(name)
 
-    header = f"| {'measure':<38} | {'runs':>4} | {'median':>9} | {'p95':>9} | {'min':>9} | {'max':>9} |"
+    header = f"| {'measure':<62} | {'runs':>4} | {'median':>9} | {'p95':>9} | {'min':>9} | {'max':>9} |"
     print()
     print(header)
     print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
-    print(row("LocalStack ready (s)", ready, unit="s"))
-    print(row("create_function -> Active (ms)", created))
-    print(row("cold invoke round trip (ms)", cold))
-    print(row("warm invoke round trip (ms)", warm))
-    print(row("ESM creation -> first delivery (s)", esm, unit="s"))
+    if not args.bursts_only:
+        print(row("LocalStack ready (s)", ready, unit="s"))
+        print(row("create_function -> Active (ms)", created))
+        print(row("cold invoke round trip (ms)", cold))
+        print(row("warm invoke round trip (ms)", warm))
+        print(row("ESM creation -> first delivery (s)", esm, unit="s"))
+    for label, values in bursts.items():
+        print(row(f"last put -> last delivery (s): {label}", values, unit="s"))
 
 
 if __name__ == "__main__":
