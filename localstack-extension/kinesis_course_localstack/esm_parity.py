@@ -13,6 +13,10 @@ Applied once when LocalStack starts (hook ``localstack.hooks.on_infra_start``), 
 3. A disabled mapping can be deleted. LocalStack removes a deleted mapping from its store when the mapping's
    poller loop ends; a disabled mapping has no loop, so it stayed listed as "Deleting" forever, and a lesson run
    again found the previous run's mapping in ListEventSourceMappings. AWS deletes disabled mappings too.
+4. RecordAgeExceeded failure records carry AWS's requestContext (with the AWS-like reading of esm_aws_reading).
+
+Then esm_aws_reading applies the patches that make Kinesis mappings read like AWS (on unless
+COURSE_ESM_POLLER=localstack).
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ def apply_esm_parity_patches():
         Patch.function(method, _also_end_poller_retries).apply()
     Patch.function(EsmWorker.delete, _delete_even_without_poller_loop).apply()
     LOG.info("kinesis-course: event source mapping parity patches applied")
+    # Issue 10: Kinesis mappings read like AWS's (shard readers, checkpoints, ParallelizationFactor, validation).
+    # After the patches above, which it builds on; COURSE_ESM_POLLER=localstack leaves it out.
+    from .esm_aws_reading import apply_aws_reading_patches
+
+    apply_aws_reading_patches()
 
 
 def _pass_bisect_setting_to_poller(get_esm_worker, self):
@@ -63,21 +72,30 @@ def _delete_even_without_poller_loop(delete, self):
         self.delete_esm_in_store()
 
 
-def _forward_with_aws_retry_rules(self, shard_id, records):
+def _forward_with_aws_retry_rules(self, shard_id, records) -> bool:
+    """Delivers records as one batch with AWS's retry rules; returns False when the mapping stopped before the
+    batch was done (then its records must be read again by the mapping's next poller: they are not checkpointed)."""
     bisect = getattr(self, "bisect_batch_on_function_error", False)
     events = self.post_filter(self.filter_events(self.pre_filter(self.transform_into_events(records, shard_id))))
     if not events:
-        return
+        # AWS: records that match no filter are discarded and the checkpoint moves past them.
+        return True
     events = self.add_source_metadata(events)
     # Halves wait their turn in order, so the shard stays ordered: the left half is delivered before the right.
     pending = deque([events])
-    while pending and not self._is_shutdown.is_set():
+    while pending:
+        if self._is_shutdown.is_set():
+            return False
         halves = _deliver_segment(self, shard_id, pending.popleft(), bisect)
+        if halves is None:
+            return False
         pending.extendleft(reversed(halves))
+    return True
 
 
 def _deliver_segment(self, shard_id, events, bisect):
-    """Delivers one batch with LocalStack's retry rules; returns the two halves when it must be bisected."""
+    """Delivers one batch with AWS's retry rules. Returns the two halves when it must be bisected, [] when the
+    batch is done (processed, or described in the on-failure destination), None when the mapping stopped first."""
     from localstack.services.lambda_.event_source_mapping.event_processor import (
         BatchFailureError,
         PartialBatchFailureError,
@@ -92,6 +110,7 @@ def _deliver_segment(self, shard_id, events, bisect):
     abort_condition = None
     error_payload = {}
     expired_events = []
+    done = False
 
     while events and not self._is_shutdown.is_set():
         if self.max_retries_exceeded(attempts):
@@ -107,8 +126,9 @@ def _deliver_segment(self, shard_id, events, bisect):
                 # The wait ends early when the mapping is disabled or deleted; then nothing more is invoked,
                 # and nothing goes to the on-failure destination (the batch did not run out of retries).
                 if self._is_shutdown.wait(backoff.next_backoff()):
-                    return []
+                    return None
             self.processor.process_events_batch(events)
+            done = True
             break
         except PartialBatchFailureError as error:
             # As on AWS (and as LocalStack does without bisection): resume from the lowest failed sequence number.
@@ -130,13 +150,40 @@ def _deliver_segment(self, shard_id, events, bisect):
             attempts += 1
 
     if expired_events:
-        abort_condition, error_payload, events = "RecordAgeExceeded", {}, expired_events
+        abort_condition, events = "RecordAgeExceeded", expired_events
     if abort_condition:
-        context = self.processor.generate_event_failure_context(
-            abort_condition=abort_condition,
-            error=error_payload,
-            attempts_count=attempts,
-            partner_resource_arn=self.partner_resource_arn,
-        )
+        if abort_condition == "RecordAgeExceeded" and getattr(self, "aws_failure_records", False):
+            context = _record_age_exceeded_context(self, error_payload, attempts)
+        else:
+            if abort_condition == "RecordAgeExceeded":
+                error_payload = {}
+            context = self.processor.generate_event_failure_context(
+                abort_condition=abort_condition,
+                error=error_payload,
+                attempts_count=attempts,
+                partner_resource_arn=self.partner_resource_arn,
+            )
         self.send_events_to_dlq(shard_id, events, context=context)
-    return []
+        return []
+    if done or not events:
+        return []
+    # The loop ended on the shutdown with records left: not done.
+    return None
+
+
+def _record_age_exceeded_context(self, error_payload: dict, attempts: int) -> dict:
+    # AWS's RecordAgeExceeded record has a requestContext (requestId, functionArn, condition,
+    # approximateInvokeCount) and no responseContext (records LocalStack's own tests recorded against AWS, the
+    # snapshot of test_lambda_integration_kinesis; Lambda developer guide, Kinesis on-failure destinations).
+    # LocalStack 4.14 sends neither context. The request id is the last attempt's, or a new one when the records
+    # aged out before any invocation.
+    import uuid
+
+    return {
+        "requestContext": {
+            "requestId": (error_payload or {}).get("requestId") or str(uuid.uuid4()),
+            "functionArn": self.processor.sender.target_arn,
+            "condition": "RecordAgeExceeded",
+            "approximateInvokeCount": attempts,
+        }
+    }

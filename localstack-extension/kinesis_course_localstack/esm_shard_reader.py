@@ -1,0 +1,234 @@
+"""One shard's reader for a Kinesis event source mapping: reads as AWS's poller does, and invokes batch after batch.
+
+AWS behaviours it matches (Lambda developer guide, Using Lambda with Kinesis, "Polling and batching streams", and
+Lambda event source mappings, "Batching behavior"; Kinesis developer guide, GetRecords):
+- each shard has its own poller, running concurrently with the others; a slow or failing shard delays no other;
+- each GetRecords asks for up to 10,000 records; the poller keeps reading while it gets records and polls a shard
+  with nothing new again about once per second ("at a base rate of once per second");
+- the records read are cut into batches of at most BatchSize records and 6 MB (esm_batches) and invoked back to
+  back; the function is invoked at the first of a full batch, 6 MB, or the end of the batching window
+  (MaximumBatchingWindowInSeconds), and for streams the next window begins when the previous invocation completes.
+  AWS does not say when a window opens after an idle spell: here it opens when records are waiting and the
+  previous invocation has completed (so a window always gathers records for its full length, or until full);
+- ParallelizationFactor N: up to N batches of the shard in flight, records of one partition key in order, and the
+  checkpoint moves only past records whose batches are done (esm_checkpoints).
+LocalStack 4.14 polls one shard per second in turn, asks for BatchSize records, and times the window from its
+last flush, checked only when it polls that shard.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from . import esm_checkpoints as checkpoints
+from .esm_batches import MAX_PAYLOAD_BYTES, batch_is_full, cut_batch, lane_of, record_size
+
+LOG = logging.getLogger(__name__)
+
+READ_LIMIT = 10_000  # GetRecords' maximum, what AWS's poller asks for
+IDLE_POLL_S = 1.0  # a shard with nothing new is polled again after about a second
+ERROR_BACKOFF_S = 1.0
+# Read ahead no further than this many records not yet done (one full read): a blocked shard stops reading.
+MAX_UNFINISHED = READ_LIMIT
+
+
+@dataclass
+class Lane:
+    """The records of some partition keys, delivered one batch at a time, in order."""
+
+    records: deque = field(default_factory=deque)  # (record, size)
+    busy: bool = False
+    last_completed: float | None = None  # monotonic time the previous invocation of this lane completed
+    waiting_since: float | None = None  # monotonic time records began waiting (with the lane idle)
+
+
+class ShardReader(threading.Thread):
+    def __init__(self, poller, shard_id: str) -> None:
+        super().__init__(name=f"esm-{poller.esm_uuid}-{shard_id}", daemon=True)
+        self.poller = poller
+        self.shard_id = shard_id
+        self.mapping = poller.esm_uuid
+        parameters = poller.stream_parameters
+        self.batch_size = parameters.get("BatchSize", 100)
+        self.window = parameters.get("MaximumBatchingWindowInSeconds", 0) or 0
+        self.lanes = [Lane() for _ in range(max(1, int(getattr(poller, "parallelization_factor", 1) or 1)))]
+        self.stopped = poller._is_shutdown
+        self.changed = threading.Condition()
+        self.unfinished: deque[str] = deque()  # sequence numbers read, not yet checkpointed, in shard order
+        self.done: set[str] = set()
+        self.iterator: str | None = None
+        self.last_read: str | None = None
+        self.shard_closed = False
+        self.finished = False
+        self._metadata_bytes: int | None = None
+
+    # The thread -----------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        previous = checkpoints.take_over(self.mapping, self.shard_id, self)
+        try:
+            if previous is not None:
+                # The mapping's previous poller (before an update or a disable) may still finish a batch: wait for
+                # it, so that this reader starts from the checkpoint that batch leaves.
+                while previous.is_alive() and not self.stopped.is_set():
+                    previous.join(0.2)
+            if self.stopped.is_set():
+                return
+            with ThreadPoolExecutor(len(self.lanes), thread_name_prefix=self.name) as invokers:
+                self._loop(invokers)
+        except Exception:
+            LOG.exception("The reader of %s in %s stopped", self.shard_id, self.poller.source_arn)
+        finally:
+            checkpoints.release(self.mapping, self.shard_id, self)
+
+    def _loop(self, invokers: ThreadPoolExecutor) -> None:
+        next_read = 0.0
+        while not self.stopped.is_set():
+            now = time.monotonic()
+            if now >= next_read and self._may_read():
+                got = self._read()
+                # Keep reading while records come; a shard with nothing new is polled again in about a second.
+                next_read = now if got else now + (IDLE_POLL_S if got == 0 else ERROR_BACKOFF_S)
+            with self.changed:
+                self._start_ready_batches(invokers)
+                self._advance_checkpoint()
+                if self.shard_closed and not self.unfinished and not any(lane.busy for lane in self.lanes):
+                    checkpoints.save(self.mapping, self.shard_id, checkpoints.Position(after=self.last_read,
+                                                                                       closed=True))
+                    self.finished = True
+                    return
+                wake = self._next_deadline(next_read if self._may_read() else None)
+                timeout = None if wake is None else max(0.0, wake - time.monotonic())
+                if timeout is None or timeout > 0:
+                    self.changed.wait(min(timeout if timeout is not None else IDLE_POLL_S, IDLE_POLL_S))
+
+    # Reading --------------------------------------------------------------------------------------------------
+    def _may_read(self) -> bool:
+        return not self.shard_closed and len(self.unfinished) < MAX_UNFINISHED
+
+    def _open_iterator(self) -> str | None:
+        client = self.poller.source_client
+        arguments = {"StreamARN": self.poller.source_arn, "ShardId": self.shard_id}
+        if self.last_read:
+            arguments.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=self.last_read)
+        else:
+            saved = checkpoints.position(self.mapping, self.shard_id)
+            if saved and saved.closed:
+                self.shard_closed = True
+                return None
+            if saved and saved.after:
+                arguments.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=saved.after)
+            elif saved and saved.at is not None:
+                arguments.update(ShardIteratorType="AT_TIMESTAMP", Timestamp=datetime.fromtimestamp(saved.at, timezone.utc))
+            else:
+                start = self.poller.stream_parameters.get("StartingPosition", "TRIM_HORIZON")
+                arguments["ShardIteratorType"] = start
+                if start == "AT_TIMESTAMP":
+                    arguments["Timestamp"] = _as_datetime(self.poller.stream_parameters["StartingPositionTimestamp"])
+                elif start == "LATEST":
+                    # Remember where LATEST was, so that a restart before any record is done skips nothing.
+                    checkpoints.save(self.mapping, self.shard_id, checkpoints.Position(at=time.time()))
+        return client.get_shard_iterator(**arguments)["ShardIterator"]
+
+    def _read(self) -> int | None:
+        """One GetRecords of up to 10,000 records; returns how many came, or None after an error."""
+        client = self.poller.source_client
+        try:
+            if self.iterator is None:
+                self.iterator = self._open_iterator()
+                if self.iterator is None:
+                    return 0
+            response = client.get_records(StreamARN=self.poller.source_arn, ShardIterator=self.iterator,
+                                          Limit=READ_LIMIT)
+        except Exception as error:
+            # An expired or refused iterator is opened again from the last record read (or the checkpoint).
+            LOG.debug("GetRecords failed on %s of %s: %s", self.shard_id, self.poller.source_arn, error)
+            self.iterator = None
+            return None
+        records = response.get("Records", [])
+        self.iterator = response.get("NextShardIterator")
+        if self.iterator is None:
+            self.shard_closed = True
+        if records:
+            with self.changed:
+                for record in records:
+                    lane = self.lanes[lane_of(record["PartitionKey"], len(self.lanes))]
+                    if not lane.records and not lane.busy:
+                        lane.waiting_since = time.monotonic()
+                    lane.records.append((record, self._size(record)))
+                    self.unfinished.append(record["SequenceNumber"])
+                self.last_read = records[-1]["SequenceNumber"]
+        return len(records)
+
+    def _size(self, record: dict) -> int:
+        if self._metadata_bytes is None:
+            # The metadata every record carries in the event (ARNs, ids, names), measured on the first record.
+            sample = self.poller.add_source_metadata(self.poller.transform_into_events([record], self.shard_id))[0]
+            import json
+
+            whole = len(json.dumps(sample))
+            self._metadata_bytes = whole - record_size(record["Data"], record["PartitionKey"], 0) + 2
+        return record_size(record["Data"], record["PartitionKey"], self._metadata_bytes)
+
+    # Invoking -------------------------------------------------------------------------------------------------
+    def _ready(self, lane: Lane, now: float) -> bool:
+        if lane.busy or not lane.records:
+            return False
+        if self.window <= 0 or batch_is_full([size for _, size in lane.records], self.batch_size):
+            return True
+        return now >= self._window_end(lane)
+
+    def _window_end(self, lane: Lane) -> float:
+        opened = max(lane.waiting_since or 0.0, lane.last_completed or 0.0)
+        return opened + self.window
+
+    def _next_deadline(self, next_read: float | None) -> float | None:
+        deadlines = [next_read] if next_read is not None else []
+        deadlines += [self._window_end(lane) for lane in self.lanes if lane.records and not lane.busy]
+        return min(deadlines) if deadlines else None
+
+    def _start_ready_batches(self, invokers: ThreadPoolExecutor) -> None:
+        now = time.monotonic()
+        for lane in self.lanes:
+            if not self._ready(lane, now):
+                continue
+            count = cut_batch([size for _, size in lane.records], self.batch_size, MAX_PAYLOAD_BYTES)
+            batch = [lane.records.popleft()[0] for _ in range(count)]
+            lane.busy = True
+            invokers.submit(self._invoke, lane, batch)
+
+    def _invoke(self, lane: Lane, batch: list[dict]) -> None:
+        finished = False
+        try:
+            finished = self.poller.forward_events_to_target(self.shard_id, batch) is not False
+        except Exception:
+            LOG.exception("Delivering a batch from %s failed", self.shard_id)
+        with self.changed:
+            lane.busy = False
+            lane.last_completed = time.monotonic()
+            lane.waiting_since = lane.last_completed if lane.records else None
+            if finished:
+                self.done.update(record["SequenceNumber"] for record in batch)
+            else:
+                # The mapping stopped during the batch: its records stay unfinished (the next poller reads them).
+                self.stopped.set()
+            self.changed.notify_all()
+
+    def _advance_checkpoint(self) -> None:
+        last = None
+        while self.unfinished and self.unfinished[0] in self.done:
+            last = self.unfinished.popleft()
+            self.done.discard(last)
+        if last is not None:
+            checkpoints.save(self.mapping, self.shard_id, checkpoints.Position(after=last))
+
+
+def _as_datetime(value) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromtimestamp(float(value), timezone.utc)
