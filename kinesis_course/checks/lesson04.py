@@ -1,32 +1,49 @@
-"""Checks of lesson 04 · Idempotent writes.
+"""Checks of lesson 04 · Idempotent writes (store.py: idempotency_key and write_reading).
 
 Each check makes its own inputs with random values the learner has not seen: readings with fresh ids,
-records with random, non-contiguous sequence numbers, and (for the write) a fresh DynamoDB table.
+records with random, non-contiguous sequence numbers, and (for the write) a fresh DynamoDB table. The write's
+check also hands the learner's code a recording DynamoDB client, which can let a rival delivery of the same
+reading store it at the worst moment (just before the learner's own write): a deterministic race.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import random
+import re
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 from botocore.exceptions import ClientError
 
 from ..endpoint import client
 from ..events import kinesis_event
 from ..tables import delete_table, ensure_table
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, passed
 
 
-def _reading(rng: random.Random, **fields) -> dict:
-    reading = {
+# ---------------------------------------------------------------------------------------------------------
+# Inputs: readings as a sensor sends them, as normalise returns them, and the records that carry them.
+
+def _payload(rng: random.Random, **fields) -> dict:
+    """A reading as a sensor sends it (°C), with a fresh reading_id."""
+    payload = {
+        "reading_id": f"r-{rng.randint(10_000, 99_999)}-{rng.getrandbits(24):06x}",
         "sensor": f"s-{rng.randint(10, 99)}",
-        "reading_id": f"r-{rng.getrandbits(48):012x}",
-        "temperature": round(rng.uniform(-10, 35), 2),
+        "temperature": round(rng.uniform(-10, 35), 1),
         "unit": "C",
+        "humidity": round(rng.uniform(20, 90), 1),
     }
-    reading.update(fields)
-    return reading
+    payload.update(fields)
+    return payload
+
+
+def _normalised(payload: dict) -> dict:
+    """What lesson 02's normalise returns for a payload: °F, two decimals."""
+    fahrenheit = payload["temperature"] * 9 / 5 + 32 if payload["unit"] == "C" else payload["temperature"]
+    return {"reading_id": payload["reading_id"], "sensor": payload["sensor"], "temperature": round(fahrenheit, 2),
+            "unit": "F", "humidity": payload.get("humidity")}
 
 
 class _Shard:
@@ -47,159 +64,369 @@ class _Shard:
         return kinesis_event([stored], self.stream_arn, self.shard_id)["Records"][0]
 
 
-def _key(label: str, idempotency_key, record: dict, what: str):
-    try:
-        key = call_exercise(label, idempotency_key, record)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ExerciseCheckFailed(
-            f"{label}: idempotency_key raised {type(error).__name__}: {error} on {what}.\n"
-            "Hint: the reading is JSON in base64 under record['kinesis']['data']; decode it and return its reading_id."
-        ) from None
+def _compact(payload: dict) -> bytes:
+    """How the producer serialised the reading: no spaces."""
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _with_data(record: dict, data: bytes) -> dict:
+    """The same stored record, delivered with other data bytes (e.g. re-serialised by a filtering ESM)."""
+    return {**record, "kinesis": {**record["kinesis"], "data": base64.b64encode(data).decode("ascii")}}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Exercise 04.1 · idempotency_key(record, reading)
+
+def _key(label: str, idempotency_key, record: dict, reading: dict) -> str:
+    key = call_checked(
+        label, idempotency_key, json.loads(json.dumps(record)), dict(reading), shown_args="record, reading",
+        hint="idempotency_key receives one record of the event and the reading normalise made of it (a dict with "
+        "reading_id, sensor, temperature, unit, humidity); return a string.",
+    )
     expect(
-        f"{label}, {what}", isinstance(key, str) and key != "", expected="a non-empty str (a DynamoDB S key)",
-        got=key, hint="Return a string: it becomes the pk of a DynamoDB item.",
+        f"{label}: the key's type", isinstance(key, str) and key != "", expected="a non-empty str (a DynamoDB S key)",
+        got=key, hint="Return a string: it becomes the pk (type S) of the reading's DynamoDB item.",
     )
     return key
+
+
+def _taken_from(key: str, record: dict) -> str | None:
+    """Which field of the record's metadata the key was made from, if any."""
+    kinesis = record["kinesis"]
+    if record["eventID"] in key:
+        return "the record's eventID"
+    if kinesis["sequenceNumber"] in key:
+        return "the record's sequenceNumber"
+    if str(kinesis["approximateArrivalTimestamp"]) in key:
+        return "the record's approximateArrivalTimestamp"
+    return None
 
 
 def check_idempotency_key(idempotency_key) -> None:
     label = "Exercise 04.1"
     rng = random.Random()
     shard = _Shard(rng)
-    reading = _reading(rng)
-    data = json.dumps(reading).encode()
+    payload = _payload(rng)
+    reading = _normalised(payload)
+    record = shard.record(_compact(payload), payload["sensor"])
 
-    first = _key(label, idempotency_key, shard.record(data, reading["sensor"]), "a record")
-    # A producer that did not hear back from PutRecords sends the same reading again: new sequence number,
-    # new eventID, new arrival time. Its bytes may differ too (another serializer, another key order).
-    resent = shard.record(data, reading["sensor"])
-    again = _key(label, idempotency_key, resent, "the same reading put again by a producer retry")
+    # 1. An ESM retry: the very same record, delivered again.
+    first = _key(label, idempotency_key, record, reading)
+    again = _key(label, idempotency_key, record, reading)
     expect(
-        f"{label}, one reading stored twice by a producer retry",
-        again == first, expected=first, got=again,
-        hint="A producer retry stores the reading again under a new sequence number and eventID, so anything taken "
-        "from the record's metadata differs; the reading's own reading_id does not.",
-    )
-    reordered = json.dumps(dict(reversed(list(reading.items()))), indent=1).encode()
-    respelled = _key(label, idempotency_key, shard.record(reordered, reading["sensor"]), "the same reading serialized differently")
-    expect(
-        f"{label}, the same reading with other JSON formatting", respelled == first, expected=first, got=respelled,
-        hint="Do not hash the raw bytes of data: the same reading can be serialized with other spacing or key "
-        "order. Parse the JSON and use the reading_id field.",
+        f"{label}: the same record delivered twice (an ESM retry of its batch)", again == first,
+        expected=first, got=again,
+        hint="A key made at delivery time (uuid4(), a clock, a counter) is new on every delivery, so every retry "
+        "becomes a new item: an insert, not an idempotent write. Derive the key from the reading itself.",
     )
 
-    # Two different readings that look alike: same sensor, same temperature, taken one after the other.
-    twin = _reading(rng, sensor=reading["sensor"], temperature=reading["temperature"])
-    twin_key = _key(label, idempotency_key, shard.record(json.dumps(twin).encode(), twin["sensor"]), "another reading")
+    # 2. A producer retry: the same bytes, stored again as a new record.
+    resent = shard.record(_compact(payload), payload["sensor"])
+    resent_key = _key(label, idempotency_key, resent, reading)
+    if resent_key != first:
+        source = _taken_from(first, record)
+        raise ExerciseCheckFailed(
+            f"{label}: the same reading put twice by its producer gave two keys: expected {first!r} again, got "
+            f"{resent_key!r}.\nHint: {'Your key comes from ' + source + '. ' if source else ''}A producer that got "
+            "no answer from PutRecords (a timeout) sends the reading again, and Kinesis stores it as a new record "
+            "with a new sequence number, so its sequenceNumber, eventID and arrival time differ. Only the reading's "
+            "own reading_id is the same in both copies."
+        )
+
+    # 3. The same stored record whose data arrives re-serialised (same sequence number, other bytes).
+    respelled = _with_data(record, json.dumps(json.loads(_compact(payload))).encode())
+    respelled_key = _key(label, idempotency_key, respelled, reading)
     expect(
-        f"{label}, two readings with the same sensor and temperature but different reading_id",
-        twin_key != first, expected=f"a key different from {first!r}", got=twin_key,
-        hint="Two readings can carry the same values; only reading_id tells them apart. Key on reading_id.",
+        f"{label}: the same record with its data re-serialised", respelled_key == first, expected=first,
+        got=respelled_key,
+        hint="Do not hash the raw data bytes: the same reading can arrive as other bytes. LocalStack's event "
+        "filtering re-serialises data with json.dumps (spaces after ':' and ','), and another producer library "
+        "orders or spaces keys differently. The parsed reading's reading_id stays the same.",
     )
-    others = [_reading(rng) for _ in range(5)]
-    keys = {_key(label, idempotency_key, shard.record(json.dumps(other).encode(), other["sensor"]), "another reading")
+
+    # 4. Another reading of the same sensor (so the same partition key), a minute later, warmer.
+    later = _payload(rng, sensor=payload["sensor"], temperature=round(payload["temperature"] + 1.5, 1))
+    later_key = _key(label, idempotency_key, shard.record(_compact(later), later["sensor"]), _normalised(later))
+    if later_key == first:
+        partition_key = record["kinesis"]["partitionKey"]
+        named = "Your key is the record's partition key. " if first == partition_key else ""
+        raise ExerciseCheckFailed(
+            f"{label}: two different readings of sensor {payload['sensor']!r} (reading_id {payload['reading_id']!r} "
+            f"and {later['reading_id']!r}) got the same key {first!r}.\nHint: {named}The producer chose the sensor as "
+            "the partition key so that Kinesis puts all of its readings on one shard: every reading of that "
+            "sensor carries it, so the second reading would be refused as a duplicate of the first. Key on the "
+            "reading's reading_id."
+        )
+
+    # 5. Two different readings that share their values: same sensor, same temperature (and humidity).
+    twin = _payload(rng, sensor=payload["sensor"], temperature=payload["temperature"], humidity=payload["humidity"])
+    twin_key = _key(label, idempotency_key, shard.record(_compact(twin), twin["sensor"]), _normalised(twin))
+    expect(
+        f"{label}: two readings with the same sensor and temperature but different reading_id",
+        twin_key != first, expected=f"a key other than {first!r}", got=twin_key,
+        hint="Different readings share values: a sensor reports the same temperature twice in a row all the time. "
+        "A key made of sensor and temperature (or of any of the reading's values) merges them into one item, "
+        "losing a reading. Only reading_id tells them apart.",
+    )
+
+    # 6. A few more readings of other sensors.
+    others = [_payload(rng) for _ in range(5)]
+    keys = {_key(label, idempotency_key, shard.record(_compact(other), other["sensor"]), _normalised(other))
             for other in others}
     expect(
-        f"{label}, 5 other readings", len(keys) == 5 and first not in keys, expected="5 distinct keys, none equal to "
-        "the first reading's", got=sorted(keys), hint="Each reading_id must give its own key.",
+        f"{label}: 5 other readings", len(keys) == 5 and first not in keys,
+        expected="5 distinct keys, none equal to the first reading's", got=sorted(keys),
+        hint="Each reading_id must give its own key.",
     )
-    passed(label, "a producer retry and a re-serialized copy give the same key; 6 other readings give 6 other keys")
+    passed(label, "an ESM retry, a producer retry and re-serialised data give the same key; 7 other readings, "
+                  "some sharing sensor and temperature, give 7 other keys")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Exercise 04.2 · write_reading(dynamodb, table_name, key, reading)
+
+READS = {"get_item", "batch_get_item", "query", "scan", "transact_get_items"}
+WRITES = {"put_item", "update_item", "transact_write_items", "batch_write_item"}
+
+
+class _RecordingClient:
+    """A DynamoDB client that forwards every call to a real one and records (method, arguments).
+
+    If ``rival`` is given, it runs once, just before the first call that writes: another delivery of the same
+    reading storing it between whatever the learner's code read and what it writes.
+    """
+
+    def __init__(self, real, rival=None) -> None:
+        self._real = real
+        self._rival = rival
+        self.calls: list[tuple[str, dict]] = []
+
+    def __getattr__(self, name):
+        attribute = getattr(self._real, name)
+        if name.startswith("_") or not callable(attribute) or name in ("exceptions", "meta"):
+            return attribute
+
+        def call(*args, **kwargs):
+            self.calls.append((name, kwargs))
+            if name in WRITES and self._rival is not None:
+                rival, self._rival = self._rival, None
+                rival()
+            return attribute(*args, **kwargs)
+
+        return call
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def conditions(self) -> list[tuple[str, dict, str]]:
+        """(ConditionExpression or "", ExpressionAttributeNames, method) of every put_item and update_item."""
+        return [(kwargs.get("ConditionExpression") or "", kwargs.get("ExpressionAttributeNames") or {}, name)
+                for name, kwargs in self.calls if name in ("put_item", "update_item")]
+
+
+EXISTS = re.compile(r"attribute_(not_)?exists\s*\(\s*([#\w.]+)\s*\)")
+
+
+def _exists_tests(expression: str, names: dict) -> list[tuple[bool, str]]:
+    """(negated, attribute) of each attribute_exists / attribute_not_exists in a condition."""
+    return [(bool(negated), names.get(attribute, attribute)) for negated, attribute in EXISTS.findall(expression)]
+
+
+def _condition_hint(recorder: _RecordingClient) -> str:
+    """Names what is wrong with the condition the learner's writes used, judged from the recorded calls."""
+    conditions = recorder.conditions()
+    if not conditions:
+        if "put_item" not in recorder.names() and "update_item" not in recorder.names():
+            return f"Your code called {recorder.names()} and no put_item. "
+        return ""
+    expression, names, method = conditions[-1]
+    if not expression:
+        return (f"Your {method} has no ConditionExpression: an unconditional write replaces any item with that key "
+                "(last write wins) and succeeds every time, so it returns True twice. ")
+    tests = _exists_tests(expression, names)
+    if tests and all(attribute != "pk" for _, attribute in tests):
+        named = ", ".join(sorted({attribute for _, attribute in tests}))
+        return (f"Your ConditionExpression {expression!r} tests attribute {named}, which the stored item does not have, "
+                "so the condition never matches an existing item and every put goes through. Test the table's key "
+                "attribute, pk. ")
+    return ""
+
+
+def _write(label: str, write_reading, recorder, table: str, key: str, reading: dict, what: str):
+    try:
+        result = call_exercise(label, write_reading, recorder, table, key, dict(reading))
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        hint = ("A ConditionalCheckFailedException means an item with that key is already there: catch it "
+                "(dynamodb.exceptions.ConditionalCheckFailedException) and return False."
+                if code == "ConditionalCheckFailedException" else
+                "DynamoDB refused the call: read its message. Items use the low-level format, e.g. "
+                "{'pk': {'S': key}, 'temperature': {'N': str(reading['temperature'])}}.")
+        raise ExerciseCheckFailed(f"{label}: write_reading raised {code} on {what}: {error}.\nHint: {hint}") from None
+    except ExerciseNotSolved:
+        raise
+    except Exception as error:
+        raise ExerciseCheckFailed(
+            f"{label}: write_reading raised {type(error).__name__} on {what}: {error}.\nHint: build the item from the "
+            "reading's fields in DynamoDB's low-level format and call dynamodb.put_item(TableName=..., Item=..., "
+            "ConditionExpression=...)."
+        ) from error
+    expect(
+        f"{label}: the answer for {what}", result is True or result is False, expected="True or False", got=result,
+        hint="Return True when this call stored the item, False when an item with that key was already there.",
+    )
+    return result
 
 
 def _item(table: str, key: str) -> dict | None:
     return client("dynamodb").get_item(TableName=table, Key={"pk": {"S": key}}, ConsistentRead=True).get("Item")
 
 
-def _count(table: str) -> int:
-    return client("dynamodb").scan(TableName=table, Select="COUNT", ConsistentRead=True)["Count"]
-
-
-def _stored_temperature(item: dict | None):
+def _number(item: dict | None, name: str):
     try:
-        return float(item["temperature"]["N"])
-    except (TypeError, KeyError, ValueError):
+        return Decimal(item[name]["N"])
+    except (TypeError, KeyError, ArithmeticError):
         return None
 
 
-def _write(label: str, write_reading, table: str, key: str, reading: dict, what: str):
-    try:
-        result = call_exercise(label, write_reading, client("dynamodb"), table, key, dict(reading))
-    except ClientError as error:
-        raise ExerciseCheckFailed(
-            f"{label}: write_reading raised {error.response['Error']['Code']} on {what}: {error}.\n"
-            "Hint: a ConditionalCheckFailedException means the item is already there: return False for it."
-        ) from None
+def _check_item(label: str, item: dict | None, key: str, reading: dict) -> None:
+    expected = {"pk": {"S": key}, "reading_id": {"S": reading["reading_id"]}, "sensor": {"S": reading["sensor"]},
+                "temperature": {"N": str(reading["temperature"])}, "unit": {"S": reading["unit"]}}
+    if reading.get("humidity") is not None:
+        expected["humidity"] = {"N": str(reading["humidity"])}
+    expect(f"{label}: the stored item", item is not None, expected=expected, got=item,
+           hint="Store the item in the table named table_name, under pk = key.")
+    temperature = item.get("temperature", {})
     expect(
-        f"{label}, {what}", result is True or result is False, expected="True or False", got=result,
-        hint="Return True when this call stored the item, False when the condition failed (already stored).",
+        f"{label}: the stored temperature's type", "N" in temperature, expected={"N": str(reading["temperature"])},
+        got=temperature,
+        hint="Store temperature (and humidity) as a number, type N, written as a string: {'N': '71.6'}. "
+        "A string type (S) compares letter by letter ('100.4' < '99.5'), so conditions, sorting and sums on it go "
+        "wrong; with S you cannot ADD it to a total either.",
     )
-    return result
+    wrong = sorted(name for name in ("pk", "reading_id", "sensor", "unit") if item.get(name) != expected[name])
+    if _number(item, "temperature") != Decimal(str(reading["temperature"])):
+        wrong.append("temperature")
+    if "humidity" in expected and _number(item, "humidity") != Decimal(str(reading["humidity"])):
+        wrong.append("humidity")
+    expect(
+        f"{label}: the stored item", not wrong, expected=expected, got=item,
+        hint=f"These attributes are missing or wrong: {', '.join(wrong)}. pk is the key argument (S); reading_id, "
+        "sensor and unit are strings (S); temperature and humidity are numbers (N).",
+    )
 
 
 def check_write_reading(write_reading, lesson) -> None:
     label = "Exercise 04.2"
     rng = random.Random()
-    dynamodb = client("dynamodb")
+    real = client("dynamodb")
     table = lesson.name("check-write")
     delete_table(table)  # a fresh, empty table every time the check runs
     ensure_table(table)
     try:
-        reading = _reading(rng)
-        key = reading["reading_id"]
-        results = [_write(label, write_reading, table, key, reading, f"call {n} with the same key") for n in (1, 2, 3)]
-        expect(
-            f"{label}, the same reading written 3 times", results == [True, False, False],
-            expected=[True, False, False], got=results,
-            hint="The first call stores the item and returns True; every later call with the same key finds it "
-            "there (ConditionExpression='attribute_not_exists(pk)') and returns False.",
-        )
-        item = _item(table, key)
-        expect(
-            f"{label}, the stored item", item is not None and item.get("pk") == {"S": key}
-            and _stored_temperature(item) == reading["temperature"] and item.get("sensor") == {"S": reading["sensor"]},
-            expected={"pk": {"S": key}, "sensor": {"S": reading["sensor"]}, "temperature": {"N": str(reading["temperature"])}},
-            got=item, hint="Store the item under pk=key (type S), with the reading's sensor (S) and temperature (N).",
-        )
-
-        # A late duplicate that differs (e.g. a resent reading after a sensor recalibration) must not change
-        # what the first write stored: the effect happens once.
-        changed = dict(reading, temperature=round(reading["temperature"] + rng.uniform(1, 5), 2))
-        late = _write(label, write_reading, table, key, changed, "a different reading under a key already stored")
-        kept = _stored_temperature(_item(table, key))
-        expect(
-            f"{label}, a second write under the same key", late is False and kept == reading["temperature"],
-            expected=(False, reading["temperature"]), got=(late, kept),
-            hint="A plain put_item replaces the item (last write wins). Make the put conditional, so the first write "
-            "stays and later ones are refused.",
-        )
-
-        other = _reading(rng)
-        fresh = _write(label, write_reading, table, other["reading_id"], other, "a new reading")
-        count = _count(table)
-        expect(
-            f"{label}, a second reading", fresh is True and count == 2, expected=(True, 2), got=(fresh, count),
-            hint="Another key is another item: the condition only refuses keys that exist.",
-        )
-
-        missing = lesson.name("check-no-such-table")
-        try:
-            returned = call_exercise(label, write_reading, dynamodb, missing, key, dict(reading))
-        except ExerciseNotSolved:
-            raise
-        except ClientError:
-            pass  # DynamoDB's own error came through: the batch would fail and be retried
-        except Exception as error:
-            raise ExerciseCheckFailed(
-                f"{label}: for a table that does not exist expected DynamoDB's ResourceNotFoundException, got "
-                f"{type(error).__name__}: {error}.\nHint: let DynamoDB's own error propagate."
-            ) from None
-        else:
-            raise ExerciseCheckFailed(
-                f"{label}: writing to a table that does not exist returned {returned!r} instead of raising.\n"
-                "Hint: catch only ConditionalCheckFailedException. Any other error (missing table, throttling, no "
-                "permission) must propagate, so that the batch fails and is retried; returning False for it would "
-                "silently drop the reading."
-            )
+        _check_writes(label, write_reading, real, table, rng)
+        _check_other_errors(label, write_reading, real, lesson.name("check-no-such-table"), rng)
     finally:
         delete_table(table)
-    passed(label, "3 writes of one reading stored it once, a changed duplicate was refused, other errors propagate")
+    passed(label, "one reading written 3 times was stored once, a copy stored by a rival delivery between your read "
+                  "and your write was refused, other errors propagate")
+
+
+def _check_writes(label: str, write_reading, real, table: str, rng: random.Random) -> None:
+    reading = _normalised(_payload(rng))
+    key = reading["reading_id"]
+
+    recorder = _RecordingClient(real)
+    first = _write(label, write_reading, recorder, table, key, reading, "the first write of a reading")
+    if first is not True:
+        inverted = any(not negated and attribute == "pk" for expression, names, _ in recorder.conditions()
+                       for negated, attribute in _exists_tests(expression, names))
+        raise ExerciseCheckFailed(
+            f"{label}: the first write of a reading to an empty table returned {first!r}, expected True.\nHint: "
+            + ("Your condition is attribute_exists(pk): it only lets a write through when the item is already "
+               "there, the opposite of what you want. Use attribute_not_exists(pk). " if inverted else "")
+            + "Return True when this call stored the item."
+        )
+    _check_item(label, _item(table, key), key, reading)
+
+    recorder = _RecordingClient(real)
+    second = _write(label, write_reading, recorder, table, key, reading, "the same reading written again")
+    if second is not False:
+        raise ExerciseCheckFailed(
+            f"{label}: writing the same reading again under the same key returned {second!r}, expected False "
+            f"(the item was already there).\nHint: {_condition_hint(recorder)}Make the put conditional, "
+            "ConditionExpression='attribute_not_exists(pk)', and return False when DynamoDB refuses it."
+        )
+
+    # A late copy that differs (the producer resent the reading after a recalibration): the first write stays.
+    changed = dict(reading, temperature=round(reading["temperature"] + rng.uniform(1, 5), 2))
+    recorder = _RecordingClient(real)
+    late = _write(label, write_reading, recorder, table, key, changed, "a changed copy of a stored reading")
+    kept = _number(_item(table, key), "temperature")
+    expect(
+        f"{label}: a changed copy under a key already stored (answer, stored temperature)",
+        late is False and kept == Decimal(str(reading["temperature"])),
+        expected=(False, reading["temperature"]), got=(late, kept),
+        hint=_condition_hint(recorder) + "The first write of a key must stay: a later copy must be refused, not "
+        "overwrite it (a plain put or an update_item with SET replaces it: last write wins).",
+    )
+
+    # The race: another delivery of a new reading stores it between what this call read and what it writes.
+    raced = _normalised(_payload(rng))
+    rival_item = {"pk": {"S": raced["reading_id"]}, "reading_id": {"S": raced["reading_id"]},
+                  "sensor": {"S": raced["sensor"]}, "temperature": {"N": str(raced["temperature"])},
+                  "unit": {"S": "F"}, "stored_by": {"S": "the other delivery"}}
+
+    def rival():
+        real.put_item(TableName=table, Item=rival_item, ConditionExpression="attribute_not_exists(pk)")
+
+    recorder = _RecordingClient(real, rival=rival)
+    result = _write(label, write_reading, recorder, table, raced["reading_id"], raced,
+                    "a reading that another delivery stores at the same moment")
+    survived = (_item(table, raced["reading_id"]) or {}).get("stored_by") == rival_item["stored_by"]
+    if result is not False or not survived:
+        reads = [name for name in recorder.names() if name in READS]
+        if reads:
+            why = (f"Your code reads first ({reads[0]}) and writes after. Two deliveries of one reading (a replay job "
+                   "running beside the live mapping, two batches of a shard in flight) can both read 'not there' and "
+                   "both write: a race. The check let another delivery store the item between your read and your "
+                   "write, and your put " + ("returned True" if result else "overwrote its item") + ". No read can "
+                   "close that gap: the test and the write must be one request, a put_item with "
+                   "ConditionExpression='attribute_not_exists(pk)', which DynamoDB decides atomically. ")
+        else:
+            why = _condition_hint(recorder) + "Another delivery stored this reading just before your write. "
+        raise ExerciseCheckFailed(
+            f"{label}: another delivery stored the reading just before this call's write; expected (False, the other "
+            f"delivery's item kept), got ({result!r}, {'kept' if survived else 'overwritten'}).\nHint: {why}"
+        )
+
+    fresh_reading = _normalised(_payload(rng))
+    fresh = _write(label, write_reading, _RecordingClient(real), table, fresh_reading["reading_id"], fresh_reading,
+                   "a new reading")
+    count = real.scan(TableName=table, Select="COUNT", ConsistentRead=True)["Count"]
+    expect(
+        f"{label}: a new reading in a table of 2 items (answer, items)", fresh is True and count == 3,
+        expected=(True, 3), got=(fresh, count),
+        hint="Another key is another item: the condition must refuse only a key that exists.",
+    )
+
+
+def _check_other_errors(label: str, write_reading, real, missing: str, rng: random.Random) -> None:
+    reading = _normalised(_payload(rng))
+    try:
+        returned = call_exercise(label, write_reading, real, missing, reading["reading_id"], reading)
+    except ExerciseNotSolved:
+        raise
+    except ClientError:
+        return  # DynamoDB's own error came through: the batch would fail and the ESM would retry it
+    except Exception as error:
+        raise ExerciseCheckFailed(
+            f"{label}: for a table that does not exist expected DynamoDB's ResourceNotFoundException, got "
+            f"{type(error).__name__}: {error}.\nHint: let DynamoDB's own error propagate."
+        ) from None
+    raise ExerciseCheckFailed(
+        f"{label}: writing to a table that does not exist (a missing table) returned {returned!r} instead of "
+        "raising.\nHint: catch ConditionalCheckFailedException only. Any other error (a missing table, throttling, "
+        "no permission) must propagate: the handler fails, so the batch fails and the ESM retries it. Catching "
+        "every exception and returning turns an outage into silently lost readings."
+    )

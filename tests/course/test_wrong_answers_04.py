@@ -1,0 +1,196 @@
+"""Lesson 04's checks reject the plausible wrong answers, each with a hint that names the mistake.
+
+04.1 (idempotency_key) runs without LocalStack. 04.2 (write_reading) writes to real tables on the shared LocalStack:
+each test gets its own table prefix (kcm04-<uuid8>-), and the check deletes its tables itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from wrong_answers import assert_rejected
+
+from kinesis_course.checks import ExerciseNotSolved
+from kinesis_course.checks import lesson04 as checks
+
+STEPS = Path(__file__).resolve().parents[2] / "kinesis_course" / "handler_steps" / "lesson04"
+
+
+def reference():
+    spec = importlib.util.spec_from_file_location("kc_test_store_04", STEPS / "store.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise 04.M: replace this line with your solution")
+
+
+# --- Exercise 04.1 · idempotency_key ------------------------------------------------------------------------
+
+def test_04_1_reference_passes(capsys):
+    checks.check_idempotency_key(reference().idempotency_key)
+    assert "✔ Exercise 04.1 passed" in capsys.readouterr().out
+
+
+def test_04_1_stub_is_not_solved():
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_idempotency_key(stub)
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    pytest.param(lambda record, reading: record["eventID"],
+                 ("eventID", "producer", "new sequence number"), id="eventID"),
+    pytest.param(lambda record, reading: record["kinesis"]["sequenceNumber"],
+                 ("sequenceNumber", "producer", "new sequence number"), id="sequenceNumber"),
+    pytest.param(lambda record, reading: hashlib.sha256(base64.b64decode(record["kinesis"]["data"])).hexdigest(),
+                 ("raw data bytes", "re-serialises", "LocalStack"), id="hash-of-data-bytes"),
+    pytest.param(lambda record, reading: hashlib.md5(record["kinesis"]["data"].encode()).hexdigest(),
+                 ("raw data bytes", "re-serialises"), id="hash-of-base64-data"),
+    pytest.param(lambda record, reading: f"{reading['sensor']}#{reading['temperature']}",
+                 ("share values", "reading_id"), id="sensor-and-temperature"),
+    pytest.param(lambda record, reading: record["kinesis"]["partitionKey"],
+                 ("partition key", "sensor", "reading_id"), id="partition-key"),
+    pytest.param(lambda record, reading: f"reading#{uuid.uuid4()}",
+                 ("uuid4", "every delivery"), id="fresh-uuid"),
+    pytest.param(lambda record, reading: f"{reading['reading_id']}#{record['kinesis']['sequenceNumber']}",
+                 ("sequenceNumber", "producer"), id="reading-id-plus-sequence-number"),
+    pytest.param(lambda record, reading: None, ("non-empty str",), id="returns-none"),
+])
+def test_04_1_rejects(wrong, mentions):
+    assert_rejected(lambda: checks.check_idempotency_key(wrong), *mentions)
+
+
+# --- Exercise 04.2 · write_reading ---------------------------------------------------------------------------
+
+def item_of(key, reading, temperature_type="N"):
+    return {"pk": {"S": key}, "reading_id": {"S": reading["reading_id"]}, "sensor": {"S": reading["sensor"]},
+            "temperature": {temperature_type: str(reading["temperature"])}, "unit": {"S": reading["unit"]},
+            "humidity": {"N": str(reading["humidity"])}}
+
+
+def unconditional_put(dynamodb, table_name, key, reading):
+    dynamodb.put_item(TableName=table_name, Item=item_of(key, reading))
+    return True
+
+
+def catches_every_exception(dynamodb, table_name, key, reading):
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading),
+                          ConditionExpression="attribute_not_exists(pk)")
+    except Exception:
+        return False
+    return True
+
+
+def read_then_write(dynamodb, table_name, key, reading):
+    if "Item" in dynamodb.get_item(TableName=table_name, Key={"pk": {"S": key}}, ConsistentRead=True):
+        return False
+    dynamodb.put_item(TableName=table_name, Item=item_of(key, reading))
+    return True
+
+
+def condition_on_an_attribute_no_item_has(dynamodb, table_name, key, reading):
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading), ConditionExpression="attribute_not_exists(id)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def condition_through_a_name_placeholder_on_the_wrong_attribute(dynamodb, table_name, key, reading):
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading),
+                          ConditionExpression="attribute_not_exists(#k)", ExpressionAttributeNames={"#k": "key"})
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def temperature_as_a_string(dynamodb, table_name, key, reading):
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading, temperature_type="S"),
+                          ConditionExpression="attribute_not_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def inverted_condition(dynamodb, table_name, key, reading):
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading), ConditionExpression="attribute_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def upsert_with_set(dynamodb, table_name, key, reading):
+    dynamodb.update_item(
+        TableName=table_name, Key={"pk": {"S": key}},
+        UpdateExpression="SET reading_id = :r, sensor = :s, temperature = :t, #u = :u, humidity = :h",
+        ExpressionAttributeNames={"#u": "unit"},  # unit is one of DynamoDB's reserved words
+        ExpressionAttributeValues={":r": {"S": reading["reading_id"]}, ":s": {"S": reading["sensor"]},
+                                   ":t": {"N": str(reading["temperature"])}, ":u": {"S": reading["unit"]},
+                                   ":h": {"N": str(reading["humidity"])}},
+    )
+    return True
+
+
+def conditional_put_without_catching(dynamodb, table_name, key, reading):
+    dynamodb.put_item(TableName=table_name, Item=item_of(key, reading), ConditionExpression="attribute_not_exists(pk)")
+    return True
+
+
+def forgets_the_sensor(dynamodb, table_name, key, reading):
+    item = item_of(key, reading)
+    del item["sensor"]
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+@pytest.fixture
+def lesson():
+    """Stands for the notebook's Lesson: only name() is used, with a prefix of its own."""
+    prefix = f"kcm04-{uuid.uuid4().hex[:8]}-"
+    return SimpleNamespace(name=lambda suffix: prefix + suffix)
+
+
+@pytest.mark.localstack
+def test_04_2_reference_passes(lesson, capsys):
+    checks.check_write_reading(reference().write_reading, lesson)
+    assert "✔ Exercise 04.2 passed" in capsys.readouterr().out
+
+
+@pytest.mark.localstack
+def test_04_2_stub_is_not_solved(lesson):
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_write_reading(stub, lesson)
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("wrong, mentions", [
+    pytest.param(unconditional_put, ("no ConditionExpression", "last write wins", "True twice"), id="unconditional-put"),
+    pytest.param(catches_every_exception, ("missing table", "ESM retries"), id="catches-every-exception"),
+    pytest.param(read_then_write, ("race", "get_item", "atomically"), id="read-then-write"),
+    pytest.param(condition_on_an_attribute_no_item_has, ("attribute id", "never matches", "pk"), id="condition-on-id"),
+    pytest.param(condition_through_a_name_placeholder_on_the_wrong_attribute, ("attribute key", "never matches"),
+                 id="condition-on-key-via-placeholder"),
+    pytest.param(temperature_as_a_string, ("type N", "string type (S)"), id="temperature-as-string"),
+    pytest.param(inverted_condition, ("attribute_exists(pk)", "opposite"), id="attribute-exists"),
+    pytest.param(upsert_with_set, ("update_item has no ConditionExpression", "last write wins"), id="update-item-set"),
+    pytest.param(conditional_put_without_catching, ("ConditionalCheckFailedException", "return False"),
+                 id="does-not-catch-condition-failure"),
+    pytest.param(forgets_the_sensor, ("sensor",), id="item-without-sensor"),
+])
+def test_04_2_rejects(wrong, mentions, lesson):
+    assert_rejected(lambda: checks.check_write_reading(wrong, lesson), *mentions)
