@@ -129,14 +129,39 @@ def read_records(name: str, shard_id: str | None = None, limit: int = 10_000) ->
     return records
 
 
-def read_records_at(name: str, shard_id: str, sequence_numbers: Iterable[str]) -> list[dict]:
-    """Re-reads records by sequence number (AT_SEQUENCE_NUMBER), e.g. the range named by an on-failure record."""
+def read_range(stream: str, shard_id: str, start: str, end: str) -> list[dict]:
+    """The records of one shard from sequence number ``start`` through ``end`` (both included), in order.
+
+    ``stream`` is the stream's name or ARN (an on-failure record gives the ARN). GetRecords may return fewer
+    records than exist, or none, while more follow: this loops until it is past ``end``, and stops at the end
+    of the shard (an empty read with MillisBehindLatest 0), so records that expired cannot make it loop forever.
+    """
     kinesis = client("kinesis")
-    found = []
-    for sequence_number in sequence_numbers:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=name, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
-            StartingSequenceNumber=sequence_number,
-        )["ShardIterator"]
-        found.extend(kinesis.get_records(ShardIterator=iterator, Limit=1)["Records"])
+    where = {"StreamARN": stream} if stream.startswith("arn:") else {"StreamName": stream}
+    iterator = kinesis.get_shard_iterator(
+        **where, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber=start,
+    )["ShardIterator"]
+    found: list[dict] = []
+    while iterator:
+        response = kinesis.get_records(**where, ShardIterator=iterator, Limit=1000)
+        for record in response["Records"]:
+            if int(record["SequenceNumber"]) > int(end):
+                return found
+            found.append(record)
+        if found and found[-1]["SequenceNumber"] == end:
+            return found
+        if not response["Records"] and response.get("MillisBehindLatest", 0) == 0:
+            return found
+        iterator = response.get("NextShardIterator")
     return found
+
+
+def read_records_at(name: str, shard_id: str, sequence_numbers: Iterable[str]) -> list[dict]:
+    """Re-reads records by sequence number, in stream order, e.g. those an on-failure record names.
+
+    One looping read (see read_range) from the lowest to the highest of them, keeping the ones asked for.
+    """
+    wanted = sorted(set(sequence_numbers), key=int)
+    if not wanted:
+        return []
+    return [record for record in read_range(name, shard_id, wanted[0], wanted[-1]) if record["SequenceNumber"] in wanted]

@@ -1,24 +1,29 @@
 """What an event source mapping did, one invocation at a time: a table, per-record counts and a picture.
 
-Built on the ``BATCH {...}`` lines of :mod:`kinesis_course.batches` (size, first_arrival, last_arrival,
-invoked_at). Lesson 06's handlers add to each line::
+Read from the function's CloudWatch Logs. Every invocation of the course's handler logs, between Lambda's own
+``START RequestId`` and ``END RequestId`` lines::
 
-    "sequenceNumbers": [...]   the batch, in stream order
-    "outcome": "ok" | "error" | "partial" | ...   error: the function raised; partial: it returned batchItemFailures
-    "processed": [...]         the records the handler finished before the invocation ended
-    "raised": "<seq>"          the record that raised (optional)
-    "reported": [...]          the records listed in batchItemFailures (optional)
+    BATCH {"shardId": ..., "sequenceNumbers": [...]}   the batch, in stream order (every step from lesson 03)
+    DONE {"stored": n, "duplicates": n, "skipped": n}  it went through the batch (lesson 04's handler)
+    FAILED {"sequenceNumber": ..., "error": ...}       it stopped at that record and returned a partial batch
+                                                       response (lesson 06's handler)
+    [ERROR] PoisonRecord: shardId-...:<seq>: ...       Lambda's line for an exception that escaped the handler
 
-``invocations`` replaces those sequence numbers by labels the notebook chose (``r-05``), so tables and pictures
-read in terms of records rather than 56-digit numbers; ``sequenceNumbers`` is kept as it was.
+``invocations`` turns them into one dict per invocation with ``outcome`` "ok", "error" (the function raised),
+"partial" (it returned batchItemFailures) or "running" (no END line yet), and replaces sequence numbers by the
+labels the notebook chose (``r-05``), so tables and pictures read in terms of records. Which records an
+invocation *processed* is not logged record by record: the course's handler works through a batch in order, so
+they are the records before the one that raised or failed (all of them when it went through). Likewise
+``reported`` is what lesson 06's handler returns: the failed record and every later one.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .batches import read_batches
+from .logs import log_lines
 from .waiting import wait_until
 
 COLORS = {
@@ -34,23 +39,46 @@ LEGEND = {
     "processed": "processed, then its invocation failed",
     "error": "delivered to a failed invocation",
     "raised": "raised (✗)",
-    "reported": "reported in batchItemFailures (✗ raised)",
+    "reported": "reported in batchItemFailures (✗ failed)",
     "destination": "named by the on-failure record",
 }
 
 
 def invocations(function_name: str, labels: Mapping[str, str]) -> list[dict]:
-    """The function's BATCH lines, oldest first, numbered from 1, with ``records`` (labels) and labelled details."""
-    found = []
-    for number, batch in enumerate(read_batches(function_name), start=1):
-        found.append({
-            **batch,
-            "number": number,
-            "records": [labels[sequence] for sequence in batch["sequenceNumbers"]],
-            "processed": [labels[sequence] for sequence in batch.get("processed", [])],
-            "reported": [labels[sequence] for sequence in batch.get("reported", [])],
-            "raised": labels[batch["raised"]] if batch.get("raised") else None,
-        })
+    """The function's invocations, oldest first, numbered from 1 (see the module's docstring for the keys)."""
+    found: list[dict] = []
+    current = None
+    for line in log_lines(function_name):
+        if line.startswith("BATCH "):
+            sequence_numbers = json.loads(line[len("BATCH "):])["sequenceNumbers"]
+            current = {"number": len(found) + 1, "size": len(sequence_numbers), "sequenceNumbers": sequence_numbers,
+                       "records": [labels[sequence] for sequence in sequence_numbers], "outcome": "running",
+                       "raised": None, "failed_at": None}
+            found.append(current)
+        elif current is None:
+            continue
+        elif line.startswith("DONE "):
+            current.update(json.loads(line[len("DONE "):]))
+        elif line.startswith("FAILED "):
+            current["failed_at"] = json.loads(line[len("FAILED "):])["sequenceNumber"]
+        elif line.startswith("[ERROR]"):
+            # Lambda's error line quotes the exception, and the course's PoisonRecord names the record's eventID.
+            current["raised"] = next((s for s in current["sequenceNumbers"] if s in line), current["raised"])
+            current["outcome"] = "error"
+        elif line.startswith("END RequestId"):
+            if current["outcome"] == "running":
+                current["outcome"] = "partial" if current["failed_at"] else "ok"
+            current = None
+    for batch in found:
+        stop = batch["failed_at"] or batch["raised"]
+        cut = batch["sequenceNumbers"].index(stop) if stop in batch["sequenceNumbers"] else len(batch["records"])
+        if batch["outcome"] == "error" and stop is None:
+            cut = 0  # it raised, but not at a record it named: assume nothing was finished
+        batch["processed"] = batch["records"][:cut]
+        batch["reported"] = batch["records"][cut:] if batch["failed_at"] else []
+        if batch["failed_at"]:
+            batch["raised"] = batch["failed_at"]
+        batch["raised"] = labels[batch["raised"]] if batch["raised"] else None
     return found
 
 

@@ -1,0 +1,257 @@
+"""Wrong answers to lesson 06's exercises: each must be rejected with a hint that names the mistake.
+
+06.1 (predict_bisection) and 06.2 (the partial batch response in handler.py) run in-process; 06.3 (the mapping)
+creates real mappings on the shared LocalStack, with names of its own (kcm06-<uuid8>-...), deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from wrong_answers import assert_rejected
+
+from kinesis_course import (
+    client, delete_function, delete_mappings_of, delete_queue, delete_stream, deploy_function, handler_steps,
+)
+from kinesis_course.checks import lesson06 as checks
+
+# ---- Exercise 06.1: predict_bisection -----------------------------------------------------------------------------
+
+OBSERVED, CASE = [8, 4, 4, 2, 1, 1, 1, 1, 2], (8, 5, 2)
+
+
+def test_the_reference_prediction_passes(capsys):
+    checks.check_predict_bisection(checks.reference_bisection, observed=OBSERVED, case=CASE)
+    assert "✔ Exercise 06.1 passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake, mentions", [
+    ({"lone_retries": False}, ["max_retries + 1"]),
+    ({"second_half_first": True}, ["first half"]),
+    ({"odd_to_second": True}, ["odd", "first half takes the extra record"]),
+    ({"split_costs_retry": True}, ["no retry attempt"]),
+    ({"split_every_half": True}, ["only a batch that failed is split"]),
+], ids=["lone record not retried", "second half first", "odd record to the second half", "splits use retries",
+        "every half split"])
+def test_wrong_predictions_are_rejected(mistake, mentions):
+    def predict(batch_size, poison_index, max_retries):
+        return checks.bisection_schedule(batch_size, poison_index, max_retries, **mistake)
+
+    assert_rejected(lambda: checks.check_predict_bisection(predict, observed=OBSERVED, case=CASE), *mentions)
+
+
+def test_a_prediction_of_the_wrong_type_is_rejected():
+    assert_rejected(lambda: checks.check_predict_bisection(
+        lambda *case: tuple(checks.reference_bisection(*case)), observed=OBSERVED, case=CASE), "list")
+
+
+# ---- Exercise 06.2: the partial batch response in handler.py -----------------------------------------------------
+
+HEAD = '''import json
+import os
+
+import boto3
+
+from decoding import shard_of
+from store import idempotency_key, write_reading
+from triage import PoisonRecord, triage
+
+dynamodb = boto3.client("dynamodb")
+
+
+def process(record):
+    reading = triage(record)
+    if reading is None:
+        return "skipped"
+    stored = write_reading(dynamodb, os.environ["TABLE"], idempotency_key(record, reading), reading)
+    return "stored" if stored else "duplicate"
+
+
+def seq(record):
+    return record["kinesis"]["sequenceNumber"]
+
+
+def failed_line(record, error):
+    print("FAILED " + json.dumps({"sequenceNumber": seq(record), "error": repr(error)}))
+
+
+def handler(event, context):
+    records = event["Records"]
+    print("BATCH " + json.dumps({"shardId": shard_of(records[0]), "sequenceNumbers": [seq(r) for r in records]}))
+'''
+
+REFERENCE = '''
+    for index, record in enumerate(records):
+        try:
+            process(record)
+        except Exception as error:
+            failed_line(record, error)
+            return {"batchItemFailures": [{"itemIdentifier": seq(r)} for r in records[index:]]}
+    return {"batchItemFailures": []}
+'''
+
+WRONG_HANDLERS = {
+    "reports only the failed record (stops there)": ('''
+    for record in records:
+        try:
+            process(record)
+        except Exception as error:
+            failed_line(record, error)
+            return {"batchItemFailures": [{"itemIdentifier": seq(record)}]}
+    return {"batchItemFailures": []}
+''', ["only the failed record", "On AWS", "no later record is written before it"]),
+    "keeps going and reports each failure (Powertools' way)": ('''
+    failures = []
+    for record in records:
+        try:
+            process(record)
+        except Exception as error:
+            failed_line(record, error)
+            failures.append({"itemIdentifier": seq(record)})
+    return {"batchItemFailures": failures}
+''', ["stop at the first failure", "in order"]),
+    "reports earlier records that succeeded": ('''
+    for index, record in enumerate(records):
+        try:
+            process(record)
+        except Exception as error:
+            failed_line(record, error)
+            return {"batchItemFailures": [{"itemIdentifier": seq(r)} for r in records]}
+    return {"batchItemFailures": []}
+''', ["before the failure", "sent and written again"]),
+    "uses eventID as itemIdentifier": (REFERENCE.replace('seq(r)}', 'r["eventID"]}'), ["eventID", "sequenceNumber"]),
+    "returns the article's statusCode reply": ('''
+    for record in records:
+        try:
+            process(record)
+        except Exception as error:
+            failed_line(record, error)
+            break
+    return {"statusCode": 200, "body": "Batch processed successfully!"}
+''', ["article", "statusCode", "success"]),
+    "catches nothing (lesson 04's loop)": ('''
+    for record in records:
+        process(record)
+    return {"batchItemFailures": []}
+''', ["whole batch", "catch"]),
+    "catches only PoisonRecord, so a failed write escapes": (REFERENCE.replace("except Exception", "except PoisonRecord"),
+                                                             ["whole batch"]),
+    "returns an empty list when a record failed": ('''
+    for record in records:
+        try:
+            process(record)
+        except Exception as error:
+            failed_line(record, error)
+            break
+    return {"batchItemFailures": []}
+''', ["empty list", "never retried"]),
+    "misspells itemIdentifier": (REFERENCE.replace('"itemIdentifier"', '"itemIdentifer"'), ["misspelt", "itemIdentifier"]),
+    "misspells batchItemFailures": (REFERENCE.replace('"batchItemFailures"', '"batchItemFailure"'),
+                                    ["misspelt", "batchItemFailures"]),
+    "reports skipped readings as failures": ('''
+    for index, record in enumerate(records):
+        try:
+            if process(record) == "skipped":
+                raise ValueError("skipped")
+        except Exception as error:
+            failed_line(record, error)
+            return {"batchItemFailures": [{"itemIdentifier": seq(r)} for r in records[index:]]}
+    return {"batchItemFailures": []}
+''', ["skipped"]),
+    "returns None when every record went through": (REFERENCE.replace('    return {"batchItemFailures": []}\n',
+                                                                      "    return None\n"), ["batchItemFailures"]),
+    "prints no FAILED line": (REFERENCE.replace("            failed_line(record, error)\n", ""), ["FAILED"]),
+}
+
+
+def _handler_folder(tmp_path, body: str):
+    folder = tmp_path / "build"
+    handler_steps.copy_handler_before("06", folder)
+    (folder / "handler.py").write_text(HEAD + body, encoding="utf-8")
+    return folder
+
+
+def test_the_reference_handler_passes(tmp_path, capsys):
+    checks.check_partial_response(_handler_folder(tmp_path, REFERENCE))
+    assert "✔ Exercise 06.2 passed" in capsys.readouterr().out
+
+
+def test_the_lessons_own_handler_passes(tmp_path, capsys):
+    folder = tmp_path / "build"
+    handler_steps.copy_handler_before("07", folder)  # with lesson 06's handler.py, as its solution writes it
+    checks.check_partial_response(folder)
+    assert "✔ Exercise 06.2 passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(WRONG_HANDLERS))
+def test_wrong_handlers_are_rejected(tmp_path, name):
+    body, mentions = WRONG_HANDLERS[name]
+    for _ in range(3):  # the check's batches are random: the mistake must be caught every time
+        assert_rejected(lambda: checks.check_partial_response(_handler_folder(tmp_path, body)), *mentions)
+
+
+def test_the_stub_is_not_solved(tmp_path):
+    stub = '    raise NotImplementedError("Exercise 06.2: replace this line with your solution")\n'
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_partial_response(_handler_folder(tmp_path, stub))
+
+
+# ---- Exercise 06.3: the mapping -------------------------------------------------------------------------------------
+
+REFERENCE_MAPPING = dict(StartingPosition="TRIM_HORIZON", BatchSize=8, FunctionResponseTypes=["ReportBatchItemFailures"],
+                         BisectBatchOnFunctionError=True, MaximumRetryAttempts=2)
+
+
+def _create_mapping(*, destination=True, **changes):
+    settings = {**REFERENCE_MAPPING, **changes}
+    settings = {key: value for key, value in settings.items() if value is not None}
+
+    def create_partial_mapping(function_name, stream_arn, queue_arn):
+        extra = {"DestinationConfig": {"OnFailure": {"Destination": queue_arn}}} if destination else {}
+        return client("lambda").create_event_source_mapping(
+            FunctionName=function_name, EventSourceArn=stream_arn, **settings, **extra)
+
+    return create_partial_mapping
+
+
+@pytest.fixture(scope="module")
+def mapping_target(tmp_path_factory):
+    """A function of its own and a lesson-like namer, so the check's stream and queue are this test's too."""
+    prefix = f"kcm06-{uuid.uuid4().hex[:8]}-"
+    folder = tmp_path_factory.mktemp("fn06")
+    (folder / "handler.py").write_text("def handler(event, context):\n    return {'batchItemFailures': []}\n")
+    function_name = f"{prefix}fn"
+    deploy_function(function_name, folder)
+    yield function_name, SimpleNamespace(name=lambda suffix: f"{prefix}{suffix}")
+    delete_mappings_of(function_name)
+    delete_function(function_name)
+    delete_stream(f"{prefix}mapping-check")
+    delete_queue(f"{prefix}mapping-check-failures")
+
+
+@pytest.mark.localstack
+def test_the_reference_mapping_passes(mapping_target, capsys):
+    function_name, lesson = mapping_target
+    checks.check_partial_mapping(_create_mapping(), function_name, lesson)
+    assert "✔ Exercise 06.3 passed" in capsys.readouterr().out
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("create, mentions", [
+    (_create_mapping(FunctionResponseTypes=None), ["batchItemFailures would be ignored", "ReportBatchItemFailures is listed"]),
+    (_create_mapping(BisectBatchOnFunctionError=False), ["bisect is off"]),
+    (_create_mapping(MaximumRetryAttempts=-1), ["the shard stays blocked"]),
+    (_create_mapping(MaximumRetryAttempts=None), ["the shard stays blocked"]),
+    (_create_mapping(destination=False), ["no destination"]),
+    (_create_mapping(StartingPosition="LATEST"), ["TRIM_HORIZON"]),
+    (_create_mapping(BatchSize=None), ["BatchSize"]),
+    (_create_mapping(MaximumRetryAttempts=100), ["use 2"]),
+], ids=["no ReportBatchItemFailures", "bisect off", "retries -1", "retries not given", "no destination", "LATEST",
+        "default BatchSize", "100 retries"])
+def test_wrong_mappings_are_rejected(mapping_target, create, mentions):
+    function_name, lesson = mapping_target
+    assert_rejected(lambda: checks.check_partial_mapping(create, function_name, lesson), *mentions)
+    assert not [m for m in client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+                if m["State"] not in ("Deleting",)], "the check must delete the mapping it read back"
