@@ -70,6 +70,14 @@ class Lesson:
         path = self.folder / self.build_dir / filename
         if not path.exists():
             raise FileNotFoundError(f"{path} does not exist yet: run the cell that writes it first.")
+        # The handler's files import each other by plain name (`from decoding import ...`), as in Lambda, where
+        # the deployment folder is on sys.path: put the build folder first, and forget modules loaded from it.
+        folder = str(path.parent.resolve())
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        for name, loaded in list(sys.modules.items()):
+            if str(Path(getattr(loaded, "__file__", None) or "/").resolve().parent) == folder:
+                del sys.modules[name]
         module_name = f"{self.prefix.replace('-', '_')}{path.stem}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
