@@ -1,21 +1,300 @@
 """Checks of lesson 03 · When a batch fails.
 
-The on-failure records the checks use are built here, in the two shapes Lambda sends: after the retries ran
-out (RetryAttemptsExhausted, with requestContext and responseContext) and after the records grew too old
-(RecordAgeExceeded, without responseContext; LocalStack also leaves out requestContext). The re-read check
-puts records of its own to a stream of its own, so its answer cannot be copied from the lesson.
+03.1 triage: records built here with random ids (a good reading, a harmless bad one, data that is not JSON
+or not base64), so that only a triage that fails the batch for poison and skips the rest passes.
+03.2 the bounded mapping: created by the learner's call, read back from LocalStack, judged setting by setting.
+03.3 failed_range: on-failure records in the two shapes Lambda sends: after the retries ran out
+(RetryAttemptsExhausted, with requestContext and responseContext) and after the records grew too old
+(RecordAgeExceeded, without responseContext; LocalStack also leaves out requestContext).
+03.4 reread: records put to a stream of the check's own, read back through a GetRecords that answers as
+AWS may: a few records a call, and an empty page while more records exist.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import io
 import json
 import random
+import sys
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from ..endpoint import ACCOUNT_ID, REGION
+import botocore.client
+import botocore.exceptions
+
+from ..endpoint import ACCOUNT_ID, REGION, client
+from ..logs import delete_logs
+from ..mappings import delete_mappings_of, wait_for_state
 from ..streams import ensure_stream, put_records
-from . import ExerciseCheckFailed, call_exercise, expect, passed
+from ..waiting import wait_until
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
+from .mapping import mapping_of, on_failure_destination, setting
+
+# ---------------------------------------------------------------------------------------------- 03.1 triage
+
+
+def _event_record(rng: random.Random, data: bytes, *, encode: bool = True) -> dict:
+    """One record of a Lambda Kinesis event, with a shard id and sequence number the learner has not seen."""
+    shard_id = f"shardId-{rng.randint(0, 30):012d}"
+    sequence_number = str(rng.randrange(10**55, 5 * 10**55))
+    return {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": f"sensor-{rng.randint(1, 99)}",
+            "sequenceNumber": sequence_number,
+            "data": base64.b64encode(data).decode("ascii") if encode else data.decode("ascii"),
+            "approximateArrivalTimestamp": 1764000000.0 + rng.randint(0, 10**6) / 1000,
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"{shard_id}:{sequence_number}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": f"arn:aws:iam::{ACCOUNT_ID}:role/check-03",
+        "awsRegion": REGION,
+        "eventSourceARN": f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-03",
+    }
+
+
+def _triage_of(label: str, module, record: dict):
+    """(returned value, exception raised or None, lines printed) of module.triage(record)."""
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            result = call_exercise(label, module.triage, json.loads(json.dumps(record)))
+    except (ExerciseCheckFailed, ExerciseNotSolved):
+        raise
+    except Exception as error:  # noqa: BLE001 - judged below, by kind
+        return None, error, printed.getvalue().splitlines()
+    return result, None, printed.getvalue().splitlines()
+
+
+def _skipped_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("SKIPPED ")]
+
+
+def check_triage(module) -> None:
+    """Exercise 03.1: ``module`` is the learner's triage.py, as ``lesson.load_module("triage.py")`` loads it."""
+    label = "Exercise 03.1"
+    rng = random.Random()
+    poison_type = getattr(module, "PoisonRecord", None)
+    if not isinstance(poison_type, type):
+        raise ExerciseCheckFailed(
+            f"{label}: triage.py defines no class PoisonRecord.\nHint: keep the PoisonRecord class the cell gives, "
+            "and raise it for a record whose data cannot be decoded."
+        )
+    decoding = sys.modules.get("decoding")
+    malformed_type = getattr(module, "MalformedRecord", None) or getattr(decoding, "MalformedRecord", ValueError)
+
+    # A good reading: the normalised reading comes back, and nothing is reported as skipped.
+    reading = {"reading_id": f"r-{rng.randint(10000, 99999)}", "sensor": f"s-{rng.randint(10, 99)}",
+               "temperature": round(rng.uniform(-10, 35), 1), "unit": "C", "humidity": rng.randint(20, 90)}
+    record = _event_record(rng, json.dumps(reading).encode())
+    expected = getattr(module, "normalise")(dict(reading)) if hasattr(module, "normalise") else None
+    got, error, lines = _triage_of(label, module, record)
+    if error is not None:
+        raise ExerciseCheckFailed(
+            f"{label}, a good reading {json.dumps(reading)}: triage raised {type(error).__name__}: {error}.\n"
+            "Hint: a record that decodes and normalises is returned as normalise(reading) returns it."
+        ) from error
+    expect(f"{label}, a good reading {json.dumps(reading)}", expected is None or got == expected, expected=expected,
+           got=got, hint="return normalise(decode_record(record)) for a good record.")
+    expect(f"{label}, a good reading: lines printed", not _skipped_lines(lines), expected=[], got=lines,
+           hint="print a SKIPPED line only for a reading you skip.")
+
+    # Poison: data that is not JSON, and data that is not base64. Each must fail the batch, naming the record.
+    truncated = json.dumps({"reading_id": f"r-{rng.randint(10000, 99999)}", "sensor": "s-1", "temperature": 21.5})
+    poison_cases = [
+        ("data is not JSON (a truncated payload)", _event_record(rng, truncated[: rng.randint(30, 45)].encode())),
+        ("data is not base64", _event_record(rng, b"%%not-base64%%", encode=False)),
+    ]
+    for what, record in poison_cases:
+        where = f"{label}, a record whose {what}"
+        got, error, lines = _triage_of(label, module, record)
+        if error is None:
+            raise ExerciseCheckFailed(
+                f"{where}: expected PoisonRecord to be raised, got {got!r} returned (printed: {lines}).\n"
+                "Hint: the poison record would be lost silently: the batch succeeds, the mapping checkpoints past "
+                "it, and no retry limit or on-failure destination ever hears of it. Catch MalformedRecord and "
+                "raise PoisonRecord instead of returning."
+            )
+        if not isinstance(error, poison_type):
+            mistake = (
+                "you let MalformedRecord through: turn it into PoisonRecord (`except MalformedRecord as error: "
+                "raise PoisonRecord(...) from error`), so the handler and lesson 06 can tell poison by its class"
+                if isinstance(error, malformed_type) else
+                "decode the record with decode_record and turn its MalformedRecord into PoisonRecord"
+            )
+            raise ExerciseCheckFailed(
+                f"{where}: expected PoisonRecord, got {type(error).__name__}: {error}.\nHint: {mistake}."
+            ) from error
+        expect(
+            f"{where}: the PoisonRecord's message", record["eventID"] in str(error),
+            expected=f"a message that contains the eventID {record['eventID']!r}", got=str(error),
+            hint="name the record's eventID in the message (f\"{record['eventID']}: {error}\"): it says which "
+            "shard and which sequence number, so whoever reads the logs can find the record.",
+        )
+        expect(
+            f"{where}: the PoisonRecord's __cause__", isinstance(error.__cause__, malformed_type),
+            expected="the MalformedRecord it replaces", got=error.__cause__,
+            hint="chain it: `raise PoisonRecord(...) from error`, so the traceback Lambda logs keeps the "
+            "MalformedRecord and what exactly is wrong with the data.",
+        )
+
+    # Harmless bad readings: skipped (None) after exactly one SKIPPED line naming the record.
+    harmless = [
+        ("a reading in kelvin", {"reading_id": f"r-{rng.randint(10000, 99999)}", "sensor": f"s-{rng.randint(10, 99)}",
+                                 "temperature": round(rng.uniform(270, 310), 1), "unit": "K", "humidity": 50}),
+        ("a reading without a temperature", {"reading_id": f"r-{rng.randint(10000, 99999)}",
+                                             "sensor": f"s-{rng.randint(10, 99)}", "unit": "C"}),
+    ]
+    for what, reading in harmless:
+        record = _event_record(rng, json.dumps(reading).encode())
+        where = f"{label}, {what} {json.dumps(reading)}"
+        got, error, lines = _triage_of(label, module, record)
+        if isinstance(error, poison_type):
+            raise ExerciseCheckFailed(
+                f"{where}: expected None (skipped), got PoisonRecord: {error}.\nHint: a harmless reading would block "
+                "the shard: PoisonRecord fails the whole batch, and with it every record behind it, for a reading "
+                "no retry can change and nothing needs. Catch InvalidReading, print a SKIPPED line, return None."
+            ) from error
+        if error is not None:
+            raise ExerciseCheckFailed(
+                f"{where}: expected None (skipped), got {type(error).__name__}: {error}.\nHint: catch InvalidReading "
+                "from normalise: print one SKIPPED line and return None; it must not fail the batch."
+            ) from error
+        expect(where, got is None, expected=None, got=got,
+               hint="return None for a reading that normalise refuses: the handler counts it as skipped.")
+        skipped = _skipped_lines(lines)
+        expect(
+            f"{where}: SKIPPED lines printed", len(skipped) == 1, expected="one line starting with 'SKIPPED '",
+            got=lines,
+            hint="report what you skip: print(\"SKIPPED \" + json.dumps({\"sequenceNumber\": ..., \"reason\": "
+            "str(error)})). A record skipped without a trace cannot be found again.",
+        )
+        try:
+            report = json.loads(skipped[0][len("SKIPPED "):])
+        except json.JSONDecodeError:
+            report = None
+        number = record["kinesis"]["sequenceNumber"]
+        expect(
+            f"{where}: the SKIPPED line", isinstance(report, dict) and report.get("sequenceNumber") == number
+            and isinstance(report.get("reason"), str) and report["reason"],
+            expected=f'SKIPPED {{"sequenceNumber": "{number}", "reason": "..."}}', got=skipped[0],
+            hint="after 'SKIPPED ', print JSON with the record's sequenceNumber and the reason (str of the "
+            "InvalidReading).",
+        )
+    passed(label, "a good reading kept, poison raised as PoisonRecord, harmless readings skipped and reported")
+
+
+# ---------------------------------------------------------------------------------------------- 03.2 mapping
+
+WANTED = {"StartingPosition": "TRIM_HORIZON", "BatchSize": 3, "MaximumRetryAttempts": 2}
+
+
+def _clear_mappings(function_name: str) -> None:
+    """Deletes the function's mappings and waits until LocalStack no longer lists them: it answers "not found"
+    to GetEventSourceMapping a moment before ListEventSourceMappings stops showing the mapping as Deleting."""
+    delete_mappings_of(function_name)
+    lam = client("lambda")
+    wait_until(lambda: not lam.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"],
+               timeout=30, what=f"the mappings of {function_name} to be deleted")
+
+
+def _reject(label: str, uuid_: str, function_name: str, message: str) -> None:
+    # A rejected mapping must not keep polling (its retries would block the shard and fill the logs), and a
+    # second create for the same function and stream would fail with ResourceConflictException.
+    _clear_mappings(function_name)
+    delete_logs(function_name)
+    raise ExerciseCheckFailed(f"{label}: {message}")
+
+
+def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn: str, queue_arn: str) -> str:
+    """Exercise 03.2: calls create_bounded_mapping(function_name, stream_arn, queue_arn), reads the mapping back.
+
+    Returns the mapping's UUID once it is Enabled.
+    """
+    label = "Exercise 03.2"
+    # A function has at most one mapping per stream: clear what an earlier run of this cell created.
+    _clear_mappings(function_name)
+    try:
+        answer = call_exercise(label, create_bounded_mapping, function_name, stream_arn, queue_arn)
+    except (botocore.exceptions.ClientError, botocore.exceptions.ParamValidationError) as error:
+        text = str(error).lower()
+        if "unsupported destinationconfig" in text or "onsuccess" in text:
+            hint = ("a stream mapping has only an OnFailure destination: DestinationConfig={'OnFailure': "
+                    "{'Destination': queue_arn}}. OnSuccess is for asynchronous invocations; AWS and LocalStack "
+                    "refuse it for a Kinesis mapping.")
+        elif "destination" in text:
+            hint = ("give the queue's ARN (arn:aws:sqs:...), not its URL (http...): a destination is named by ARN.")
+        else:
+            hint = ("the call itself failed: check the parameter names (FunctionName, EventSourceArn, "
+                    "StartingPosition, BatchSize, MaximumRetryAttempts, DestinationConfig) and their types.")
+        raise ExerciseCheckFailed(
+            f"{label}: create_event_source_mapping raised {type(error).__name__}: {error}\nHint: {hint}"
+        ) from error
+    mapping = mapping_of(label, answer)
+    uuid_ = mapping["UUID"]
+
+    if mapping.get("EventSourceArn") != stream_arn or not str(mapping.get("FunctionArn", "")).endswith(
+            f":function:{function_name}"):
+        _reject(label, uuid_, function_name,
+                f"expected a mapping from {stream_arn} to {function_name}, got one from "
+                f"{mapping.get('EventSourceArn')} to {mapping.get('FunctionArn')}.\nHint: pass the function_name and "
+                "stream_arn your function receives as FunctionName and EventSourceArn.")
+    if mapping.get("StartingPosition") != "TRIM_HORIZON":
+        _reject(label, uuid_, function_name,
+                f"expected StartingPosition 'TRIM_HORIZON', got {mapping.get('StartingPosition')!r}.\nHint: the "
+                "records are already in the stream; LATEST starts after the newest record and would never read "
+                "them. StartingPosition is required for Kinesis: there is no default to rely on.")
+    if mapping.get("BatchSize") != 3:
+        _reject(label, uuid_, function_name,
+                f"expected BatchSize 3, got {mapping.get('BatchSize')!r}.\nHint: BatchSize=3 gives the batches "
+                "the lesson follows (#0-#2, #3-#5, #6-#8); the default is 100.")
+    retries = setting(mapping, "MaximumRetryAttempts")
+    if retries == -1 or retries is None:
+        _reject(label, uuid_, function_name,
+                f"expected MaximumRetryAttempts 2, got {retries!r} (the default).\nHint: -1 retries until the record "
+                "expires: the shard stays blocked for up to the retention period (24 hours by default, up to 365 "
+                "days). Set MaximumRetryAttempts=2.")
+    if retries == 0:
+        _reject(label, uuid_, function_name,
+                "expected MaximumRetryAttempts 2, got 0.\nHint: 0 means no retry at all: one attempt, and a batch "
+                "that failed once for a passing reason (a throttled database) is given up. The lesson asks for 2 "
+                "retries, 3 invocations in all: MaximumRetryAttempts counts retries after the first attempt.")
+    if retries != 2:
+        _reject(label, uuid_, function_name,
+                f"expected MaximumRetryAttempts 2, got {retries!r}.\nHint: MaximumRetryAttempts counts the retries "
+                "after the first attempt; the lesson asks for 2 (3 invocations of a failing batch).")
+    destinations = setting(mapping, "DestinationConfig") or {}
+    destination = on_failure_destination(mapping)
+    if destinations.get("OnSuccess", {}).get("Destination") and not destination:
+        _reject(label, uuid_, function_name,
+                f"expected DestinationConfig {{'OnFailure': {{'Destination': {queue_arn!r}}}}}, got {destinations!r}."
+                "\nHint: OnSuccess is the wrong key: the queue must hear of the batches Lambda gives up on, "
+                "so it goes under OnFailure.")
+    if not destination:
+        _reject(label, uuid_, function_name,
+                f"expected an OnFailure destination {queue_arn!r}, got DestinationConfig {destinations!r}.\nHint: "
+                "without a destination the failed batch is dropped without a trace: after the retries the mapping "
+                "moves on and nothing says which records were given up. Add DestinationConfig={'OnFailure': "
+                "{'Destination': queue_arn}}.")
+    if destination.startswith("http"):
+        _reject(label, uuid_, function_name,
+                f"expected the queue's ARN {queue_arn!r} as destination, got its URL {destination!r}.\nHint: a "
+                "destination is named by ARN (arn:aws:sqs:...), not by the queue's URL. AWS refuses a URL; "
+                "LocalStack 4.14 stores it and then cannot deliver anything to it. Use the queue_arn argument.")
+    if destination != queue_arn:
+        _reject(label, uuid_, function_name,
+                f"expected the OnFailure destination {queue_arn!r}, got {destination!r}.\nHint: use the queue_arn "
+                "your function receives.")
+    wait_for_state(uuid_, "Enabled")
+    passed(label, "TRIM_HORIZON, BatchSize 3, MaximumRetryAttempts 2, failed batches described in the queue")
+    return uuid_
+
+
+# ---------------------------------------------------------------------------------------------- 03.3, 03.4
 
 
 def _iso(moment: datetime) -> str:
@@ -26,7 +305,11 @@ def failure_record(
     stream_arn: str, shard_id: str, start: str, end: str, batch_size: int,
     condition: str = "RetryAttemptsExhausted", invoke_count: int = 3, function_name: str = "check-03",
 ) -> dict:
-    """An on-failure record as Lambda sends it to an SQS or SNS destination: metadata only, no record data."""
+    """An on-failure record as Lambda sends it to an SQS or SNS destination: metadata only, no record data.
+
+    A RecordAgeExceeded record is built as LocalStack sends it: no responseContext (as on AWS) and no
+    requestContext (AWS includes one).
+    """
     now = datetime.now(timezone.utc)
     record = {
         "version": "1.0",
@@ -62,7 +345,7 @@ def _sequence_numbers(rng: random.Random, count: int) -> list[str]:
 
 
 def check_failed_range(failed_range) -> None:
-    label = "Exercise 03.1"
+    label = "Exercise 03.3"
     rng = random.Random()
     stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-03-{rng.randint(1000, 9999)}"
     for condition in ("RetryAttemptsExhausted", "RecordAgeExceeded"):
@@ -90,25 +373,63 @@ def check_failed_range(failed_range) -> None:
     passed(label, "both conditions")
 
 
+PAGE = 3  # the most records one GetRecords call of the check's stream returns
+MAX_CALLS = 200
+
+
+@contextlib.contextmanager
+def _paged_get_records():
+    """While active, GetRecords answers as AWS's may: no call returns more than PAGE records, whatever Limit asks,
+    and the second call returns no records although more exist (MillisBehindLatest > 0, NextShardIterator at the
+    same position). Yields the list of (records returned, MillisBehindLatest) per call."""
+    original = botocore.client.BaseClient._make_api_call
+    calls: list[tuple[int, int]] = []
+
+    def make_api_call(self, operation_name, api_params):
+        if operation_name != "GetRecords":
+            return original(self, operation_name, api_params)
+        if len(calls) >= MAX_CALLS:
+            raise ExerciseCheckFailed(
+                f"Exercise 03.4: your function called GetRecords {MAX_CALLS} times and had not returned.\nHint: "
+                "stop once you are past endSequenceNumber, and also when a call returns no records with "
+                "MillisBehindLatest 0 (the end of the shard)."
+            )
+        if len(calls) == 1:
+            calls.append((0, 8000))
+            return {"Records": [], "NextShardIterator": api_params["ShardIterator"], "MillisBehindLatest": 8000}
+        params = dict(api_params, Limit=min(int(api_params.get("Limit") or 10000), PAGE))
+        response = original(self, operation_name, params)
+        calls.append((len(response.get("Records", [])), response.get("MillisBehindLatest", 0)))
+        return response
+
+    botocore.client.BaseClient._make_api_call = make_api_call
+    try:
+        yield calls
+    finally:
+        botocore.client.BaseClient._make_api_call = original
+
+
 def check_reread(reread, lesson) -> None:
-    label = "Exercise 03.2"
+    label = "Exercise 03.4"
     rng = random.Random()
     stream_name = lesson.name("check-reread")
     stream_arn = ensure_stream(stream_name)
     # Readings, and among them a truncated payload: re-reading must return bytes as stored, JSON or not.
-    payloads = [{"sensor": f"s-{rng.randint(10, 99)}", "temperature": round(rng.uniform(-5, 30), 1), "unit": "C"}
-                for _ in range(rng.randint(9, 14))]
-    bad = rng.randrange(3, len(payloads) - 3)
-    payloads[bad] = b'{"sensor": "s-0", "temperature": ' + str(rng.randint(1, 9)).encode()
+    payloads = [{"reading_id": f"r-{rng.randint(10000, 99999)}", "sensor": f"s-{rng.randint(10, 99)}",
+                 "temperature": round(rng.uniform(-5, 30), 1), "unit": "C"}
+                for _ in range(rng.randint(12, 16))]
+    bad = rng.randrange(4, len(payloads) - 4)
+    payloads[bad] = b'{"reading_id": "r-0", "sensor": "s-0", "temperature": ' + str(rng.randint(1, 9)).encode()
     put = put_records(stream_name, payloads, progress=False)
-    # A range with records before and after it, on the stream's only shard.
-    first = rng.randint(1, bad)
-    last = rng.randint(bad, len(put) - 2)
+    # A range of at least 2 pages, with records before and after it, on the stream's only shard.
+    first = rng.randint(1, 3)
+    last = rng.randint(first + 2 * PAGE, len(put) - 2)
     chosen = put[first : last + 1]
     shard_id = chosen[0]["ShardId"]
     record = failure_record(stream_arn, shard_id, chosen[0]["SequenceNumber"], chosen[-1]["SequenceNumber"], len(chosen))
 
-    got = call_exercise(label, reread, json.loads(json.dumps(record)))
+    with _paged_get_records() as calls:
+        got = call_exercise(label, reread, json.loads(json.dumps(record)))
     if not isinstance(got, list) or not all(isinstance(item, dict) and "SequenceNumber" in item for item in got):
         raise ExerciseCheckFailed(
             f"{label}: expected a list of records as GetRecords returns them (dicts with SequenceNumber, Data, ...), "
@@ -116,12 +437,27 @@ def check_reread(reread, lesson) -> None:
         )
     expected_numbers = [entry["SequenceNumber"] for entry in chosen]
     got_numbers = [item["SequenceNumber"] for item in got]
+    if got_numbers != expected_numbers and got_numbers == expected_numbers[: len(got_numbers)]:
+        if len(calls) <= 1:
+            hint = ("one GetRecords call is not enough: a call may return fewer records than exist, or none at all "
+                    "(this stream returns at most 3 a call, and one empty page with MillisBehindLatest > 0). Loop: call get_records "
+                    "again with response['NextShardIterator'] until you are past endSequenceNumber.")
+        elif calls[-1][0] == 0 and calls[-1][1] > 0:
+            hint = ("you stopped at an empty response, but its MillisBehindLatest was > 0: more records exist. An "
+                    "empty answer ends the reading only when MillisBehindLatest is 0 (the end of the shard); "
+                    "otherwise call again with NextShardIterator.")
+        else:
+            hint = ("you stopped before endSequenceNumber: a call returns at most Limit records, and often fewer. "
+                    "Keep calling get_records with NextShardIterator until you reach endSequenceNumber.")
+        expect(f"{label}, the sequence numbers of {len(chosen)} records re-read (start..end inclusive)", False,
+               expected=expected_numbers, got=got_numbers, hint=hint + f" (GetRecords calls made: {len(calls)})")
     expect(
         f"{label}, the sequence numbers of {len(chosen)} records re-read (start..end inclusive)",
         got_numbers == expected_numbers, expected=expected_numbers, got=got_numbers,
-        hint="Start with a shard iterator of type AT_SEQUENCE_NUMBER at startSequenceNumber, keep calling "
-        "get_records with NextShardIterator, and stop after endSequenceNumber. Compare sequence numbers as "
-        "int(...): they are numbers written as strings, and not contiguous.",
+        hint="Start with a shard iterator of type AT_SEQUENCE_NUMBER at startSequenceNumber (AFTER_SEQUENCE_NUMBER "
+        "skips the first failed record), keep calling get_records with NextShardIterator, and stop after "
+        "endSequenceNumber (records after it were not in the failed batch). Compare sequence numbers as int(...): "
+        "they are numbers written as strings, and not contiguous.",
     )
     expected_data = [payload if isinstance(payload, bytes) else json.dumps(payload).encode() for payload in payloads]
     expected_data = expected_data[first : last + 1]
@@ -130,4 +466,4 @@ def check_reread(reread, lesson) -> None:
         f"{label}, the data of the records re-read", got_data == expected_data, expected=expected_data, got=got_data,
         hint="Return the records as get_records gives them; Data holds the bytes the producer put.",
     )
-    passed(label, "the failed range, re-read from the stream, bytes as they were put")
+    passed(label, "the failed range re-read from a stream that pages its answers, bytes as they were put")

@@ -1,0 +1,300 @@
+"""Wrong answers to lesson 03's exercises: each must be rejected with a hint that names the mistake."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from wrong_answers import assert_rejected
+
+from kinesis_course import (
+    client, delete_function, delete_mappings_of, delete_queue, delete_stream, deploy_function, ensure_queue,
+    ensure_stream, handler_steps,
+)
+from kinesis_course.checks import lesson03 as checks
+from kinesis_course.logs import delete_logs
+
+
+@pytest.fixture(scope="module")
+def triage_module(tmp_path_factory):
+    """The reference triage.py with the handler it builds on (lessons 01-02), imported as Lambda would."""
+    folder = tmp_path_factory.mktemp("handler03")
+    handler_steps.copy_handler_before("04", folder)
+    sys.path.insert(0, str(folder))
+    try:
+        for name in ("decoding", "readings", "triage"):
+            sys.modules.pop(name, None)
+        yield importlib.import_module("triage")
+    finally:
+        sys.path.remove(str(folder))
+        for name in ("decoding", "readings", "triage"):
+            sys.modules.pop(name, None)
+
+
+def variant(module, triage):
+    """The learner's triage.py with another triage function."""
+    return SimpleNamespace(triage=triage, PoisonRecord=module.PoisonRecord, MalformedRecord=module.MalformedRecord,
+                           InvalidReading=module.InvalidReading, normalise=module.normalise)
+
+
+# ---- Exercise 03.1: triage -----------------------------------------------------------------------------------
+
+
+def wrong_triages(m):
+    def skipped(record, error):
+        print("SKIPPED " + json.dumps({"sequenceNumber": record["kinesis"]["sequenceNumber"], "reason": str(error)}))
+
+    def swallows_poison(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            skipped(record, error)
+            return None
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            skipped(record, error)
+            return None
+
+    def poison_for_invalid(record):
+        try:
+            return m.normalise(m.decode_record(record))
+        except (m.MalformedRecord, m.InvalidReading) as error:
+            raise m.PoisonRecord(f"{record['eventID']}: {error}") from error
+
+    def no_event_id(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(str(error)) from error
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            skipped(record, error)
+            return None
+
+    def not_chained(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(f"{record['eventID']}: {error}")  # noqa: B904 - the mistake under test
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            skipped(record, error)
+            return None
+
+    def silent_skip(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(f"{record['eventID']}: {error}") from error
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading:
+            return None
+
+    def malformed_passes_through(record):
+        reading = m.decode_record(record)
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            skipped(record, error)
+            return None
+
+    def catches_everything(record):
+        try:
+            return m.normalise(m.decode_record(record))
+        except Exception as error:  # noqa: BLE001 - the mistake under test
+            skipped(record, error)
+            return None
+
+    return {
+        "swallows_poison": (swallows_poison, ["lost silently", "PoisonRecord"]),
+        "poison_for_invalid": (poison_for_invalid, ["block the shard", "InvalidReading"]),
+        "no_event_id": (no_event_id, ["eventID"]),
+        "not_chained": (not_chained, ["from error"]),
+        "silent_skip": (silent_skip, ["SKIPPED"]),
+        "malformed_passes_through": (malformed_passes_through, ["MalformedRecord", "PoisonRecord"]),
+        "catches_everything": (catches_everything, ["lost silently"]),
+    }
+
+
+@pytest.mark.parametrize("name", list(wrong_triages(SimpleNamespace()).keys()))
+def test_check_triage_rejects(triage_module, name):
+    triage, mentions = wrong_triages(triage_module)[name]
+    assert_rejected(lambda: checks.check_triage(variant(triage_module, triage)), *mentions)
+
+
+def test_check_triage_accepts_the_reference(triage_module, capsys):
+    checks.check_triage(triage_module)
+    assert "✔ Exercise 03.1 passed" in capsys.readouterr().out
+
+
+def test_check_triage_on_the_stub_is_not_solved(triage_module):
+    def stub(record):
+        raise NotImplementedError("Exercise 03.1: replace this line with your solution")
+
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_triage(variant(triage_module, stub))
+
+
+# ---- Exercise 03.2: the bounded mapping (real mappings on the shared LocalStack) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def resources(tmp_path_factory):
+    prefix = f"kcm03-{uuid.uuid4().hex[:8]}-"
+    folder = tmp_path_factory.mktemp("fn03")
+    (folder / "handler.py").write_text("def handler(event, context):\n    return None\n")
+    function_name = prefix + "fn"
+    deploy_function(function_name, folder)
+    stream_arn = ensure_stream(prefix + "readings")
+    queue_url, queue_arn = ensure_queue(prefix + "failed")
+    yield SimpleNamespace(prefix=prefix, function=function_name, stream_arn=stream_arn, queue_url=queue_url,
+                          queue_arn=queue_arn, name=lambda suffix: prefix + suffix)
+    delete_mappings_of(function_name)
+    delete_function(function_name)
+    delete_logs(function_name)
+    for suffix in ("readings", "check-reread"):
+        delete_stream(prefix + suffix)
+    delete_queue(prefix + "failed")
+
+
+def mapping_answer(**overrides):
+    def create(function_name, stream_arn, queue_arn):
+        parameters = dict(
+            FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=3,
+            MaximumRetryAttempts=2, DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+        )
+        parameters.update(overrides)
+        return client("lambda").create_event_source_mapping(**{k: v for k, v in parameters.items() if v is not None})
+
+    return create
+
+
+WRONG_MAPPINGS = {
+    "retries_left_at_default": ({"MaximumRetryAttempts": None}, ["retries until the record expires", "blocked"]),
+    "no_destination": ({"DestinationConfig": None}, ["dropped without a trace"]),
+    "no_retry_at_all": ({"MaximumRetryAttempts": 0}, ["0 means no retry", "2"]),
+    "on_success": ({"DestinationConfig": "on-success"}, ["OnFailure", "OnSuccess"]),
+    "queue_url": ({"DestinationConfig": "url"}, ["URL", "ARN"]),
+    "latest": ({"StartingPosition": "LATEST"}, ["LATEST", "TRIM_HORIZON"]),
+    "default_batch_size": ({"BatchSize": None}, ["BatchSize 3"]),
+}
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("name", list(WRONG_MAPPINGS))
+def test_check_bounded_mapping_rejects(resources, name):
+    overrides, mentions = WRONG_MAPPINGS[name]
+    if overrides.get("DestinationConfig") == "on-success":
+        overrides = {"DestinationConfig": {"OnSuccess": {"Destination": resources.queue_arn}}}
+    elif overrides.get("DestinationConfig") == "url":
+        overrides = {"DestinationConfig": {"OnFailure": {"Destination": resources.queue_url}}}
+    answer = mapping_answer(**overrides)
+    assert_rejected(
+        lambda: checks.check_bounded_mapping(answer, resources.function, resources.stream_arn, resources.queue_arn),
+        *mentions,
+    )
+    # A rejected mapping is deleted, so the learner can run the cell again.
+    lam = client("lambda")
+    assert lam.list_event_source_mappings(FunctionName=resources.function)["EventSourceMappings"] == []
+
+
+@pytest.mark.localstack
+def test_check_bounded_mapping_accepts_the_reference_twice(resources, capsys):
+    for _ in range(2):  # running the cell again replaces the mapping instead of failing with a conflict
+        uuid_ = checks.check_bounded_mapping(mapping_answer(), resources.function, resources.stream_arn,
+                                             resources.queue_arn)
+        assert "✔ Exercise 03.2 passed" in capsys.readouterr().out
+    stored = client("lambda").get_event_source_mapping(UUID=uuid_)
+    assert stored["MaximumRetryAttempts"] == 2 and stored["State"] == "Enabled"
+    delete_mappings_of(resources.function)
+
+
+# ---- Exercise 03.3: failed_range --------------------------------------------------------------------------------
+
+
+def failed_range(record):
+    info = record["KinesisBatchInfo"]
+    return info["shardId"], info["startSequenceNumber"], info["endSequenceNumber"]
+
+
+WRONG_RANGES = {
+    "needs_request_context": (
+        lambda r: (r["KinesisBatchInfo"]["shardId"], r["KinesisBatchInfo"]["startSequenceNumber"],
+                   r["KinesisBatchInfo"]["endSequenceNumber"]) if r["requestContext"] else None,
+        ["KinesisBatchInfo", "requestContext"],
+    ),
+    "a_list": (lambda r: list(failed_range(r)), ["tuple"]),
+    "integers": (lambda r: (failed_range(r)[0], int(failed_range(r)[1]), int(failed_range(r)[2])), ["strings"]),
+    "start_and_end_swapped": (lambda r: (failed_range(r)[0], failed_range(r)[2], failed_range(r)[1]),
+                              ["startSequenceNumber", "endSequenceNumber"]),
+}
+
+
+@pytest.mark.parametrize("name", list(WRONG_RANGES))
+def test_check_failed_range_rejects(name):
+    answer, mentions = WRONG_RANGES[name]
+    assert_rejected(lambda: checks.check_failed_range(answer), *mentions)
+
+
+def test_check_failed_range_accepts_the_reference(capsys):
+    checks.check_failed_range(failed_range)
+    assert "✔ Exercise 03.3 passed" in capsys.readouterr().out
+
+
+# ---- Exercise 03.4: reread (a stream of the check's own on the shared LocalStack) -------------------------------
+
+
+def reread_answer(*, iterator_type="AT_SEQUENCE_NUMBER", single_call=False, stop_at_empty=False,
+                  stop_at_end=True, decode=False):
+    kinesis = client("kinesis")
+
+    def reread(record):
+        shard_id, start, end = failed_range(record)
+        arn = record["KinesisBatchInfo"]["streamArn"]
+        iterator = kinesis.get_shard_iterator(StreamARN=arn, ShardId=shard_id, ShardIteratorType=iterator_type,
+                                              StartingSequenceNumber=start)["ShardIterator"]
+        found = []
+        while iterator:
+            response = kinesis.get_records(StreamARN=arn, ShardIterator=iterator, Limit=1000)
+            for item in response["Records"]:
+                if stop_at_end and int(item["SequenceNumber"]) > int(end):
+                    return found
+                found.append(dict(item, Data=item["Data"].decode("utf-8")) if decode else item)
+            if single_call or (stop_at_empty and not response["Records"]):
+                return found
+            if not response["Records"] and response.get("MillisBehindLatest", 0) == 0:
+                return found
+            iterator = response.get("NextShardIterator")
+        return found
+
+    return reread
+
+
+WRONG_REREADS = {
+    "single_call": ({"single_call": True}, ["one GetRecords call is not enough", "NextShardIterator"]),
+    "stops_at_the_first_empty_page": ({"stop_at_empty": True}, ["empty response", "MillisBehindLatest"]),
+    "after_sequence_number": ({"iterator_type": "AFTER_SEQUENCE_NUMBER"}, ["AFTER_SEQUENCE_NUMBER"]),
+    "reads_past_the_end": ({"stop_at_end": False}, ["stop after endSequenceNumber"]),
+    "decodes_the_data": ({"decode": True}, ["bytes"]),
+}
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("name", list(WRONG_REREADS))
+def test_check_reread_rejects(resources, name):
+    options, mentions = WRONG_REREADS[name]
+    assert_rejected(lambda: checks.check_reread(reread_answer(**options), resources), *mentions)
+
+
+@pytest.mark.localstack
+def test_check_reread_accepts_the_reference(resources, capsys):
+    checks.check_reread(reread_answer(), resources)
+    assert "✔ Exercise 03.4 passed" in capsys.readouterr().out
