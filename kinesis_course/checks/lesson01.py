@@ -12,7 +12,7 @@ import random
 
 from ..endpoint import ACCOUNT_ID, REGION
 from ..events import kinesis_event
-from . import call_checked, expect, expect_equal, expect_raises, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, expect_equal, passed
 
 STREAM_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-readings"
 
@@ -52,6 +52,7 @@ OTHER_WORDS = {
 }
 # The exception each step raises, which MalformedRecord must be chained to (`raise ... from error`).
 CAUSES = {NOT_BASE64: ValueError, NOT_UTF8: UnicodeDecodeError, NOT_JSON: json.JSONDecodeError}
+CAUSE_NAMES = {NOT_BASE64: "binascii.Error", NOT_UTF8: "UnicodeDecodeError", NOT_JSON: "json.JSONDecodeError"}
 NOTHING_RAISED_HINTS = {
     NOT_BASE64: "use base64.b64decode(data, validate=True): without validate=True it silently drops the characters "
     "outside the base64 alphabet and decodes what is left, so bad data can pass as good",
@@ -65,6 +66,25 @@ NOTHING_RAISED_HINTS = {
 
 def _case(label: str, kind: str, record: dict) -> str:
     return f"{label} (data that is not {WHAT_IT_IS_NOT[kind]}: {record['kinesis']['data']!r})"
+
+
+def _expect_malformed(case: str, kind: str, MalformedRecord, decode_record, record: dict) -> BaseException:
+    """The MalformedRecord decode_record raised for one bad record (ExerciseCheckFailed, shortly put, otherwise)."""
+    try:
+        got = call_exercise(case, decode_record, record)
+    except ExerciseNotSolved:
+        raise
+    except MalformedRecord as error:
+        return error
+    except Exception as error:
+        raise ExerciseCheckFailed(
+            f"{case}: expected MalformedRecord, got {type(error).__name__}: {error}.\nHint: raise the "
+            "MalformedRecord class decoding.py defines (not a plain ValueError or the decoder's own error), so a "
+            "handler can tell a record that cannot be decoded from other failures."
+        ) from error
+    raise ExerciseCheckFailed(
+        f"{case}: expected MalformedRecord, but decode_record returned {got!r}.\nHint: {NOTHING_RAISED_HINTS[kind]}"
+    )
 
 
 def _check_message(case: str, kind: str, error: BaseException, sequence_number: str) -> None:
@@ -93,7 +113,7 @@ def _check_message(case: str, kind: str, error: BaseException, sequence_number: 
         cause = error.__cause__
         expect(
             f"{case}: the original error is chained", isinstance(cause, CAUSES[kind]),
-            expected=f"MalformedRecord(...) from a {CAUSES[kind].__name__}",
+            expected=f"MalformedRecord(...) from the {CAUSE_NAMES[kind]} of that step",
             got=f"__cause__ = {type(cause).__name__ if cause is not None else None}",
             hint="chain the original error: `raise MalformedRecord(...) from error` inside the except block, so "
             "the traceback keeps the decoder's own details (not chaining, or `from None`, loses them).",
@@ -138,7 +158,7 @@ def check_decode_record(decode_record, MalformedRecord) -> None:
     for kind, build in bad:
         record = build()
         case = _case(label, kind, record)
-        error = expect_raises(case, MalformedRecord, decode_record, record, hint=NOTHING_RAISED_HINTS[kind])
+        error = _expect_malformed(case, kind, MalformedRecord, decode_record, record)
         _check_message(case, kind, error, record["kinesis"]["sequenceNumber"])
     passed(label, f"{len(good)} good records decoded, {len(bad)} bad ones rejected with clear messages")
 

@@ -19,7 +19,9 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from .. import logs, mappings
+from ..endpoint import client
 from ..events import kinesis_event
+from ..waiting import wait_until
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_raises, passed
 from .mapping import mapping_of, setting
 
@@ -315,10 +317,18 @@ STARTING_POSITION_REQUIRED = (
 BATCH_SIZE = 4
 
 
-def _reject(uuid_: str | None, function_name: str, message: str) -> ExerciseCheckFailed:
+def _listed(uuid_: str, function_arn: str) -> bool:
+    listed = client("lambda").list_event_source_mappings(FunctionName=function_arn)["EventSourceMappings"]
+    return any(mapping["UUID"] == uuid_ for mapping in listed)
+
+
+def _reject(mapping: dict, function_name: str, message: str) -> ExerciseCheckFailed:
     """Deletes the rejected mapping (and the logs it may have caused), so a corrected run starts clean."""
+    uuid_ = mapping.get("UUID")
     if uuid_:
         mappings.delete_mapping(uuid_)
+        # LocalStack lists a deleted mapping ("Deleting") for a moment after GetEventSourceMapping stops finding it.
+        wait_until(lambda: not _listed(uuid_, mapping["FunctionArn"]), timeout=15, what=f"mapping {uuid_} to go")
         logs.delete_logs(function_name)
         message += "\n(The check deleted this mapping: fix your function, then run its cell and this check again.)"
     return ExerciseCheckFailed(message)
@@ -332,6 +342,7 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
     """
     label = "Exercise 02.3"
     mappings.delete_mappings_of(function_name)
+    wait_until(lambda: not mappings.mappings_of(function_name), timeout=15, what=f"the mappings of {function_name} to go")
     try:
         answer = call_exercise(label, create_reading_mapping, function_name, stream_arn)
     except ExerciseNotSolved:
@@ -340,6 +351,9 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
         text = str(error)
         if "startingposition" in text.lower():
             hint = STARTING_POSITION_REQUIRED
+        elif "ResourceConflict" in type(error).__name__:
+            hint = ("a mapping of this function and stream already exists: create_reading_mapping must create exactly "
+                    "one mapping, with one create_event_source_mapping call.")
         elif "Function does not exist" in text or "Function not found" in text:
             hint = f"FunctionName is the name of the function to invoke: the function_name argument ({function_name!r})."
         elif "Stream not found" in text or "must be of the format" in text or "EventSourceArn" in text:
@@ -354,16 +368,15 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
         failed.__cause__ = error
         raise failed
     mapping = mapping_of(label, answer)
-    uuid_ = mapping["UUID"]
 
     function_arn = mapping.get("FunctionArn", "")
     if not function_arn.endswith(f":function:{function_name}"):
-        raise _reject(uuid_, function_name, (
+        raise _reject(mapping, function_name, (
             f"{label}: expected a mapping that invokes {function_name!r}, got one that invokes {function_arn!r}.\n"
             f"Hint: wrong function: FunctionName must be the function_name argument, the function you deployed."
         ))
     if mapping.get("EventSourceArn") != stream_arn:
-        raise _reject(uuid_, function_name, (
+        raise _reject(mapping, function_name, (
             f"{label}: expected a mapping that reads {stream_arn!r}, got one that reads {mapping.get('EventSourceArn')!r}."
             "\nHint: wrong stream: EventSourceArn must be the stream_arn argument, the stream the readings are in."
         ))
@@ -377,7 +390,7 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
         else:
             hint = (f"{position} starts at a point in time you would have to choose (and LocalStack 4.14 does not "
                     "support it); the readings already in the stream must all be processed: TRIM_HORIZON.")
-        raise _reject(uuid_, function_name, f"{label}: expected StartingPosition 'TRIM_HORIZON', got {position!r}.\nHint: {hint}")
+        raise _reject(mapping, function_name, f"{label}: expected StartingPosition 'TRIM_HORIZON', got {position!r}.\nHint: {hint}")
     batch_size = setting(mapping, "BatchSize")
     if batch_size != BATCH_SIZE:
         if batch_size == 100:
@@ -385,6 +398,6 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
                     "are rarely what you want; say every setting that matters.")
         else:
             hint = f"the exercise asks for batches of at most {BATCH_SIZE} records: BatchSize={BATCH_SIZE}."
-        raise _reject(uuid_, function_name, f"{label}: expected BatchSize {BATCH_SIZE}, got {batch_size!r}.\nHint: {hint}")
+        raise _reject(mapping, function_name, f"{label}: expected BatchSize {BATCH_SIZE}, got {batch_size!r}.\nHint: {hint}")
     passed(label, f"the mapping reads the stream from TRIM_HORIZON in batches of at most {BATCH_SIZE} records")
     return mapping

@@ -1,0 +1,164 @@
+"""Wrong answers to lesson 01's exercises: each must be rejected with a hint that names the mistake."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib.util
+import json
+
+import pytest
+from wrong_answers import assert_rejected
+
+from kinesis_course import handler_steps
+from kinesis_course.checks import lesson01 as checks
+
+
+def _load(path):
+    spec = importlib.util.spec_from_file_location(f"wrong01_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+decoding = _load(handler_steps.files_of("01")["decoding.py"])
+MalformedRecord = decoding.MalformedRecord
+
+
+def _where(record):
+    return f"record {record['kinesis']['sequenceNumber']}"
+
+
+# ---- Exercise 01.1: decode_record -------------------------------------------------------------------------------
+
+
+def one_generic_message(record):
+    try:
+        value = json.loads(base64.b64decode(record["kinesis"]["data"], validate=True).decode("utf-8"))
+        if not isinstance(value, dict):
+            raise ValueError("not a dict")
+        return value
+    except (ValueError, binascii.Error) as error:
+        raise MalformedRecord(f"{_where(record)}: data is not a base64-encoded UTF-8 JSON object") from error
+
+
+def without_validate(record):
+    where = _where(record)
+    try:
+        raw = base64.b64decode(record["kinesis"]["data"])  # skips characters outside the alphabet
+    except binascii.Error as error:
+        raise MalformedRecord(f"{where}: data is not base64") from error
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedRecord(f"{where}: data is not UTF-8") from error
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedRecord(f"{where}: data is not JSON") from error
+    if not isinstance(value, dict):
+        raise MalformedRecord(f"{where}: JSON but not an object")
+    return value
+
+
+def any_json_value(record):
+    where = _where(record)
+    try:
+        raw = base64.b64decode(record["kinesis"]["data"], validate=True)
+    except binascii.Error as error:
+        raise MalformedRecord(f"{where}: data is not base64") from error
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedRecord(f"{where}: data is not UTF-8") from error
+    try:
+        return json.loads(text)  # a list, a number or None pass through
+    except json.JSONDecodeError as error:
+        raise MalformedRecord(f"{where}: data is not JSON") from error
+
+
+def not_chained(record):
+    where = _where(record)
+    try:
+        raw = base64.b64decode(record["kinesis"]["data"], validate=True)
+    except binascii.Error:
+        raise MalformedRecord(f"{where}: data is not base64")  # noqa: B904: the mistake under test
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedRecord(f"{where}: data is not UTF-8")  # noqa: B904
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise MalformedRecord(f"{where}: data is not JSON")  # noqa: B904
+    if not isinstance(value, dict):
+        raise MalformedRecord(f"{where}: JSON but not an object")
+    return value
+
+
+def no_sequence_number(record):
+    try:
+        raw = base64.b64decode(record["kinesis"]["data"], validate=True)
+    except binascii.Error as error:
+        raise MalformedRecord("data is not base64") from error
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedRecord("data is not UTF-8") from error
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedRecord("data is not JSON") from error
+    if not isinstance(value, dict):
+        raise MalformedRecord("JSON but not an object")
+    return value
+
+
+def plain_value_error(record):
+    try:
+        return decoding.decode_record(record)
+    except MalformedRecord as error:
+        raise ValueError(str(error)) from error
+
+
+def test_the_reference_decoder_passes(capsys):
+    checks.check_decode_record(decoding.decode_record, MalformedRecord)
+    assert "✔ Exercise 01.1 passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (one_generic_message, ["one generic message", "separate"]),
+        (without_validate, ["validate=True"]),
+        (any_json_value, ["isinstance", "dict", "not objects"]),
+        (not_chained, ["from error", "chain"]),
+        (no_sequence_number, ["sequenceNumber"]),
+        (plain_value_error, ["expected MalformedRecord", "got ValueError", "not a plain ValueError"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", None) or "-",
+)
+def test_a_wrong_decoder_is_rejected(wrong, mentions):
+    assert_rejected(lambda: checks.check_decode_record(wrong, MalformedRecord), *mentions)
+
+
+# ---- Exercise 01.2: shard_of ------------------------------------------------------------------------------------
+
+
+def test_the_reference_shard_of_passes(capsys):
+    checks.check_shard_of(decoding.shard_of)
+    assert "✔ Exercise 01.2 passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (lambda record: record["kinesis"]["partitionKey"], ["partition key", "eventID"]),
+        (lambda record: record["eventSourceARN"].split("/")[-1], ["eventSourceARN", "stream"]),
+        (lambda record: record["eventSourceARN"].split(":")[-1], ["eventSourceARN", "stream"]),
+        (lambda record: record["eventID"].split(":")[-1], ["sequence number", "before the first ':'"]),
+    ],
+    ids=["partition-key", "stream-name-from-arn", "arn-tail", "split-last"],
+)
+def test_a_wrong_shard_of_is_rejected(wrong, mentions):
+    assert_rejected(lambda: checks.check_shard_of(wrong), *mentions)

@@ -1,0 +1,223 @@
+"""Wrong answers to lesson 02's exercises: each must be rejected with a hint that names the mistake.
+
+02.1 (normalise) and 02.2 (handler) run in-process; 02.3 (the mapping) creates real mappings on the shared
+LocalStack, with names of its own (kcm02-<uuid8>-...), deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from wrong_answers import assert_rejected
+
+from kinesis_course import client, delete_function, delete_mappings_of, delete_stream, deploy_function, ensure_stream
+from kinesis_course import handler_steps
+from kinesis_course.checks import lesson02 as checks
+
+
+@pytest.fixture(scope="module")
+def handler_package(tmp_path_factory):
+    """decoding, readings and handler as lesson 02 leaves them, imported by plain name as Lambda imports them."""
+    folder = tmp_path_factory.mktemp("handler02")
+    handler_steps.copy_handler_before("03", folder)
+    sys.path.insert(0, str(folder))
+    saved = {name: sys.modules.pop(name) for name in ("decoding", "readings", "handler") if name in sys.modules}
+    try:
+        modules = {name: importlib.import_module(name) for name in ("decoding", "readings", "handler")}
+        yield modules
+    finally:
+        sys.path.remove(str(folder))
+        for name in ("decoding", "readings", "handler"):
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+
+
+# ---- Exercise 02.1: normalise -----------------------------------------------------------------------------------
+
+
+def _normalise_with(InvalidReading, *, error=None, bools=False, default_unit=None, truthy=False,
+                    default_humidity=None, need_id=True):
+    """A normalise with one mistake switched on (the reference without any)."""
+    error = error or InvalidReading
+
+    def normalise(reading):
+        if need_id and not reading.get("reading_id"):
+            raise error("no reading_id")
+        if not reading.get("sensor"):
+            raise error("no sensor")
+        temperature = reading.get("temperature")
+        if truthy and not temperature:
+            raise error("no temperature")
+        if not isinstance(temperature, (int, float)) or (isinstance(temperature, bool) and not bools):
+            raise error("no numeric temperature")
+        unit = reading.get("unit", default_unit)
+        if unit == "C":
+            fahrenheit = temperature * 9 / 5 + 32
+        elif unit == "F":
+            fahrenheit = temperature
+        else:
+            raise error(f"unit {unit!r}")
+        return {"reading_id": reading.get("reading_id"), "sensor": reading["sensor"], "temperature": round(fahrenheit, 2),
+                "unit": "F", "humidity": reading.get("humidity", default_humidity)}
+
+    return normalise
+
+
+def test_the_reference_normalise_passes(handler_package, capsys):
+    readings = handler_package["readings"]
+    checks.check_normalise(readings.normalise, readings.InvalidReading)
+    assert "✔ Exercise 02.1 passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "mistake, mentions",
+    [
+        (dict(bools=True), ["True is a bool", "subclass of int"]),
+        (dict(error=ValueError), ["expected InvalidReading", "not a plain ValueError"]),
+        (dict(default_unit="C"), ["never assume", "unit"]),
+        (dict(truthy=True), ["0 is a temperature"]),
+        (dict(default_humidity=0), ["humidity", "None", "never 0"]),
+        (dict(need_id=False), ["reading_id"]),
+    ],
+    ids=["true-is-a-temperature", "plain-valueerror", "unit-defaults-to-c", "zero-is-missing", "humidity-defaults-to-0",
+         "missing-reading-id-accepted"],
+)
+def test_a_wrong_normalise_is_rejected(handler_package, mistake, mentions):
+    InvalidReading = handler_package["readings"].InvalidReading
+    assert_rejected(lambda: checks.check_normalise(_normalise_with(InvalidReading, **mistake), InvalidReading), *mentions)
+
+
+# ---- Exercise 02.2: handler -------------------------------------------------------------------------------------
+
+
+def _handlers(modules):
+    decode_record = modules["decoding"].decode_record
+    normalise, InvalidReading = modules["readings"].normalise, modules["readings"].InvalidReading
+
+    def loop(event, *, skip_malformed=False, count_skipped=False, decode=decode_record, totals=None):
+        processed, skipped = (totals["processed"], totals["skipped"]) if totals is not None else (0, [])
+        for record in event["Records"]:
+            sequence_number = record["kinesis"]["sequenceNumber"]
+            try:
+                normalised = normalise(decode(record))
+            except InvalidReading if not skip_malformed else Exception as error:
+                print("SKIPPED " + json.dumps({"sequenceNumber": sequence_number, "reason": str(error)}))
+                skipped.append(sequence_number)
+                if count_skipped:
+                    processed += 1
+                continue
+            print("READING " + json.dumps(normalised))
+            processed += 1
+        if totals is not None:
+            totals["processed"] = processed
+        return {"processed": processed, "skipped": skipped}
+
+    state = {"processed": 0, "skipped": []}
+    return {
+        "catches-exception": lambda event, context: loop(event, skip_malformed=True),
+        "counts-skipped-as-processed": lambda event, context: loop(event, count_skipped=True),
+        "module-level-state": lambda event, context: loop(event, totals=state),
+        "record-data": lambda event, context: loop(
+            event, decode=lambda record: json.loads(base64.b64decode(record["data"]))),
+        "own-json-loads": lambda event, context: loop(
+            event, decode=lambda record: json.loads(base64.b64decode(record["kinesis"]["data"]))),
+    }
+
+
+HANDLER_MISTAKES = {
+    "catches-exception": ["must fail the batch", "lessons 03 and 06", "Exception"],
+    "counts-skipped-as-processed": ["processed counts", "skipped"],
+    "module-level-state": ["module level", "start from zero"],
+    "record-data": ["record['kinesis']", "record['data'] does not exist"],
+    "own-json-loads": ["decode_record", "MalformedRecord", "json.loads"],
+}
+
+
+def test_the_reference_handler_passes(handler_package, capsys):
+    checks.check_handler(handler_package["handler"].handler)
+    assert "✔ Exercise 02.2 passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake", sorted(HANDLER_MISTAKES))
+def test_a_wrong_handler_is_rejected(handler_package, mistake):
+    wrong = _handlers(handler_package)[mistake]
+    assert_rejected(lambda: checks.check_handler(wrong), *HANDLER_MISTAKES[mistake])
+
+
+# ---- Exercise 02.3: the mapping ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def resources():
+    """Two streams and two functions of this test's own; the first of each is the right one."""
+    prefix = f"kcm02-{uuid.uuid4().hex[:8]}-"
+    names = {"fn": prefix + "fn", "other_fn": prefix + "other-fn", "stream": prefix + "readings",
+             "other_stream": prefix + "other"}
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "handler.py").write_text("def handler(event, context):\n    return None\n")
+        for key in ("fn", "other_fn"):
+            deploy_function(names[key], folder)
+    arns = {key: ensure_stream(names[key]) for key in ("stream", "other_stream")}
+    try:
+        yield names, arns
+    finally:
+        for key in ("fn", "other_fn"):
+            delete_mappings_of(names[key])
+            delete_function(names[key])
+        for key in ("stream", "other_stream"):
+            delete_stream(names[key])
+
+
+def _create(**overrides):
+    def create_reading_mapping(function_name, stream_arn):
+        settings = dict(FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
+                        BatchSize=4)
+        settings.update(overrides)
+        return client("lambda").create_event_source_mapping(**{k: v for k, v in settings.items() if v is not None})
+
+    return create_reading_mapping
+
+
+@pytest.mark.localstack
+def test_the_reference_mapping_passes(resources, capsys):
+    names, arns = resources
+    mapping = checks.check_reading_mapping(_create(), names["fn"], arns["stream"])
+    assert "✔ Exercise 02.3 passed" in capsys.readouterr().out
+    assert (mapping["StartingPosition"], mapping["BatchSize"]) == ("TRIM_HORIZON", 4)
+    delete_mappings_of(names["fn"])
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize(
+    "overrides, mentions",
+    [
+        (dict(StartingPosition="LATEST"), ["LATEST starts after the newest record", "never be processed"]),
+        (dict(BatchSize=None), ["BatchSize left at the default 100"]),
+        (dict(BatchSize=10), ["BatchSize=4"]),
+        (dict(FunctionName="other_fn"), ["wrong function"]),
+        (dict(EventSourceArn="other_stream"), ["wrong stream"]),
+        (dict(EventSourceArn="stream name"), ["stream's ARN", "not its name"]),
+        (dict(StartingPosition=None), ["StartingPosition is required", "no default"]),
+    ],
+    ids=["latest", "default-batch-size", "batch-size-10", "other-function", "other-stream", "stream-name",
+         "no-starting-position"],
+)
+def test_a_wrong_mapping_is_rejected_and_deleted(resources, overrides, mentions):
+    names, arns = resources
+    resolved = dict(overrides)
+    if resolved.get("FunctionName") == "other_fn":
+        resolved["FunctionName"] = names["other_fn"]
+    if resolved.get("EventSourceArn") == "other_stream":
+        resolved["EventSourceArn"] = arns["other_stream"]
+    if resolved.get("EventSourceArn") == "stream name":
+        resolved["EventSourceArn"] = names["stream"]
+    assert_rejected(lambda: checks.check_reading_mapping(_create(**resolved), names["fn"], arns["stream"]), *mentions)
+    for key in ("fn", "other_fn"):  # the check deletes what it rejects
+        assert client("lambda").list_event_source_mappings(FunctionName=names[key])["EventSourceMappings"] == []
