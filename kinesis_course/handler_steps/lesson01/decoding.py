@@ -10,7 +10,6 @@ class MalformedRecord(ValueError):
 
 def decode_record(record: dict) -> dict:
     """The JSON object in one record's data; MalformedRecord, naming the record and what is wrong, otherwise."""
-    # BEGIN SOLUTION: Exercise 01.1
     kinesis = record["kinesis"]
     where = f"record {kinesis['sequenceNumber']} (partition key {kinesis['partitionKey']!r})"
     try:
@@ -28,11 +27,8 @@ def decode_record(record: dict) -> dict:
     if not isinstance(document, dict):
         raise MalformedRecord(f"{where}: data is JSON but not an object: {text[:40]!r}")
     return document
-    # END SOLUTION
 
 
 def shard_of(record: dict) -> str:
     """The id of the shard a record was read from (only its eventID says)."""
-    # BEGIN SOLUTION: Exercise 01.2
     return record["eventID"].split(":", 1)[0]
-    # END SOLUTION

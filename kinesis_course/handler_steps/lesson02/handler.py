@@ -6,7 +6,6 @@ from readings import InvalidReading, normalise
 
 
 def handler(event, context):
-    # BEGIN SOLUTION: Exercise 02.2
     processed, skipped = 0, []
     for record in event["Records"]:
         reading = decode_record(record)  # a MalformedRecord is not caught: it fails the batch (lesson 03)
@@ -20,4 +19,3 @@ def handler(event, context):
         print("READING " + json.dumps(normalised))
         processed += 1
     return {"processed": processed, "skipped": skipped}
-    # END SOLUTION

@@ -8,7 +8,6 @@ class InvalidReading(ValueError):
 
 def normalise(reading: dict) -> dict:
     """A new dict with exactly reading_id, sensor, temperature (°F, 2 decimals), unit ("F") and humidity."""
-    # BEGIN SOLUTION: Exercise 02.1
     for field in ("reading_id", "sensor"):
         if not isinstance(reading.get(field), str) or not reading[field]:
             raise InvalidReading(f"no {field} in {json.dumps(reading)}")
@@ -30,4 +29,3 @@ def normalise(reading: dict) -> dict:
         "unit": "F",
         "humidity": reading.get("humidity"),
     }
-    # END SOLUTION
