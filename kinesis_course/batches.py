@@ -1,70 +1,134 @@
-"""What each invocation received: one ``BATCH {json}`` log line per batch, read back from CloudWatch Logs.
+"""What each invocation received, read back from the function's ``BATCH {json}`` log lines.
 
-A handler cannot import this package (it runs in Lambda's environment, not the notebook's), so it prints
-the line itself. The line is ``BATCH `` followed by a JSON object with at least these keys:
+A handler cannot import this package (it runs in Lambda's environment, not the notebook's), so it prints one
+line per invocation itself. The course's handler (lesson 03 on) prints::
 
-    size           number of records in event["Records"]
-    first_arrival  lowest  record["kinesis"]["approximateArrivalTimestamp"] of the batch (epoch seconds)
-    last_arrival   highest record["kinesis"]["approximateArrivalTimestamp"] of the batch (epoch seconds)
-    invoked_at     time.time() when the handler started (epoch seconds)
+    BATCH {"shardId": "shardId-000000000000", "sequenceNumbers": ["4968...", ...]}
 
-Extra keys (shardId, attempt, ...) are kept as they are. ``batch_summary`` builds exactly that object, and
-a handler can carry a copy of it:
+``read_batches`` turns those lines into one dict per invocation, oldest first, with the line's own keys and:
 
-    def handler(event, context):
-        invoked_at = time.time()
-        arrivals = [record["kinesis"]["approximateArrivalTimestamp"] for record in event["Records"]]
-        print("BATCH " + json.dumps({"size": len(arrivals), "first_arrival": min(arrivals),
-                                     "last_arrival": max(arrivals), "invoked_at": invoked_at}))
+    size           len(sequenceNumbers)
+    invoked_at     when the function logged the line (the CloudWatch Logs event's timestamp, epoch seconds):
+                   the invocation's time, give or take the function's own run time
+    first_arrival  lowest  ApproximateArrivalTimestamp of the batch's records (epoch seconds), when
+    last_arrival   highest ApproximateArrivalTimestamp                          the stream is given
 
-In the notebook:
+The arrival times come from the stream itself (GetRecords on each shard): Kinesis stamps every record when it
+stores it, and the sequence numbers in the line say which records the batch held. So ``invoked_at -
+first_arrival`` is how long a batch's oldest record waited before the function saw it. Kinesis and the function
+run on the same machine here, so their clocks agree.
 
-    batches = wait_for_batches(function_name, records=120, timeout=30)   # until 120 records were seen
-    batches = read_batches(function_name)                                # what has been logged so far
-    [b["invoked_at"] - b["first_arrival"] for b in batches]              # how long the oldest record waited
+    batches = wait_for_batches(function_name, stream_name, records=120, timeout=30)
+    [b["invoked_at"] - b["first_arrival"] for b in batches]
 
-Both return the batches oldest first (by ``invoked_at``). Every attempt logs its own line, so a retried
-batch appears once per attempt: that is what the function saw, which is the point.
+Every attempt logs its own line, so a retried batch appears once per attempt: that is what the function saw.
+A line may also carry ``size``, ``first_arrival``, ``last_arrival`` or ``invoked_at`` itself; those win.
 """
 
 from __future__ import annotations
 
-from .logs import json_lines
+import json
+
+from .endpoint import client
+from .logs import log_group
+from .streams import read_records, shard_ids
 from .waiting import wait_until
 
 PREFIX = "BATCH "
-REQUIRED_KEYS = ("size", "first_arrival", "last_arrival", "invoked_at")
 
 
-def batch_summary(event: dict, invoked_at: float) -> dict:
-    """The object a handler prints after ``BATCH `` for ``event`` (a Lambda Kinesis event)."""
-    arrivals = [record["kinesis"]["approximateArrivalTimestamp"] for record in event["Records"]]
-    return {
-        "size": len(arrivals),
-        "first_arrival": min(arrivals),
-        "last_arrival": max(arrivals),
-        "invoked_at": invoked_at,
-    }
+def _log_events(function_name: str) -> list[dict]:
+    """Every log event of the function (message and timestamp), oldest first."""
+    logs = client("logs")
+    group = log_group(function_name)
+    try:
+        streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    events = []
+    for stream in streams:
+        kwargs = {"logGroupName": group, "logStreamName": stream["logStreamName"], "startFromHead": True}
+        while True:
+            page = logs.get_log_events(**kwargs)
+            events.extend(page["events"])
+            if not page["events"] or page.get("nextForwardToken") == kwargs.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextForwardToken"]
+    events.sort(key=lambda event: (event["timestamp"], event.get("ingestionTime", 0)))
+    return events
 
 
-def read_batches(function_name: str, prefix: str = PREFIX) -> list[dict]:
-    """Every batch the function logged so far, oldest invocation first."""
-    batches = json_lines(function_name, prefix)
-    for batch in batches:
-        missing = [key for key in REQUIRED_KEYS if key not in batch]
-        if missing:
-            raise ValueError(
-                f"{function_name} logged a {prefix.strip()} line without {', '.join(missing)}: {batch}. "
-                f"Print {', '.join(REQUIRED_KEYS)} (see kinesis_course.batches)."
-            )
+def batch_lines(function_name: str, prefix: str = PREFIX) -> list[dict]:
+    """The function's BATCH lines as dicts, oldest first, with ``size`` and ``invoked_at`` added."""
+    batches = []
+    for event in _log_events(function_name):
+        message = event["message"].rstrip("\n")
+        if not message.startswith(prefix):
+            continue
+        batch = json.loads(message[len(prefix):])
+        if "size" not in batch:
+            if "sequenceNumbers" not in batch:
+                raise ValueError(
+                    f"{function_name} logged a {prefix.strip()} line without sequenceNumbers: {batch}. "
+                    "Print the batch's sequence numbers (see kinesis_course.batches)."
+                )
+            batch["size"] = len(batch["sequenceNumbers"])
+        batch.setdefault("invoked_at", event["timestamp"] / 1000)
+        batches.append(batch)
     return sorted(batches, key=lambda batch: batch["invoked_at"])
 
 
-def wait_for_batches(function_name: str, records: int, timeout: float = 30, prefix: str = PREFIX) -> list[dict]:
-    """Waits until the logged batches hold ``records`` records or more in total; returns them oldest first."""
+def arrival_times(stream_name: str) -> dict[str, float]:
+    """{sequence number: ApproximateArrivalTimestamp in epoch seconds} of every record of the stream."""
+    return {
+        record["SequenceNumber"]: record["ApproximateArrivalTimestamp"].timestamp()
+        for shard_id in shard_ids(stream_name)
+        for record in read_records(stream_name, shard_id)
+    }
+
+
+def with_arrivals(batches: list[dict], arrivals: dict[str, float]) -> list[dict]:
+    """The batches with ``first_arrival`` and ``last_arrival`` looked up in ``arrivals`` (see arrival_times)."""
+    joined = []
+    for batch in batches:
+        times = [arrivals[sequence] for sequence in batch.get("sequenceNumbers", []) if sequence in arrivals]
+        if times:
+            batch = {"first_arrival": min(times), "last_arrival": max(times), **batch}
+        joined.append(batch)
+    return joined
+
+
+def read_batches(function_name: str, stream_name: str | None = None, prefix: str = PREFIX) -> list[dict]:
+    """Every batch the function logged so far, oldest first; with ``stream_name``, with arrival times too."""
+    batches = batch_lines(function_name, prefix)
+    return with_arrivals(batches, arrival_times(stream_name)) if stream_name else batches
+
+
+def wait_for_batches(
+    function_name: str, stream_name: str | None = None, records: int = 1, timeout: float = 30, prefix: str = PREFIX
+) -> list[dict]:
+    """Waits until the logged batches hold ``records`` records or more in total; returns them as read_batches does."""
 
     def enough():
-        batches = read_batches(function_name, prefix)
+        batches = batch_lines(function_name, prefix)
         return batches if sum(batch["size"] for batch in batches) >= records else None
 
-    return wait_until(enough, timeout=timeout, what=f"{records} records in {prefix.strip()} lines of {function_name}")
+    batches = wait_until(
+        enough, timeout=timeout, what=f"{records} records in {prefix.strip()} lines of {function_name}", interval=0.5
+    )
+    return with_arrivals(batches, arrival_times(stream_name)) if stream_name else batches
+
+
+def warm_up(function_names: list[str]) -> None:
+    """Invokes each function once, at the same time, with an event that holds no records, and waits for the answers.
+
+    So the first batch a mapping delivers does not also wait for a cold start (the function's process starting,
+    lesson 02's ``Init Duration``), which is not what a batching measurement is about. The course's handler fails
+    on an event without records (it reads ``records[0]``): no ``BATCH`` line is printed, and the execution
+    environment, once started, stays for the next invocation (as LocalStack keeps it after a function error).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    lam = client("lambda")
+    with ThreadPoolExecutor() as pool:
+        list(pool.map(lambda name: lam.invoke(FunctionName=name, Payload=b'{"Records": []}'), function_names))

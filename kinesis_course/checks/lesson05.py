@@ -1,7 +1,9 @@
 """Checks of lesson 05 · Batch size and batching window.
 
 The batches given to ``batch_stats`` are made up here, at random, in the shape kinesis_course.batches reads
-from the logs; the settings asked of ``choose_settings`` cover the limits of both parameters.
+from the logs; the streams given to ``choose_settings`` have several shards (so a stream-wide rate shows), and
+cover the limits of both parameters and of a shard; ``configure_for_target`` is judged on the mapping LocalStack
+stored, read back after the learner's call.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import math
 import random
 import statistics
 
-from . import call_exercise, expect, expect_equal, expect_raises, passed
+from ..endpoint import client
+from ..mappings import wait_for_state
+from . import ExerciseCheckFailed, call_checked, call_exercise, expect, expect_raises, passed
+from .mapping import mapping_of
 
 STATS_KEYS = {"invocations", "records", "mean_size", "max_size", "p50_latency_s", "max_latency_s"}
 TOLERANCE = 1e-6
@@ -51,7 +56,8 @@ HINTS = {
     "max_size": "The largest size.",
     "p50_latency_s": "A batch's latency is invoked_at - first_arrival (how long its oldest record waited). p50 is "
     "the median: statistics.median, which averages the two middle values when the count is even.",
-    "max_latency_s": "The largest invoked_at - first_arrival.",
+    "max_latency_s": "The largest latency, invoked_at - first_arrival: a batch's oldest record (first_arrival, not "
+    "last_arrival) is the one that waited longest. The batches come in no particular order.",
 }
 
 
@@ -81,15 +87,20 @@ def check_batch_stats(batch_stats) -> None:
     passed(label, "an odd and an even number of batches, a single batch, and a ValueError for none")
 
 
-def _expected_settings(records_per_second: float, max_latency_s: float) -> tuple[int, set[int]]:
-    """The window, and the BatchSize values accepted for it.
+SHARD_RECORDS_PER_SECOND = 1_000  # what one shard accepts (Kinesis developer guide, "Quotas and limits")
+MAX_BATCH_SIZE = 10_000
+MAX_WINDOW_S = 300
+
+
+def _per_shard_settings(records_per_second: float, shards: int, max_latency_s: float) -> tuple[int, set[int]]:
+    """The window, and the BatchSize values accepted for it, for ``records_per_second`` spread over ``shards``.
 
     rate x window can land a hair above a whole number in floating point (0.3 * 10 = 3.0000000000000004);
     rounding up gives 4 from the float and 3 from the exact product, and both are accepted.
     """
-    window = min(300, math.floor(max_latency_s))
-    product = records_per_second * max(window, 1)
-    sizes = {min(10_000, max(1, math.ceil(value))) for value in (product, round(product, 9))}
+    window = min(MAX_WINDOW_S, math.floor(max_latency_s))
+    product = records_per_second / shards * max(window, 1)
+    sizes = {min(MAX_BATCH_SIZE, max(1, math.ceil(value))) for value in (product, round(product, 9))}
     return window, sizes
 
 
@@ -97,42 +108,177 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+WINDOW_ZERO_HINT = (
+    "A window of 0 invokes as soon as a poll finds a record, even one: on a quiet shard that is an invocation for "
+    "(almost) every record, about one a second, the most invocations you can get. The goal is the fewest "
+    "invocations within the budget: use a window as long as the budget allows."
+)
+PER_SHARD_HINT = (
+    "A batch comes from one shard, and each shard has its own poller and its own batches. A shard receives "
+    "stream rate / shards records a second (with keys spread evenly), so size the batch for that: "
+    "rate / shards x window, not the whole stream's rate x window."
+)
+
+
+def _judge_settings(where: str, got, rate: float, shards: int, budget: float) -> None:
+    expect(
+        f"{where}, the shape", isinstance(got, dict)
+        and set(got) == {"BatchSize", "MaximumBatchingWindowInSeconds"}
+        and all(_is_int(value) for value in got.values()),
+        expected="{'BatchSize': int, 'MaximumBatchingWindowInSeconds': int}", got=got,
+        hint="Return both parameters, under their AWS names, as whole numbers (the API takes integers).",
+    )
+    window, size = got["MaximumBatchingWindowInSeconds"], got["BatchSize"]
+    expected_window, expected_sizes = _per_shard_settings(rate, shards, budget)
+    expect(
+        f"{where}, the window's range", 0 <= window <= MAX_WINDOW_S, expected=f"0 to {MAX_WINDOW_S}", got=window,
+        hint=f"MaximumBatchingWindowInSeconds is at most {MAX_WINDOW_S} s (5 minutes), whatever the budget: "
+        "AWS refuses a longer window.",
+    )
+    expect(
+        f"{where}, BatchSize's range", 1 <= size <= MAX_BATCH_SIZE, expected=f"1 to {MAX_BATCH_SIZE:,}", got=size,
+        hint=f"BatchSize is at most {MAX_BATCH_SIZE:,} for Kinesis: cap it there, even when rate x window is more.",
+    )
+    expect(
+        f"{where}, the window", not (window == 0 and expected_window > 0), expected=expected_window, got=window,
+        hint=WINDOW_ZERO_HINT,
+    )
+    expect(
+        f"{where}, the window", window == expected_window, expected=expected_window, got=window,
+        hint="The longest whole number of seconds within the budget: round the budget down, never up (a window "
+        f"longer than the budget breaks it), at most {MAX_WINDOW_S}.",
+    )
+    stream_wide = {min(MAX_BATCH_SIZE, max(1, math.ceil(v))) for v in (rate * max(window, 1), round(rate * max(window, 1), 9))}
+    expect(
+        f"{where}, BatchSize", size in expected_sizes or size not in stream_wide, expected=min(expected_sizes),
+        got=size, hint=PER_SHARD_HINT,
+    )
+    expect(
+        f"{where}, BatchSize", size in expected_sizes, expected=min(expected_sizes), got=size,
+        hint="Just enough records that the window, not the count, ends a batch: the shard's rate (rate / shards) "
+        "x window, rounded up; with a window of 0, the shard's rate x 1 s (about one poll). At least 1, at most "
+        f"{MAX_BATCH_SIZE:,}.",
+    )
+
+
 def check_choose_settings(choose_settings) -> None:
     label = "Exercise 05.2"
     rng = random.Random()
+    # (what, stream rate, shards, budget): several shards each, so that a stream-wide answer differs.
     cases = [
-        ("a quiet stream, a relaxed budget", round(rng.uniform(0.2, 3), 2), rng.randint(5, 20)),
-        ("a budget with a fraction", round(rng.uniform(5, 50), 1), rng.randint(2, 9) + 0.5),
-        ("a budget under one second", round(rng.uniform(20, 400), 1), round(rng.uniform(0.1, 0.9), 2)),
-        ("a budget over the window's maximum", round(rng.uniform(0.5, 5), 2), rng.randint(301, 3600)),
-        ("a busy stream", round(rng.uniform(2_000, 20_000)), rng.randint(5, 60)),
-        ("almost no traffic", round(rng.uniform(0.001, 0.05), 3), rng.randint(2, 10)),
+        ("a quiet stream, a relaxed budget", round(rng.uniform(2, 8), 1), rng.randint(2, 4), rng.randint(5, 20)),
+        ("a budget with a fraction", round(rng.uniform(50, 400), 1), rng.randint(2, 8), rng.randint(2, 9) + 0.5),
+        ("a budget under one second", round(rng.uniform(100, 900), 1), rng.randint(2, 3), round(rng.uniform(0.1, 0.9), 2)),
+        ("a budget over the window's maximum", round(rng.uniform(2, 10), 2), rng.randint(2, 4), rng.randint(301, 3600)),
+        ("a busy stream", rng.randint(4_000, 7_000), 8, rng.randint(20, 60)),
+        ("almost no traffic", round(rng.uniform(0.01, 0.2), 3), rng.randint(2, 4), rng.randint(2, 10)),
+        ("a single shard", round(rng.uniform(1, 20), 1), 1, rng.randint(3, 30)),
     ]
-    for what, rate, budget in cases:
-        got = call_exercise(label, choose_settings, rate, budget)
-        expected_window, expected_sizes = _expected_settings(rate, budget)
-        where = f"{label}, {what}: choose_settings({rate}, {budget})"
-        expect(
-            f"{where}, the shape", isinstance(got, dict)
-            and set(got) == {"BatchSize", "MaximumBatchingWindowInSeconds"}
-            and all(_is_int(value) for value in got.values()),
-            expected="{'BatchSize': int, 'MaximumBatchingWindowInSeconds': int}", got=got,
-            hint="Return both parameters, under their AWS names, as whole numbers (the API takes integers).",
-        )
-        window, size = got["MaximumBatchingWindowInSeconds"], got["BatchSize"]
-        expect(
-            f"{where}, the ranges", 0 <= window <= 300 and 1 <= size <= 10_000,
-            expected="0 <= window <= 300 and 1 <= BatchSize <= 10000", got=got,
-            hint="MaximumBatchingWindowInSeconds is 0 to 300; BatchSize is 1 to 10,000 for Kinesis.",
-        )
-        expect_equal(
-            f"{where}, the window", window, expected_window,
-            hint="The longest whole number of seconds that stays within the budget (round down, never up), at most "
-            "300: the longer the window, the fewer the invocations.",
-        )
-        expect(
-            f"{where}, BatchSize", size in expected_sizes, expected=min(expected_sizes), got=size,
-            hint="Just enough records that the window, not the count, ends a batch at this rate: rate x window "
-            "rounded up (with window 0, rate x 1 s, about one poll), at least 1 and at most 10,000.",
-        )
-    passed(label, f"{len(cases)} traffic patterns, from almost none to a busy stream")
+    for what, rate, shards, budget in cases:
+        got = call_exercise(label, choose_settings, rate, shards, budget)
+        _judge_settings(f"{label}, {what}: choose_settings({rate}, {shards}, {budget})", got, rate, shards, budget)
+    shards = rng.randint(2, 6)
+    rate = shards * rng.randint(1_200, 3_000)
+    expect_raises(
+        f"{label}, {rate:,} records/s on {shards} shards", ValueError, choose_settings, rate, shards, 10,
+        hint=f"{rate:,} / {shards} is over {SHARD_RECORDS_PER_SECOND:,} records/s per shard, more than a shard "
+        "accepts (Kinesis refuses the excess with ProvisionedThroughputExceededException): no batch setting fixes "
+        "that. Raise ValueError saying the stream needs more shards.",
+    )
+    passed(label, f"{len(cases)} streams, from almost no traffic to a busy one, and a ValueError for a shard over its limit")
+
+
+# Exercise 05.3: the target the lesson states for the "fleet" stream. Keep in step with the notebook's text.
+FLEET = {
+    "shards": 4,
+    "quiet_records_per_second": 80,    # the whole stream, at night: 20 a shard
+    "burst_records_per_second": 2_400,  # the whole stream, in a burst: 600 a shard
+    "min_seconds_between": 5,          # cost: at most one invocation per 5 s per shard at night
+    "max_wait_s": 10,                  # latency: no record waits in the window longer than this
+    "invocations_per_second": 5,       # an invocation takes about 0.2 s; one batch per shard in flight
+    "max_batch": 1_000,                # a failed batch is retried whole (lesson 03)
+}
+
+
+def fleet_limits(target: dict = FLEET) -> dict:
+    """The ranges of the two settings that meet the target: {name: (lowest, highest)}."""
+    quiet = target["quiet_records_per_second"] / target["shards"]
+    burst = target["burst_records_per_second"] / target["shards"]
+    lowest = max(math.ceil(quiet * target["min_seconds_between"]), math.ceil(burst / target["invocations_per_second"]))
+    return {
+        "MaximumBatchingWindowInSeconds": (target["min_seconds_between"], target["max_wait_s"]),
+        "BatchSize": (lowest, target["max_batch"]),
+    }
+
+
+def _judge_fleet_mapping(label: str, mapping: dict, target: dict = FLEET) -> None:
+    window, size = mapping.get("MaximumBatchingWindowInSeconds", 0), mapping["BatchSize"]
+    got = {"BatchSize": size, "MaximumBatchingWindowInSeconds": window}
+    quiet = target["quiet_records_per_second"] / target["shards"]
+    burst = target["burst_records_per_second"] / target["shards"]
+    between, budget = target["min_seconds_between"], target["max_wait_s"]
+
+    def fail(expected, hint):
+        raise ExerciseCheckFailed(f"{label}: expected {expected}, the mapping holds {got}.\nHint: {hint}")
+
+    if window == 0:
+        fail(f"a window of {between} to {budget} s", (
+            f"A window of 0 with BatchSize {size:,} invokes on every poll that finds records: at night each shard "
+            f"gets {quiet:g} records/s, so about one invocation a second per shard, {between} times the target. "
+            "Set MaximumBatchingWindowInSeconds (did your call leave it out?)."))
+    if window > MAX_WINDOW_S:
+        fail(f"a window of {between} to {budget} s", (
+            f"MaximumBatchingWindowInSeconds is at most {MAX_WINDOW_S} s; AWS refuses {window} (LocalStack 4.14 "
+            f"stores it). The target asks for at most {budget} s anyway."))
+    if window > budget:
+        fail(f"a window of at most {budget} s", (
+            f"A window of {window} s lets a record wait up to {window} s before the function sees it: longer than the "
+            f"latency budget of {budget} s."))
+    if window < between:
+        fail(f"a window of at least {between} s", (
+            f"A window of {window} s ends a quiet batch every {window} s: more than one invocation per {between} s "
+            "per shard, the cost target."))
+    if size < quiet * between:
+        fail(f"BatchSize of at least {math.ceil(quiet * between)}", (
+            f"At night a shard gets {quiet:g} records/s ({target['quiet_records_per_second']} over "
+            f"{target['shards']} shards), so a batch of {size} fills in {size / quiet:g} s, before the window ends: "
+            f"more than one invocation per {between} s. BatchSize ends a batch before the window does."))
+    if size * target["invocations_per_second"] < burst:
+        fail(f"BatchSize of at least {math.ceil(burst / target['invocations_per_second'])}", (
+            f"BatchSize {size} is too small for the burst: a shard runs one batch at a time, at most "
+            f"{target['invocations_per_second']} invocations a second, so it moves at most "
+            f"{size * target['invocations_per_second']:,} records/s while a burst brings {burst:g} per shard "
+            f"({target['burst_records_per_second']:,} over {target['shards']} shards): the shard falls behind."))
+    if size > target["max_batch"]:
+        fail(f"BatchSize of at most {target['max_batch']:,}", (
+            f"BatchSize {size:,} is more than the target's {target['max_batch']:,}: a failed batch is retried whole "
+            "(lesson 03), so every record of it runs again."))
+
+
+def check_configure_for_target(configure_for_target, uuid: str) -> None:
+    """Resets the mapping ``uuid`` to the defaults, calls the learner's function, and judges what LocalStack stored."""
+    label = "Exercise 05.3"
+    lam = client("lambda")
+    before = lam.get_event_source_mapping(UUID=uuid)
+    wait_for_state(uuid, "Enabled")
+    # The defaults, so that a call that sets only one parameter shows it.
+    lam.update_event_source_mapping(UUID=uuid, BatchSize=100, MaximumBatchingWindowInSeconds=0)
+    wait_for_state(uuid, "Enabled")
+    answer = call_checked(
+        label, configure_for_target, uuid, shown_args="uuid",
+        hint="update_event_source_mapping refused the call: pass UUID=uuid, and values in range (BatchSize 1 to "
+        f"10,000, MaximumBatchingWindowInSeconds 0 to {MAX_WINDOW_S}).",
+    )
+    mapping = mapping_of(label, answer)
+    expect(
+        f"{label}, the mapping", mapping["UUID"] == uuid, expected=uuid, got=mapping["UUID"],
+        hint="Update the mapping whose UUID you are given (update_event_source_mapping(UUID=uuid, ...)); do not "
+        "create another one, and return what update_event_source_mapping answered.",
+    )
+    expect(
+        f"{label}, the stream", mapping["EventSourceArn"] == before["EventSourceArn"],
+        expected=before["EventSourceArn"], got=mapping["EventSourceArn"], hint="Change only the two settings.",
+    )
+    _judge_fleet_mapping(label, mapping)
+    passed(label, f"BatchSize {mapping['BatchSize']}, window {mapping['MaximumBatchingWindowInSeconds']} s, as "
+           "LocalStack stored them")

@@ -1,0 +1,214 @@
+"""Wrong answers to lesson 05's exercises: each must be rejected with a hint that names the mistake."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import uuid
+
+import pytest
+from wrong_answers import assert_rejected
+
+from kinesis_course import client, create_mapping, delete_function, delete_mappings_of, delete_stream, deploy_function
+from kinesis_course import ensure_stream
+from kinesis_course.checks import lesson05 as checks
+from kinesis_course.logs import delete_logs
+
+# ---- Exercise 05.1: batch_stats ------------------------------------------------------------------------------
+
+
+def stats_of(sizes, latencies, invocations=None):
+    return {
+        "invocations": len(sizes) if invocations is None else invocations, "records": sum(sizes),
+        "mean_size": sum(sizes) / len(sizes), "max_size": max(sizes),
+        "p50_latency_s": statistics.median(latencies), "max_latency_s": max(latencies),
+    }
+
+
+def batch_stats(batches):
+    if not batches:
+        raise ValueError("no batches")
+    return stats_of([b["size"] for b in batches], [b["invoked_at"] - b["first_arrival"] for b in batches])
+
+
+def latency_from_newest(batches):
+    if not batches:
+        raise ValueError("no batches")
+    return stats_of([b["size"] for b in batches], [b["invoked_at"] - b["last_arrival"] for b in batches])
+
+
+def middle_element_median(batches):
+    if not batches:
+        raise ValueError("no batches")
+    result = batch_stats(batches)
+    latencies = sorted(b["invoked_at"] - b["first_arrival"] for b in batches)
+    result["p50_latency_s"] = latencies[len(latencies) // 2]
+    return result
+
+
+def zeros_when_empty(batches):
+    if not batches:
+        return {key: 0 for key in checks.STATS_KEYS}
+    return batch_stats(batches)
+
+
+def invocations_are_records(batches):
+    if not batches:
+        raise ValueError("no batches")
+    sizes = [b["size"] for b in batches]
+    return stats_of(sizes, [b["invoked_at"] - b["first_arrival"] for b in batches], invocations=sum(sizes))
+
+
+def last_is_latest(batches):
+    """Takes the last batch of the list as the one that waited longest (the list is in no particular order)."""
+    if not batches:
+        raise ValueError("no batches")
+    result = batch_stats(batches)
+    result["max_latency_s"] = batches[-1]["invoked_at"] - batches[-1]["first_arrival"]
+    return result
+
+
+def test_batch_stats_reference_passes():
+    checks.check_batch_stats(batch_stats)
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (latency_from_newest, ["latency_s", "first_arrival"]),
+    (middle_element_median, ["p50_latency_s", "median"]),
+    (zeros_when_empty, ["ValueError", "nothing was measured"]),
+    (invocations_are_records, ["invocations", "number of batches"]),
+    (last_is_latest, ["max_latency_s", "largest"]),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_batch_stats_rejects(wrong, mentions):
+    # The inputs are random: a wrong answer that matches by chance once would still fail on most runs.
+    assert_rejected(lambda: checks.check_batch_stats(wrong), *mentions)
+
+
+# ---- Exercise 05.2: choose_settings --------------------------------------------------------------------------
+
+
+def choose_settings(rate, shards, budget):
+    per_shard = rate / shards
+    if per_shard > 1_000:
+        raise ValueError("add shards")
+    window = min(300, math.floor(budget))
+    return {"BatchSize": min(10_000, max(1, math.ceil(per_shard * max(window, 1)))),
+            "MaximumBatchingWindowInSeconds": window}
+
+
+def stream_wide(rate, shards, budget):
+    return choose_settings(rate, 1, budget) if rate <= 1_000 else choose_settings(rate, shards, budget)
+
+
+def stream_wide_everywhere(rate, shards, budget):
+    window = min(300, math.floor(budget))
+    return {"BatchSize": min(10_000, max(1, math.ceil(rate * max(window, 1)))), "MaximumBatchingWindowInSeconds": window}
+
+
+def no_batch_size_cap(rate, shards, budget):
+    window = min(300, math.floor(budget))
+    if rate / shards > 1_000:
+        raise ValueError("add shards")
+    return {"BatchSize": max(1, math.ceil(rate / shards * max(window, 1))), "MaximumBatchingWindowInSeconds": window}
+
+
+def no_window_cap(rate, shards, budget):
+    settings = choose_settings(rate, shards, min(budget, 300))
+    settings["MaximumBatchingWindowInSeconds"] = math.floor(budget)
+    return settings
+
+
+def always_window_zero(rate, shards, budget):
+    if rate / shards > 1_000:
+        raise ValueError("add shards")
+    return {"BatchSize": max(1, math.ceil(rate / shards)), "MaximumBatchingWindowInSeconds": 0}
+
+
+def window_rounded_up(rate, shards, budget):
+    if rate / shards > 1_000:
+        raise ValueError("add shards")
+    window = min(300, math.ceil(budget))
+    return {"BatchSize": min(10_000, max(1, math.ceil(rate / shards * max(window, 1)))),
+            "MaximumBatchingWindowInSeconds": window}
+
+
+def no_shard_limit(rate, shards, budget):
+    return choose_settings(rate, shards, budget) if rate / shards <= 1_000 else choose_settings(1_000 * shards, shards, budget)
+
+
+def zero_window_size_zero(rate, shards, budget):
+    """rate x window with a window of 0 gives 0, floored to 1: not what one read finds."""
+    settings = choose_settings(rate, shards, budget)
+    window = settings["MaximumBatchingWindowInSeconds"]
+    settings["BatchSize"] = min(10_000, max(1, math.ceil(rate / shards * window)))
+    return settings
+
+
+def test_choose_settings_reference_passes():
+    checks.check_choose_settings(choose_settings)
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (stream_wide_everywhere, ["one shard", "rate / shards"]),
+    (stream_wide, ["one shard", "rate / shards"]),
+    (no_batch_size_cap, ["10,000"]),
+    (no_window_cap, ["300"]),
+    (always_window_zero, ["window of 0", "fewest invocations"]),
+    (window_rounded_up, ["round the budget down"]),
+    (no_shard_limit, ["ValueError", "more shards"]),
+    (zero_window_size_zero, ["window of 0", "1 s"]),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_choose_settings_rejects(wrong, mentions):
+    assert_rejected(lambda: checks.check_choose_settings(wrong), *mentions)
+
+
+# ---- Exercise 05.3: configure_for_target (real mappings on LocalStack) ------------------------------------------
+
+HANDLER = "def handler(event, context):\n    return None\n"
+
+
+@pytest.fixture(scope="module")
+def fleet_mapping(tmp_path_factory):
+    """A mapping of a fresh function on a fresh stream, created with the defaults; deleted afterwards."""
+    prefix = f"kcm05-{uuid.uuid4().hex[:8]}-"
+    stream, function = prefix + "fleet", prefix + "fn"
+    folder = tmp_path_factory.mktemp("handler05")
+    (folder / "handler.py").write_text(HANDLER)
+    try:
+        arn = ensure_stream(stream, shards=2)
+        deploy_function(function, folder)
+        yield create_mapping(function, arn, StartingPosition="LATEST")
+    finally:
+        delete_mappings_of(function)
+        delete_function(function)
+        delete_logs(function)
+        delete_stream(stream)
+
+
+def update(**settings):
+    def configure(uuid):
+        return client("lambda").update_event_source_mapping(UUID=uuid, **settings)
+    return configure
+
+
+@pytest.mark.localstack
+def test_configure_reference_passes(fleet_mapping):
+    checks.check_configure_for_target(update(BatchSize=200, MaximumBatchingWindowInSeconds=10), fleet_mapping)
+    checks.check_configure_for_target(update(BatchSize=1_000, MaximumBatchingWindowInSeconds=5), fleet_mapping)
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("wrong, mentions", [
+    (update(BatchSize=10_000, MaximumBatchingWindowInSeconds=0), ["window of 0 with BatchSize 10,000", "every poll"]),
+    (update(BatchSize=200), ["window of 0", "did your call leave it out"]),
+    (update(BatchSize=500, MaximumBatchingWindowInSeconds=30), ["latency budget"]),
+    (update(BatchSize=500, MaximumBatchingWindowInSeconds=3), ["more than one invocation per 5 s", "cost"]),
+    (update(BatchSize=80, MaximumBatchingWindowInSeconds=10), ["fills in 4 s", "BatchSize ends a batch"]),
+    (update(BatchSize=110, MaximumBatchingWindowInSeconds=10), ["too small for the burst", "600"]),
+    (update(BatchSize=5_000, MaximumBatchingWindowInSeconds=10), ["retried whole"]),
+    (lambda uuid: None, ["UUID", "return what"]),
+    (update(BatchSize=200, MaximumBatchingWindowInSeconds=301), ["300"]),
+], ids=["window0-batch10000", "window-left-out", "window-over-budget", "window-under-cost", "batch-fills-early",
+        "batch-too-small-for-burst", "batch-over-retry-limit", "returns-none", "window-out-of-range"])
+def test_configure_rejects(fleet_mapping, wrong, mentions):
+    assert_rejected(lambda: checks.check_configure_for_target(wrong, fleet_mapping), *mentions)
