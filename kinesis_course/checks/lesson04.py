@@ -261,7 +261,9 @@ def _write(label: str, write_reading, recorder, table: str, key: str, reading: d
                 "(dynamodb.exceptions.ConditionalCheckFailedException) and return False."
                 if code == "ConditionalCheckFailedException" else
                 "DynamoDB refused the call: read its message. Items use the low-level format, e.g. "
-                "{'pk': {'S': key}, 'temperature': {'N': str(reading['temperature'])}}.")
+                "{'pk': {'S': key}, 'temperature': {'N': str(reading['temperature'])}}."
+                + (" This reading has no humidity (None, as normalise returns it when the sensor sent none): "
+                   "{'N': 'None'} is not a number, so leave the attribute out." if reading.get("humidity") is None else ""))
         raise ExerciseCheckFailed(f"{label}: write_reading raised {code} on {what}: {error}.\nHint: {hint}") from None
     except ExerciseNotSolved:
         raise
@@ -400,9 +402,15 @@ def _check_writes(label: str, write_reading, real, table: str, rng: random.Rando
             f"delivery's item kept), got ({result!r}, {'kept' if survived else 'overwritten'}).\nHint: {why}"
         )
 
-    fresh_reading = _normalised(_payload(rng))
+    fresh_reading = dict(_normalised(_payload(rng)), humidity=None)  # a sensor that measures no humidity
     fresh = _write(label, write_reading, _RecordingClient(real), table, fresh_reading["reading_id"], fresh_reading,
-                   "a new reading")
+                   "a new reading without humidity")
+    humidity = (_item(table, fresh_reading["reading_id"]) or {}).get("humidity")
+    expect(
+        f"{label}: the humidity of a reading whose humidity is None", humidity in (None, {"NULL": True}),
+        expected="no humidity attribute", got=humidity,
+        hint="When reading['humidity'] is None, leave humidity out of the item: there is no number to store.",
+    )
     count = real.scan(TableName=table, Select="COUNT", ConsistentRead=True)["Count"]
     expect(
         f"{label}: a new reading in a table of 2 items (answer, items)", fresh is True and count == 3,

@@ -71,9 +71,11 @@ def test_04_1_rejects(wrong, mentions):
 # --- Exercise 04.2 · write_reading ---------------------------------------------------------------------------
 
 def item_of(key, reading, temperature_type="N"):
-    return {"pk": {"S": key}, "reading_id": {"S": reading["reading_id"]}, "sensor": {"S": reading["sensor"]},
-            "temperature": {temperature_type: str(reading["temperature"])}, "unit": {"S": reading["unit"]},
-            "humidity": {"N": str(reading["humidity"])}}
+    item = {"pk": {"S": key}, "reading_id": {"S": reading["reading_id"]}, "sensor": {"S": reading["sensor"]},
+            "temperature": {temperature_type: str(reading["temperature"])}, "unit": {"S": reading["unit"]}}
+    if reading["humidity"] is not None:
+        item["humidity"] = {"N": str(reading["humidity"])}
+    return item
 
 
 def unconditional_put(dynamodb, table_name, key, reading):
@@ -148,6 +150,27 @@ def conditional_put_without_catching(dynamodb, table_name, key, reading):
     return True
 
 
+def humidity_even_when_none(dynamodb, table_name, key, reading):
+    item = item_of(key, reading)
+    item["humidity"] = {"N": str(reading["humidity"])}  # "None" when the sensor sent no humidity
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def humidity_as_a_string_when_none(dynamodb, table_name, key, reading):
+    item = item_of(key, reading)
+    if reading["humidity"] is None:
+        item["humidity"] = {"S": "none"}
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
 def forgets_the_sensor(dynamodb, table_name, key, reading):
     item = item_of(key, reading)
     del item["sensor"]
@@ -191,6 +214,8 @@ def test_04_2_stub_is_not_solved(lesson):
     pytest.param(conditional_put_without_catching, ("ConditionalCheckFailedException", "return False"),
                  id="does-not-catch-condition-failure"),
     pytest.param(forgets_the_sensor, ("sensor",), id="item-without-sensor"),
+    pytest.param(humidity_even_when_none, ("no humidity", "leave the attribute out"), id="humidity-N-None"),
+    pytest.param(humidity_as_a_string_when_none, ("humidity is None", "leave humidity out"), id="humidity-S-none"),
 ])
 def test_04_2_rejects(wrong, mentions, lesson):
     assert_rejected(lambda: checks.check_write_reading(wrong, lesson), *mentions)
