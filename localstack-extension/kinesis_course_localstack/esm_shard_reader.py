@@ -46,6 +46,7 @@ class Lane:
     busy: bool = False
     last_completed: float | None = None  # monotonic time the previous invocation of this lane completed
     waiting_since: float | None = None  # monotonic time records began waiting (with the lane idle)
+    not_before: float = 0.0  # after an unexpected error, the batch is tried again from this monotonic time
 
 
 class ShardReader(threading.Thread):
@@ -81,6 +82,9 @@ class ShardReader(threading.Thread):
                 return
             with ThreadPoolExecutor(len(self.lanes), thread_name_prefix=self.name) as invokers:
                 self._loop(invokers)
+            # The batches still in flight when the mapping stopped have ended: move the checkpoint past the done.
+            with self.changed:
+                self._advance_checkpoint()
         except Exception:
             LOG.exception("The reader of %s in %s stopped", self.shard_id, self.poller.source_arn)
         finally:
@@ -177,7 +181,7 @@ class ShardReader(threading.Thread):
 
     # Invoking -------------------------------------------------------------------------------------------------
     def _ready(self, lane: Lane, now: float) -> bool:
-        if lane.busy or not lane.records:
+        if lane.busy or not lane.records or now < lane.not_before:
             return False
         if self.window <= 0 or batch_is_full([size for _, size in lane.records], self.batch_size):
             return True
@@ -189,7 +193,8 @@ class ShardReader(threading.Thread):
 
     def _next_deadline(self, next_read: float | None) -> float | None:
         deadlines = [next_read] if next_read is not None else []
-        deadlines += [self._window_end(lane) for lane in self.lanes if lane.records and not lane.busy]
+        deadlines += [max(self._window_end(lane), lane.not_before)
+                      for lane in self.lanes if lane.records and not lane.busy]
         return min(deadlines) if deadlines else None
 
     def _start_ready_batches(self, invokers: ThreadPoolExecutor) -> None:
@@ -203,20 +208,23 @@ class ShardReader(threading.Thread):
             invokers.submit(self._invoke, lane, batch)
 
     def _invoke(self, lane: Lane, batch: list[dict]) -> None:
-        finished = False
+        finished = failed = False
         try:
             finished = self.poller.forward_events_to_target(self.shard_id, batch) is not False
         except Exception:
-            LOG.exception("Delivering a batch from %s failed", self.shard_id)
+            # Not a function error (those are retried inside): e.g. the on-failure destination refused the record.
+            LOG.exception("Delivering a batch from %s failed; it will be tried again", self.shard_id)
+            failed = True
         with self.changed:
             lane.busy = False
             lane.last_completed = time.monotonic()
-            lane.waiting_since = lane.last_completed if lane.records else None
             if finished:
                 self.done.update(record["SequenceNumber"] for record in batch)
-            else:
-                # The mapping stopped during the batch: its records stay unfinished (the next poller reads them).
-                self.stopped.set()
+            elif failed:
+                lane.records.extendleft(reversed([(record, self._size(record)) for record in batch]))
+                lane.not_before = lane.last_completed + ERROR_BACKOFF_S
+            # else: the mapping stopped during the batch; its records stay unfinished (the next poller reads them).
+            lane.waiting_since = lane.last_completed if lane.records else None
             self.changed.notify_all()
 
     def _advance_checkpoint(self) -> None:

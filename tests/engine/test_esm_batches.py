@@ -1,0 +1,81 @@
+"""The extension's pure rules for Kinesis mappings (no LocalStack needed): batch cuts, lanes, validation, switch."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localstack-extension"))
+
+from kinesis_course_localstack import esm_aws_reading  # noqa: E402
+from kinesis_course_localstack.esm_batches import (  # noqa: E402
+    MAX_PAYLOAD_BYTES, base64_length, batch_is_full, cut_batch, lane_of, record_size,
+)
+from kinesis_course_localstack.esm_validation import range_errors, starting_position_error  # noqa: E402
+
+MB = 1024 * 1024
+
+
+def test_a_batch_holds_at_most_batch_size_records():
+    assert cut_batch([100] * 250, batch_size=100) == 100
+    assert cut_batch([100] * 30, batch_size=100) == 30
+    assert batch_is_full([100] * 100, batch_size=100)
+    assert not batch_is_full([100] * 99, batch_size=100)
+
+
+def test_a_batch_holds_at_most_6_mb():
+    sizes = [int(1.3 * MB)] * 10
+    assert cut_batch(sizes, batch_size=100) == 4  # 5 x 1.3 MB > 6 MB
+    assert batch_is_full(sizes[:5], batch_size=100)
+    assert not batch_is_full(sizes[:4], batch_size=100)
+    assert sum(sizes[:4]) <= MAX_PAYLOAD_BYTES
+
+
+def test_a_record_too_large_alone_is_still_sent_alone():
+    assert cut_batch([7 * MB, 10], batch_size=100) == 1
+
+
+def test_a_record_size_counts_its_base64_data():
+    assert base64_length(3) == 4 and base64_length(4) == 8
+    assert record_size(b"x" * 900_000, "k", metadata_bytes=400) == 1_200_000 + len('"k"') + 400 + 2
+
+
+def test_one_partition_key_always_has_the_same_lane():
+    assert {lane_of("device-7", 4) for _ in range(10)} == {lane_of("device-7", 4)}
+    assert lane_of("anything", 1) == 0
+    assert {lane_of(f"device-{n}", 4) for n in range(100)} == {0, 1, 2, 3}
+
+
+@pytest.mark.parametrize(("request_", "member"), [
+    ({"BatchSize": 0}, "batchSize"),
+    ({"BatchSize": 10_001}, "batchSize"),
+    ({"MaximumBatchingWindowInSeconds": 301}, "maximumBatchingWindowInSeconds"),
+    ({"MaximumBatchingWindowInSeconds": -1}, "maximumBatchingWindowInSeconds"),
+    ({"MaximumRetryAttempts": -2}, "maximumRetryAttempts"),
+    ({"ParallelizationFactor": 0}, "parallelizationFactor"),
+    ({"TumblingWindowInSeconds": 901}, "tumblingWindowInSeconds"),
+])
+def test_values_out_of_the_api_ranges_are_errors(request_, member):
+    (error,) = range_errors(request_)
+    assert f"at '{member}' failed to satisfy constraint: Member must have value" in error
+
+
+def test_values_in_range_pass_including_a_record_age_under_60_s():
+    assert range_errors({"BatchSize": 10_000, "MaximumBatchingWindowInSeconds": 300, "MaximumRetryAttempts": -1,
+                         "ParallelizationFactor": 10, "MaximumRecordAgeInSeconds": 5}) == []
+
+
+def test_starting_position_and_timestamp_go_together():
+    assert starting_position_error({"StartingPosition": "AT_TIMESTAMP"})
+    assert starting_position_error({"StartingPosition": "LATEST", "StartingPositionTimestamp": 1})
+    assert starting_position_error({"StartingPosition": "AT_TIMESTAMP", "StartingPositionTimestamp": 1}) is None
+    assert starting_position_error({"StartingPosition": "TRIM_HORIZON"}) is None
+
+
+def test_the_switch_turns_the_aws_reading_off(monkeypatch):
+    monkeypatch.delenv(esm_aws_reading.SWITCH, raising=False)
+    assert esm_aws_reading.enabled()
+    monkeypatch.setenv(esm_aws_reading.SWITCH, "localstack")
+    assert not esm_aws_reading.enabled()
