@@ -337,11 +337,13 @@ def _reject(mapping: dict, function_name: str, message: str) -> ExerciseCheckFai
 def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn: str) -> dict:
     """Exercise 02.3: the learner's create_event_source_mapping call, read back from LocalStack.
 
-    Returns the mapping as LocalStack stores it. Deletes the function's earlier mappings first (a re-run would
-    otherwise meet ResourceConflictException), and deletes any mapping it rejects.
+    Returns the mapping as LocalStack stores it. Deletes the function's earlier mappings and logs first (a re-run
+    would otherwise meet ResourceConflictException, and count each reading twice), and deletes any mapping it rejects.
     """
     label = "Exercise 02.3"
-    mappings.delete_mappings_of(function_name)
+    if mappings.mappings_of(function_name):  # a re-run: start again from a clean function, as the lesson expects
+        mappings.delete_mappings_of(function_name)
+        logs.delete_logs(function_name)
     wait_until(lambda: not mappings.mappings_of(function_name), timeout=15, what=f"the mappings of {function_name} to go")
     try:
         answer = call_exercise(label, create_reading_mapping, function_name, stream_arn)
