@@ -166,13 +166,16 @@ def resources(tmp_path_factory):
 
 
 def mapping_answer(**overrides):
+    returns = overrides.pop("return", True)
+
     def create(function_name, stream_arn, queue_arn):
         parameters = dict(
             FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=3,
             MaximumRetryAttempts=2, DestinationConfig={"OnFailure": {"Destination": queue_arn}},
         )
         parameters.update(overrides)
-        return client("lambda").create_event_source_mapping(**{k: v for k, v in parameters.items() if v is not None})
+        response = client("lambda").create_event_source_mapping(**{k: v for k, v in parameters.items() if v is not None})
+        return response if returns else None
 
     return create
 
@@ -185,6 +188,7 @@ WRONG_MAPPINGS = {
     "queue_url": ({"DestinationConfig": "url"}, ["URL", "ARN"]),
     "latest": ({"StartingPosition": "LATEST"}, ["LATEST", "TRIM_HORIZON"]),
     "default_batch_size": ({"BatchSize": None}, ["BatchSize 3"]),
+    "nothing_returned": ({"return": False}, ["return", "create_event_source_mapping"]),
 }
 
 
@@ -192,6 +196,7 @@ WRONG_MAPPINGS = {
 @pytest.mark.parametrize("name", list(WRONG_MAPPINGS))
 def test_check_bounded_mapping_rejects(resources, name):
     overrides, mentions = WRONG_MAPPINGS[name]
+    overrides = dict(overrides)
     if overrides.get("DestinationConfig") == "on-success":
         overrides = {"DestinationConfig": {"OnSuccess": {"Destination": resources.queue_arn}}}
     elif overrides.get("DestinationConfig") == "url":
