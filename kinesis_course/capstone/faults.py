@@ -1,0 +1,141 @@
+"""Fault injection around the course's handler, for lesson 07's fault run. Deployed next to handler.py.
+
+The function's handler setting is ``faults.handler``: this module wraps ``handler.handler`` (the handler the
+lessons built, unchanged) and, on the first delivery of a batch, may inject one fault. Which faults, and how
+often, is read from environment variables at every invocation, so ``update_function_configuration`` changes
+them without deploying new code:
+
+    FAULT_ERROR_RATE     the invocation raises TransientFault before the handler runs (a function error)
+    FAULT_THROTTLE_RATE  one DynamoDB write raises a throttling error (the handler reports batchItemFailures)
+    FAULT_CRASH_RATE     the process exits (os._exit) after some of the batch's writes took effect
+    FAULT_TIMEOUT_RATE   the invocation sleeps past the function's Timeout after some writes took effect
+
+Each is a probability per first delivery (0 to 1). ``FAULT_PLAN`` (e.g. ``-,error,-,crash``) fixes the faults of the
+first deliveries this environment sees ("-": none), so that a short run shows every kind; the rates apply after. A batch that was already delivered once to this execution
+environment is never faulted again (the memory is a file in /tmp, which survives a crash or a timeout of the
+runtime), so an injected fault always goes away on retry, as a transient fault does.
+Every invocation logs ``INVOKE {"shardId", "sequenceNumbers", "fault", "afterWrites", "at"}`` first, and a fault
+that happens logs ``FAULT {"kind", "at"}`` (a crash or a throttle chosen for a batch with too few writes never does).
+This module uses only the standard library and the handler: it runs wherever the handler runs.
+"""
+import json
+import os
+import random
+import tempfile
+import time
+
+import importlib
+
+course_handler = importlib.import_module(os.environ.get("FAULT_TARGET", "handler"))
+
+SEEN = os.path.join(tempfile.gettempdir(), "kinesis-course-faults-seen")
+KINDS = ("error", "throttle", "crash", "timeout")
+_random = random.Random()
+
+
+class TransientFault(Exception):
+    """An error that would go away on retry (a network blip, a dependency briefly down)."""
+
+
+class Throttled(Exception):
+    """What a throttled DynamoDB write raises (ProvisionedThroughputExceededException, in AWS's words)."""
+
+
+def _first_delivery(key):
+    """None if this environment saw the batch before; else how many first deliveries it saw before this one."""
+    try:
+        with open(SEEN) as seen:
+            keys = seen.read().split()
+    except FileNotFoundError:
+        keys = []
+    if key in keys:
+        return None
+    with open(SEEN, "a") as seen:
+        seen.write(key + "\n")
+    return len(keys)
+
+
+def choose_fault(rates, roll):
+    """The fault for a roll in [0, 1): the rates take consecutive slices of [0, 1) in KINDS order."""
+    edge = 0.0
+    for kind in KINDS:
+        edge += rates.get(kind, 0.0)
+        if roll < edge:
+            return kind
+    return None
+
+
+class _AfterWrites:
+    """The handler's DynamoDB client, with ``action`` run when a write is about to happen or has happened."""
+
+    def __init__(self, client, writes, action, before=False):
+        self._client, self._writes, self._action, self._before, self._done = client, writes, action, before, 0
+        self.fired = False
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def put_item(self, **parameters):
+        self._done += 1
+        if self._before and self._done == self._writes + 1:
+            self.fired = True
+            self._action()
+        try:
+            return self._client.put_item(**parameters)
+        finally:
+            if not self._before and self._done == self._writes:
+                self.fired = True
+                self._action()
+
+
+def handler(event, context):
+    records = event["Records"]
+    numbers = [record["kinesis"]["sequenceNumber"] for record in records]
+    rates = {kind: float(os.environ.get(f"FAULT_{kind.upper()}_RATE") or 0) for kind in KINDS}
+    plan = [step.strip() for step in os.environ.get("FAULT_PLAN", "").split(",") if step.strip()]
+    fault, after = None, 0
+    earlier = _first_delivery(f"{numbers[0]}:{len(numbers)}")
+    if earlier is not None and earlier < len(plan):
+        fault = plan[earlier] if plan[earlier] in KINDS else None
+    elif earlier is not None:
+        fault = choose_fault(rates, _random.random())
+    if fault in ("crash", "timeout"):
+        after = _random.randint(1, len(records) - 1) if len(records) > 1 else 0
+    elif fault == "throttle":
+        after = _random.randrange(len(records))
+    print("INVOKE " + json.dumps({"shardId": records[0]["eventID"].split(":", 1)[0], "sequenceNumbers": numbers,
+                                  "fault": fault, "afterWrites": after, "at": round(time.time(), 3)}), flush=True)
+
+    def report(kind):
+        print("FAULT " + json.dumps({"kind": kind, "at": round(time.time(), 3)}), flush=True)
+
+    if fault == "error":
+        report("error")
+        raise TransientFault("injected: a transient error before any work")
+
+    def crash():
+        report("crash")  # the process exits, as after a segfault or an out-of-memory kill
+        os._exit(1)
+
+    def hang():
+        report("timeout")
+        time.sleep(context.get_remaining_time_in_millis() / 1000 + 5)
+
+    def throttle():
+        report("throttle")
+        raise Throttled("injected: ProvisionedThroughputExceededException (rate of writes exceeded)")
+
+    original = course_handler.dynamodb
+    action = {"crash": crash, "timeout": hang, "throttle": throttle}.get(fault)
+    if fault in ("crash", "timeout") and after == 0:
+        action()
+    wrapped = _AfterWrites(original, after, action, before=fault == "throttle") if action else None
+    if wrapped:
+        course_handler.dynamodb = wrapped
+    try:
+        response = course_handler.handler(event, context)
+    finally:
+        course_handler.dynamodb = original
+    if fault in ("crash", "timeout") and not wrapped.fired:
+        action()  # the batch had fewer writes than chosen: the fault comes once the handler's work is done
+    return response

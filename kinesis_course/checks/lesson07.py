@@ -1,0 +1,199 @@
+"""Checks of lesson 07 · The capstone: the finished handler under faults."""
+
+from __future__ import annotations
+
+import random
+
+from ..mappings import delete_mappings_of, mappings_of, wait_for_state
+from ..waiting import wait_until
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
+from .mapping import mapping_of, on_failure_destination, setting
+
+# Exercise 07.1 ---------------------------------------------------------------------------------------------------
+
+TARGET = {
+    "BatchSize": 100,
+    "MaximumBatchingWindowInSeconds": 1,
+    "MaximumRetryAttempts": 3,
+    "MaximumRecordAgeInSeconds": 600,
+    "BisectBatchOnFunctionError": True,
+    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+}
+
+HINTS = {
+    "StartingPosition": "LATEST reads only records put after the mapping starts polling: the readings already in the "
+                        "stream would never be processed. Read from the oldest record the stream keeps: TRIM_HORIZON.",
+    "BatchSize": "The target caps a batch at 100 records: BatchSize=100 (the default for Kinesis is also 100, but "
+                 "write it: a reader of the call should not need to know the default).",
+    "MaximumBatchingWindowInSeconds": "A window of 0 invokes on every poll, however few records arrived; the target "
+                                      "lets a batch wait at most 1 second to fill: MaximumBatchingWindowInSeconds=1.",
+    "MaximumRetryAttempts": "-1 (the default) retries a failing record until it expires: a poison record blocks its "
+                            "shard for up to the stream's retention. The target gives up after 3 retries.",
+    "MaximumRecordAgeInSeconds": "-1 (the default) never gives up a record for its age. The target gives up records "
+                                 "older than 10 minutes: 600 seconds (the range is 60 to 604800).",
+    "BisectBatchOnFunctionError": "Without bisection, a function error (a crash, a timeout) retries the whole batch; "
+                                  "BisectBatchOnFunctionError=True splits a failed batch in two, without using a retry.",
+    "FunctionResponseTypes": "Without FunctionResponseTypes=['ReportBatchItemFailures'], Lambda ignores the "
+                             "batchItemFailures the handler returns and treats the batch as a success: a poison "
+                             "record would be skipped silently, never retried nor sent to the queue.",
+}
+
+
+def _delete_mappings(function_name: str) -> None:
+    """Deletes the function's mappings and waits until none is listed (a deleted mapping stays listed as
+    "Deleting" for a moment after GetEventSourceMapping stops finding it, and blocks a new one on the stream)."""
+    delete_mappings_of(function_name)
+    wait_until(lambda: not mappings_of(function_name), timeout=30, what=f"the mappings of {function_name} to go")
+
+
+def check_capstone_mapping(create_capstone_mapping, function_name: str, stream_arn: str, queue_arn: str) -> dict:
+    """Creates the learner's mapping (after deleting any earlier one of the function) and judges what LocalStack stored."""
+    label = "Exercise 07.1"
+    _delete_mappings(function_name)  # a second run of the cell must not leave two mappings on one stream
+    answer = call_exercise(label, create_capstone_mapping, function_name, stream_arn, queue_arn)
+    mapping = mapping_of(label, answer)
+    try:
+        expect(f"{label}: the mapping's stream", mapping.get("EventSourceArn") == stream_arn, expected=stream_arn,
+               got=mapping.get("EventSourceArn"), hint="Pass EventSourceArn=stream_arn.")
+        expect(f"{label}: the mapping's function", str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"),
+               expected=function_name, got=mapping.get("FunctionArn"), hint="Pass FunctionName=function_name.")
+        position = mapping.get("StartingPosition")
+        expect(f"{label}: StartingPosition", position == "TRIM_HORIZON", expected="TRIM_HORIZON", got=position,
+               hint=HINTS["StartingPosition"])
+        for key, wanted in TARGET.items():
+            got = setting(mapping, key)
+            expect(f"{label}: {key}", got == wanted, expected=wanted, got=got, hint=HINTS[key])
+        destination = on_failure_destination(mapping)
+        expect(f"{label}: the OnFailure destination", destination == queue_arn, expected=queue_arn, got=destination,
+               hint="Give up records to the queue: DestinationConfig={'OnFailure': {'Destination': queue_arn}} (the "
+                    "queue's ARN, not its URL). Without it, a batch that runs out of retries is dropped with no trace.")
+    except ExerciseCheckFailed:
+        _delete_mappings(function_name)  # a wrong mapping must not start the fault run
+        raise
+    wait_for_state(mapping["UUID"], "Enabled")
+    passed(label, "the mapping LocalStack stored meets the target")
+    return mapping
+
+
+# Exercise 07.2 ---------------------------------------------------------------------------------------------------
+
+def _scenario(rng: random.Random):
+    """Two fake shards of event records, ranges to replay, and which records fail or are skipped."""
+    shards = {}
+    # Shard A's sequence numbers cross a power of ten, so comparing them as text gives the wrong order.
+    start = {"shardId-000000000000": rng.randrange(70, 85), "shardId-000000000001": rng.randrange(10**6, 2 * 10**6)}
+    for shard, first in start.items():
+        numbers, value = [], first
+        for _ in range(rng.randint(16, 18)):
+            value += rng.randrange(2, 5)
+            numbers.append(str(value))
+        shards[shard] = numbers
+    a, b = shards["shardId-000000000000"], shards["shardId-000000000001"]
+    # A range of shard A that crosses 99 -> 100, a range of shard B, a second range of shard A.
+    cross = next(i for i, n in enumerate(a) if int(n) >= 100)
+    a1 = (max(1, min(cross, len(a) - 9) - 3), min(cross, len(a) - 9) + 3)
+    a2 = (a1[1] + 2, len(a) - 2)
+    b1 = (3, len(b) - 4)
+    ranges = [("shardId-000000000000", a1), ("shardId-000000000001", b1), ("shardId-000000000000", a2)]
+    failing = {a[a1[0] + 1], b[b1[0]], a[a2[1]]}
+    skipped = {a[a1[1]], b[b1[0] + 2]}
+    failures = [{"requestContext": {"condition": "RetryAttemptsExhausted"},
+                 "KinesisBatchInfo": {"shardId": shard, "startSequenceNumber": shards[shard][lo],
+                                      "endSequenceNumber": shards[shard][hi], "batchSize": hi - lo + 1,
+                                      "streamArn": "arn:aws:kinesis:us-east-1:000000000000:stream/kc07-check"}}
+                for shard, (lo, hi) in ranges]
+    return shards, failures, failing, skipped
+
+
+def _record(shard: str, number: str) -> dict:
+    return {"eventID": f"{shard}:{number}", "kinesis": {"sequenceNumber": number, "partitionKey": "sensor-01",
+                                                        "data": "e30="}}
+
+
+def check_replay(replay) -> None:
+    label = "Exercise 07.2"
+    from ..capstone.replay import reference_replay
+
+    rng = random.Random()
+    for _ in range(3):
+        shards, failures, failing, skipped = _scenario(rng)
+        reads = []
+
+        def read_from(shard_id, sequence_number):
+            if shard_id not in shards:
+                raise KeyError(f"no shard {shard_id!r}")
+            numbers = shards[shard_id]
+            if sequence_number not in numbers:
+                raise ValueError(f"{sequence_number!r} is not a sequence number of {shard_id}")
+            reads.append((shard_id, sequence_number))
+            for number in numbers[numbers.index(sequence_number):]:
+                yield _record(shard_id, number)
+
+        def process(record):
+            number = record["kinesis"]["sequenceNumber"]
+            if number in failing:
+                raise RuntimeError(f"record {number} cannot be processed")
+            return "skipped" if number in skipped else "stored"
+
+        expected = reference_replay(failures, read_from, process)
+        reads.clear()
+        try:
+            got = call_exercise(label, replay, failures, read_from, process)
+        except ExerciseNotSolved:
+            raise
+        except Exception as error:
+            raise ExerciseCheckFailed(
+                f"{label}: replay raised {type(error).__name__}: {error}.\nHint: a record that cannot be processed "
+                "must not stop the replay: catch Exception around process(record), note 'failed', and go on."
+            ) from error
+        expect(f"{label}: the result", isinstance(got, dict), expected="a dict {sequence number: outcome}", got=got,
+               hint="Return {sequence_number: what process returned, or 'failed'} for every record of the ranges.")
+        if got == expected:
+            continue
+        raise ExerciseCheckFailed(f"{label}: expected {expected!r}, got {got!r}.\nHint: {_replay_hint(got, failures, read_from, process)}")
+    passed(label, "fresh ranges on two shards, with records that fail and records that are skipped")
+
+
+def _variant(failures, read_from, process, *, text=False, exclusive=False, no_stop=False, stop_at_failure=False,
+             one_shard=False) -> dict:
+    """What a replay with one of the usual mistakes returns (to name the mistake in the hint)."""
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        shard = failures[0]["KinesisBatchInfo"]["shardId"] if one_shard else info["shardId"]
+        end = info["endSequenceNumber"] if text else int(info["endSequenceNumber"])
+        try:
+            for record in read_from(shard, info["startSequenceNumber"]):
+                number = record["kinesis"]["sequenceNumber"]
+                value = number if text else int(number)
+                if not no_stop and (value >= end if exclusive else value > end):
+                    break
+                try:
+                    outcomes[number] = process(record)
+                except Exception:
+                    outcomes[number] = "failed"
+                    if stop_at_failure:
+                        break
+        except (KeyError, ValueError):
+            continue
+    return outcomes
+
+
+MISTAKES = [
+    (dict(text=True), "Sequence numbers are numbers written as strings: compare them with int(...), not as text "
+                      "('100' < '99' as text)."),
+    (dict(exclusive=True), "endSequenceNumber is part of the range: include the record whose sequence number equals it."),
+    (dict(no_stop=True), "Stop after endSequenceNumber: read_from goes on to the end of the shard, and the records "
+                         "after the range were not given up (the mapping processed them)."),
+    (dict(stop_at_failure=True), "A record that fails is noted as 'failed', and the replay goes on with the next "
+                                 "record of the range: the records after it can still be processed."),
+    (dict(one_shard=True), "Read each range from its own KinesisBatchInfo['shardId']."),
+]
+
+
+def _replay_hint(got: dict, failures, read_from, process) -> str:
+    for mistake, hint in MISTAKES:
+        if got == _variant(failures, read_from, process, **mistake):
+            return hint
+    return ("Every record from startSequenceNumber through endSequenceNumber of every on-failure record, each mapped to "
+            "what process(record) returned ('stored', 'duplicate', 'skipped'), or to 'failed' if it raised.")

@@ -1,0 +1,187 @@
+"""Mutation tests of lesson 07's checks: plausible wrong answers must be rejected with a hint naming the mistake."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from wrong_answers import assert_rejected
+
+from kinesis_course import client, delete_function, deploy_function, ensure_queue, ensure_stream
+from kinesis_course.capstone.replay import reference_replay
+from kinesis_course.checks import lesson07 as checks
+from kinesis_course.mappings import delete_mappings_of
+from kinesis_course.queues import delete_queue
+from kinesis_course.streams import delete_stream
+
+# Exercise 07.1: the mapping for the stated target ------------------------------------------------------------------
+
+REFERENCE = dict(StartingPosition="TRIM_HORIZON", **checks.TARGET)
+
+
+def mapping_answer(**changes):
+    """The reference answer with some parameters changed (None: the parameter left out)."""
+
+    def create(function_name, stream_arn, queue_arn):
+        parameters = {**REFERENCE, "DestinationConfig": {"OnFailure": {"Destination": queue_arn}}, **changes}
+        parameters = {key: value for key, value in parameters.items() if value is not None}
+        return client("lambda").create_event_source_mapping(FunctionName=function_name, EventSourceArn=stream_arn,
+                                                            **parameters)
+    return create
+
+
+@pytest.fixture(scope="module")
+def resources(tmp_path_factory):
+    prefix = f"kcm07-{uuid.uuid4().hex[:8]}-"
+    folder = tmp_path_factory.mktemp("fn")
+    (folder / "handler.py").write_text("def handler(event, context):\n    return {'batchItemFailures': []}\n")
+    function = prefix + "fn"
+    deploy_function(function, folder)
+    stream_arn = ensure_stream(prefix + "readings", shards=1)
+    _, queue_arn = ensure_queue(prefix + "failures")
+    yield function, stream_arn, queue_arn
+    delete_mappings_of(function)
+    delete_function(function)
+    delete_stream(prefix + "readings")
+    delete_queue(prefix + "failures")
+
+
+@pytest.mark.localstack
+def test_reference_mapping_passes(resources, capsys):
+    checks.check_capstone_mapping(mapping_answer(), *resources)
+    assert "✔ Exercise 07.1 passed" in capsys.readouterr().out
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("changes, mentions", [
+    (dict(MaximumBatchingWindowInSeconds=0), ["window of 0", "every poll"]),
+    (dict(MaximumRetryAttempts=None), ["MaximumRetryAttempts", "blocks its shard"]),
+    (dict(MaximumRetryAttempts=10000), ["MaximumRetryAttempts", "3 retries"]),
+    (dict(FunctionResponseTypes=None), ["ReportBatchItemFailures", "silently"]),
+    (dict(BisectBatchOnFunctionError=None), ["BisectBatchOnFunctionError", "splits"]),
+    (dict(DestinationConfig=None), ["OnFailure", "dropped"]),
+    (dict(StartingPosition="LATEST"), ["LATEST", "TRIM_HORIZON"]),
+    (dict(BatchSize=10000), ["BatchSize", "100"]),
+    (dict(MaximumRecordAgeInSeconds=None), ["MaximumRecordAgeInSeconds", "600"]),
+], ids=["window-0", "retries-default", "retries-10000", "no-response-types", "no-bisect", "no-destination",
+        "latest", "batch-10000", "age-default"])
+def test_wrong_mappings_are_rejected(resources, changes, mentions):
+    assert_rejected(lambda: checks.check_capstone_mapping(mapping_answer(**changes), *resources), *mentions)
+    # A rejected mapping is deleted, so the fault run never starts with it.
+    assert client("lambda").list_event_source_mappings(FunctionName=resources[0])["EventSourceMappings"] == []
+
+
+@pytest.mark.localstack
+def test_a_queue_url_is_not_a_destination(resources):
+    function, stream_arn, queue_arn = resources
+
+    def create(function_name, stream_arn, queue_arn):
+        return client("lambda").create_event_source_mapping(
+            FunctionName=function_name, EventSourceArn=stream_arn, **REFERENCE,
+            DestinationConfig={"OnFailure": {"Destination": queue_arn.replace("failures", "elsewhere")}})
+    assert_rejected(lambda: checks.check_capstone_mapping(create, *resources), "queue's ARN")
+
+
+# Exercise 07.2: the replay -----------------------------------------------------------------------------------------
+
+def test_reference_replay_passes(capsys):
+    checks.check_replay(reference_replay)
+    assert "✔ Exercise 07.2 passed" in capsys.readouterr().out
+
+
+def replay_exclusive_end(failures, read_from, process):
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            number = record["kinesis"]["sequenceNumber"]
+            if int(number) >= int(info["endSequenceNumber"]):
+                break
+            try:
+                outcomes[number] = process(record)
+            except Exception:
+                outcomes[number] = "failed"
+    return outcomes
+
+
+def replay_without_try(failures, read_from, process):
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            number = record["kinesis"]["sequenceNumber"]
+            if int(number) > int(info["endSequenceNumber"]):
+                break
+            outcomes[number] = process(record)
+    return outcomes
+
+
+def replay_stops_at_failure(failures, read_from, process):
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            number = record["kinesis"]["sequenceNumber"]
+            if int(number) > int(info["endSequenceNumber"]):
+                break
+            try:
+                outcomes[number] = process(record)
+            except Exception:
+                outcomes[number] = "failed"
+                break
+    return outcomes
+
+
+def replay_text_comparison(failures, read_from, process):
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            number = record["kinesis"]["sequenceNumber"]
+            if number > info["endSequenceNumber"]:
+                break
+            try:
+                outcomes[number] = process(record)
+            except Exception:
+                outcomes[number] = "failed"
+    return outcomes
+
+
+def replay_never_stops(failures, read_from, process):
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            try:
+                outcomes[record["kinesis"]["sequenceNumber"]] = process(record)
+            except Exception:
+                outcomes[record["kinesis"]["sequenceNumber"]] = "failed"
+    return outcomes
+
+
+def replay_booleans(failures, read_from, process):
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            number = record["kinesis"]["sequenceNumber"]
+            if int(number) > int(info["endSequenceNumber"]):
+                break
+            try:
+                process(record)
+                outcomes[number] = True
+            except Exception:
+                outcomes[number] = False
+    return outcomes
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (replay_exclusive_end, ["endSequenceNumber is part of the range"]),
+    (replay_without_try, ["must not stop the replay", "catch Exception"]),
+    (replay_stops_at_failure, ["goes on with the next"]),
+    (replay_text_comparison, ["int(", "as text"]),
+    (replay_never_stops, ["Stop after endSequenceNumber"]),
+    (replay_booleans, ["what process(record) returned"]),
+])
+def test_wrong_replays_are_rejected(wrong, mentions):
+    assert_rejected(lambda: checks.check_replay(wrong), *mentions)
