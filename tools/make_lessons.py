@@ -373,8 +373,8 @@ def main(argv: list[str] | None = None) -> int:
             fresh_lesson(args.fresh, SOLUTIONS, LESSONS)
             return 0
         if not args.check:
-            return 1 if write_lessons(SOLUTIONS, LESSONS, HANDLER_STEPS, force=args.force) else 0
-        problems = out_of_date(SOLUTIONS, LESSONS, HANDLER_STEPS, accept_committed=True)
+            return 1 if write_lessons(SOLUTIONS, LESSONS, steps_beside(LESSONS), force=args.force) else 0
+        problems = out_of_date(SOLUTIONS, LESSONS, steps_beside(LESSONS), accept_committed=True)
     except MarkerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
