@@ -390,7 +390,7 @@ def _check_writes(label: str, write_reading, real, table: str, rng: random.Rando
         reads = [name for name in recorder.names() if name in READS]
         if reads:
             why = (f"Your code reads first ({reads[0]}) and writes after. Two deliveries of one reading (a replay job "
-                   "running beside the live mapping, two batches of a shard in flight) can both read 'not there' and "
+                   "running beside the live mapping, two consumers writing to one table) can both read 'not there' and "
                    "both write: a race. The check let another delivery store the item between your read and your "
                    "write, and your put " + ("returned True" if result else "overwrote its item") + ". No read can "
                    "close that gap: the test and the write must be one request, a put_item with "
