@@ -330,8 +330,8 @@ def check_write_reading(write_reading, lesson) -> None:
         _check_other_errors(label, write_reading, real, lesson.name("check-no-such-table"), rng)
     finally:
         delete_table(table)
-    passed(label, "one reading written 3 times was stored once, a copy stored by a rival delivery between your read "
-                  "and your write was refused, other errors propagate")
+    passed(label, "a reading written 3 times was stored once; a reading another delivery stored just before your "
+                  "write was not stored again; other errors propagate")
 
 
 def _check_writes(label: str, write_reading, real, table: str, rng: random.Random) -> None:
