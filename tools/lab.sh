@@ -11,5 +11,5 @@ extra=()
 if [ "$(id -u)" = 0 ]; then extra+=(--allow-root); fi
 # ${extra[@]+...}: macOS's bash 3.2 treats an empty array as unset under `set -u`.
 exec tools/with_localstack.sh jupyter lab --ip=127.0.0.1 --port="${LAB_PORT:-8888}" \
-  --ServerApp.root_dir="$PWD" --ServerApp.default_url=/lab/tree/lessons \
+  --ServerApp.root_dir="$PWD" --LabApp.default_url=/lab/tree/lessons \
   --ServerApp.open_browser="${LAB_OPEN_BROWSER:-True}" --ServerApp.answer_yes=True ${extra[@]+"${extra[@]}"}
