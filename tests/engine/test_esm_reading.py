@@ -306,3 +306,37 @@ def test_a_record_age_of_a_few_seconds_is_accepted_for_lesson_03(resources):
     assert context["requestId"]
     assert "responseContext" not in failure
     assert failure["KinesisBatchInfo"]["batchSize"] == 1
+
+
+def test_an_s3_on_failure_destination_gets_the_record_and_the_batch(resources):
+    # AWS: an S3 destination receives the failure record plus "payload" with the records, under the key
+    # aws/lambda/<ESM UUID>/<shard id>/YYYY/MM/DD/... (Lambda developer guide, Kinesis on-failure destinations).
+    stream = resources.stream("s3dest")
+    bucket = resources.name("s3dest-failures")
+    s3 = client("s3")
+    s3.create_bucket(Bucket=bucket)
+
+    def remove_bucket() -> None:
+        for entry in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=entry["Key"])
+        s3.delete_bucket(Bucket=bucket)
+
+    resources.on_cleanup(remove_bucket)
+    function = resources.function("s3dest", RECORDER + """
+    def handler(event, context):
+        record_invocation(event)
+        raise RuntimeError("always fails")
+""")
+    put(stream, [0, 1])
+    uuid = resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRetryAttempts=1,
+                             DestinationConfig={"OnFailure": {"Destination": f"arn:aws:s3:::{bucket}"}})
+
+    (key,) = wait_until(lambda: [e["Key"] for e in s3.list_objects_v2(Bucket=bucket).get("Contents", [])],
+                        timeout=40, what="the failure record in S3", interval=0.5)
+    record = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    assert key.startswith(f"aws/lambda/{uuid}/{record['KinesisBatchInfo']['shardId']}/")
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["KinesisBatchInfo"]["batchSize"] == 2
+    assert len(record["payload"]["Records"]) == 2
