@@ -224,6 +224,10 @@ def test_a_solution_runs_in_the_browser(lab, browser, name):
         images = browser.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedImage img")
         assert len(images) >= stored_images(name), f"{len(images)} plots shown, {stored_images(name)} expected"
         assert all(browser.execute_script("return arguments[0].naturalWidth", img) > 0 for img in images)
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", images[-1])
+        time.sleep(1)
+        browser.save_screenshot(str(SHOTS / f"{name}-plot.png"))
+        print(f"screenshot: {SHOTS / f'{name}-plot.png'}")
 
 
 def page_text(browser) -> str:
