@@ -37,7 +37,7 @@ export UV_PYTHON_DOWNLOADS := never
 .PHONY: help doctor lab check fresh test up down status lessons check-lessons bench clean python313 setup prepare lock
 
 help:
-	@sed -n '2,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 doctor:
 	@tools/doctor

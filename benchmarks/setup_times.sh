@@ -16,7 +16,7 @@
 # On a shared or busy machine the figures include the wait for the CPU: note the load average printed with them.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-REF=${REF:-HEAD}
+REF=$(git -C "$ROOT" rev-parse "${REF:-HEAD}")
 WHAT=${*:-lab test}
 ROUNDS=${ROUNDS:-cold warm}
 BENCH_CACHE=${BENCH_CACHE:-/tmp/kinesis-course-bench-cache}
@@ -34,7 +34,7 @@ fresh_clone() {
   local dir=$WORK/clone-$1
   rm -rf "$dir"
   git clone --quiet --no-hardlinks "$ROOT" "$dir"
-  git -C "$dir" checkout --quiet "$(git -C "$ROOT" rev-parse "$REF")"
+  git -C "$dir" checkout --quiet "$REF"
   echo "$dir"
 }
 
