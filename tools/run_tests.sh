@@ -15,9 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$#" -eq 0 ]; then
   exec tools/with_localstack.sh bash -c '
-    .venv/course/bin/python -m pytest -p no:cacheprovider tests/browser
-    exec .venv/course/bin/python -m pytest tests solutions --ignore=tests/browser \
+    .venv/course/bin/python -m pytest -p no:cacheprovider tests/browser && browser=0 || browser=$?
+    .venv/course/bin/python -m pytest tests solutions --ignore=tests/browser \
       --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 180 \
-      -n 2 --dist loadfile'
+      -n 2 --dist loadfile && suite=0 || suite=$?
+    if [ "$browser" != 0 ]; then echo "The browser test (tests/browser) failed: see its report above." >&2; fi
+    if [ "$suite" != 0 ]; then exit "$suite"; else exit "$browser"; fi'
 fi
 exec tools/with_localstack.sh .venv/course/bin/python -m pytest "$@"

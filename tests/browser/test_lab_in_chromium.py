@@ -34,8 +34,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "browser"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SERVE_TIMEOUT_S = 180
 RUN_TIMEOUT_S = float(os.environ.get("BROWSER_RUN_TIMEOUT", "240"))
 PASSED = re.compile(r"✔ Exercise \d+\.\d+ passed")
