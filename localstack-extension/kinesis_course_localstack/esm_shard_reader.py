@@ -18,6 +18,7 @@ last flush, checked only when it polls that shard.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -106,10 +107,11 @@ class ShardReader(threading.Thread):
                                                                                        closed=True))
                     self.finished = True
                     return
+                # Sleep until the next read or window end (at most a second), or until an invocation completes.
                 wake = self._next_deadline(next_read if self._may_read() else None)
-                timeout = None if wake is None else max(0.0, wake - time.monotonic())
-                if timeout is None or timeout > 0:
-                    self.changed.wait(min(timeout if timeout is not None else IDLE_POLL_S, IDLE_POLL_S))
+                timeout = IDLE_POLL_S if wake is None else min(IDLE_POLL_S, wake - time.monotonic())
+                if timeout > 0:
+                    self.changed.wait(timeout)
 
     # Reading --------------------------------------------------------------------------------------------------
     def _may_read(self) -> bool:
@@ -173,8 +175,6 @@ class ShardReader(threading.Thread):
         if self._metadata_bytes is None:
             # The metadata every record carries in the event (ARNs, ids, names), measured on the first record.
             sample = self.poller.add_source_metadata(self.poller.transform_into_events([record], self.shard_id))[0]
-            import json
-
             whole = len(json.dumps(sample))
             self._metadata_bytes = whole - record_size(record["Data"], record["PartitionKey"], 0) + 2
         return record_size(record["Data"], record["PartitionKey"], self._metadata_bytes)
