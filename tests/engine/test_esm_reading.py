@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kinesis_course import client, json_lines, receive_json, wait_for_state, wait_until
+from kinesis_course.endpoint import health
 
 pytestmark = pytest.mark.localstack
 
@@ -340,3 +341,30 @@ def test_an_s3_on_failure_destination_gets_the_record_and_the_batch(resources):
     assert record["requestContext"]["approximateInvokeCount"] == 2
     assert record["KinesisBatchInfo"]["batchSize"] == 2
     assert len(record["payload"]["Records"]) == 2
+
+
+def test_an_sns_on_failure_destination_publishes_the_record(resources):
+    # AWS: SQS, SNS or S3 on-failure destinations (API reference, OnFailure); SNS gets the metadata only.
+    if health().get("services", {}).get("sns") not in ("running", "available"):
+        pytest.skip("SNS is not among the services this LocalStack runs (tools/localstack_ctl.py SERVICES)")
+    stream = resources.stream("snsdest")
+    queue_url, queue_arn = resources.queue("snsdest-inbox")
+    sns = client("sns")
+    topic_arn = sns.create_topic(Name=resources.name("snsdest-failures"))["TopicArn"]
+    resources.on_cleanup(lambda: sns.delete_topic(TopicArn=topic_arn))
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    function = resources.function("snsdest", RECORDER + """
+    def handler(event, context):
+        record_invocation(event)
+        raise RuntimeError("always fails")
+""")
+    put(stream, [0])
+    resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRetryAttempts=0,
+                      DestinationConfig={"OnFailure": {"Destination": topic_arn}})
+
+    failure = receive_json(queue_url, expected=1, timeout=40)[0]
+
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 1
+    assert failure["KinesisBatchInfo"]["batchSize"] == 1
+    assert "payload" not in failure
