@@ -29,6 +29,7 @@ import importlib
 course_handler = importlib.import_module(os.environ.get("FAULT_TARGET", "handler"))
 
 SEEN = os.path.join(tempfile.gettempdir(), "kinesis-course-faults-seen")
+PENDING = os.path.join(tempfile.gettempdir(), "kinesis-course-fault-pending")  # a throttle that found no write
 KINDS = ("error", "throttle", "crash", "timeout")
 _random = random.Random()
 
@@ -99,10 +100,13 @@ def handler(event, context):
         fault = plan[earlier] if plan[earlier] in KINDS else None
     elif earlier is not None:
         fault = choose_fault(rates, _random.random())
+    if earlier is not None and fault is None and os.path.exists(PENDING):
+        os.remove(PENDING)
+        fault = "throttle"
     if fault in ("crash", "timeout"):
         after = _random.randint(1, len(records) - 1) if len(records) > 1 else 0
     elif fault == "throttle":
-        after = _random.randrange(len(records))
+        after = _random.randrange(min(len(records), 5))  # early, so that the batch surely has that many writes
     print("INVOKE " + json.dumps({"shardId": records[0]["eventID"].split(":", 1)[0], "sequenceNumbers": numbers,
                                   "fault": fault, "afterWrites": after, "at": round(time.time(), 3)}), flush=True)
 
@@ -136,6 +140,8 @@ def handler(event, context):
         response = course_handler.handler(event, context)
     finally:
         course_handler.dynamodb = original
+    if fault == "throttle" and not wrapped.fired:
+        open(PENDING, "w").close()  # the batch had too few writes (poison records first): the next batch gets it
     if fault in ("crash", "timeout") and not wrapped.fired:
         action()  # the batch had fewer writes than chosen: the fault comes once the handler's work is done
     return response

@@ -103,3 +103,12 @@ def verdict(proof: dict) -> str:
         f"{proof['poison records sent']}",
         f"each shard's position past its poison records: {proof['each shard past its poison records']}",
     ])
+
+
+def same_items(items: list[dict], other: list[dict]) -> bool:
+    """Whether two tables of readings hold the same readings with the same values (all attributes)."""
+    return sorted(map(_plain, items), key=str) == sorted(map(_plain, other), key=str)
+
+
+def _plain(item: dict) -> dict:
+    return {key: next(iter(value.values())) for key, value in item.items()}

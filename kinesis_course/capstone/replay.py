@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -91,4 +92,20 @@ def local_process(build_dir: str | Path, table_name: str):
     os.environ["TABLE"] = table_name
     module = load_handler_module(build_dir)
     module.dynamodb = client("dynamodb")  # the handler's own client would look for AWS's endpoint
+    return module.process
+
+
+def local_powertools_process(build_dir: str | Path, table_name: str, idempotency_table: str, function_name: str):
+    """The Powertools handler's ``process(record)``, run here against LocalStack's tables.
+
+    Powertools puts the function's name (AWS_LAMBDA_FUNCTION_NAME) into every idempotency key, so a replay that
+    must see what the deployed function recorded runs under the same name.
+    """
+    os.environ.update(TABLE=table_name, IDEMPOTENCY_TABLE=idempotency_table, AWS_LAMBDA_FUNCTION_NAME=function_name)
+    sys.modules.pop("powertools_handler", None)
+    module = load_handler_module(build_dir, "powertools_handler")
+    module.dynamodb = client("dynamodb")
+    module.persistence.client = client("dynamodb")  # its own client would look for AWS's endpoint
+    # Outside Lambda there is no context to register: an INPROGRESS record then simply has no early expiry.
+    warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
     return module.process

@@ -49,17 +49,23 @@ def invocations(name: str) -> list[dict]:
     return sorted(found, key=lambda line: line["at"])
 
 
-def wait_for_quiet(name: str, last_records: set[str], quiet_for: float = 6, timeout: float = 150) -> list[dict]:
-    """Waits until every record in ``last_records`` was delivered and no invocation came for ``quiet_for`` s."""
+def wait_for_quiet(name: str, last_records: set[str], quiet_for: float = 4, timeout: float = 170) -> list[dict]:
+    """Waits until every record in ``last_records`` was delivered, every invocation has ended (as many REPORT
+    lines as START lines: a timed-out invocation ends late) and none began for ``quiet_for`` seconds (longer than
+    the mapping's back-off between retries here)."""
     state = {"count": -1, "since": time.monotonic()}
 
     def settled():
-        found = invocations(name)
+        lines = log_lines(name)
+        found = sorted((json.loads(line[len("INVOKE "):]) for line in lines if line.startswith("INVOKE ")),
+                       key=lambda line: line["at"])
         if len(found) != state["count"]:
             state.update(count=len(found), since=time.monotonic())
             return None
+        started = sum(line.startswith("START RequestId") for line in lines)
+        ended = sum(line.startswith("REPORT RequestId") for line in lines)
         delivered = {number for line in found for number in line["sequenceNumbers"]}
-        if last_records <= delivered and time.monotonic() - state["since"] >= quiet_for:
+        if last_records <= delivered and started == ended and time.monotonic() - state["since"] >= quiet_for:
             return found
         return None
 
@@ -73,3 +79,31 @@ def faults(name: str) -> list[dict]:
 
 def fault_counts(name: str) -> Counter:
     return Counter(line["kind"] for line in faults(name))
+
+
+POWERTOOLS_HANDLER = Path(__file__).with_name("powertools_handler.py")
+
+
+def powertools_build(handler_dir: str | Path, build_dir: str | Path) -> Path:
+    """A build folder for the Powertools function: the course's decoding, readings and triage files, the
+    Powertools handler, the fault wrapper, and the aws_lambda_powertools package itself (the function's zip must
+    carry it: Lambda's Python runtime does not include it)."""
+    import aws_lambda_powertools
+
+    handler_dir, build_dir = Path(handler_dir), Path(build_dir)
+    shutil.rmtree(build_dir, ignore_errors=True)
+    build_dir.mkdir(parents=True)
+    for name in ("decoding.py", "readings.py", "triage.py"):
+        shutil.copyfile(handler_dir / name, build_dir / name)
+    shutil.copyfile(POWERTOOLS_HANDLER, build_dir / "powertools_handler.py")
+    add_fault_wrapper(build_dir)
+    package = Path(aws_lambda_powertools.__file__).parent
+    shutil.copytree(package, build_dir / "aws_lambda_powertools", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return build_dir
+
+
+def deploy_powertools(name: str, build_dir: str | Path, table: str, idempotency_table: str,
+                      rates: dict[str, float], plan: str = "", timeout: int = 5) -> str:
+    return deploy_function(name, build_dir, handler="faults.handler", timeout=timeout, environment={
+        "TABLE": table, "IDEMPOTENCY_TABLE": idempotency_table, "FAULT_TARGET": "powertools_handler",
+        "FAULT_PLAN": plan, **fault_variables(rates)})
