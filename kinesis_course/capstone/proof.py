@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from .catalog import POISON
 from .producer import GroundTruth
 
 
