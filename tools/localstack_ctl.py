@@ -37,7 +37,7 @@ NODE_LOOPBACK = ROOT / "localstack-extension" / "kinesis_course_localstack" / "n
 READY_TIMEOUT_S = float(os.environ.get("LOCALSTACK_READY_TIMEOUT", "240"))
 
 # What the course uses; nothing else is loaded.
-SERVICES = "kinesis,lambda,dynamodb,dynamodbstreams,sqs,s3,iam,sts,logs,cloudwatch"
+SERVICES = "kinesis,lambda,dynamodb,dynamodbstreams,sqs,s3,sns,iam,sts,logs,cloudwatch,cloudformation"
 
 
 def localstack_environment() -> dict[str, str]:
