@@ -30,38 +30,17 @@ from __future__ import annotations
 import json
 
 from .endpoint import client
-from .logs import log_group
+from .logs import log_events
 from .streams import read_records, shard_ids
 from .waiting import wait_until
 
 PREFIX = "BATCH "
 
 
-def _log_events(function_name: str) -> list[dict]:
-    """Every log event of the function (message and timestamp), oldest first."""
-    logs = client("logs")
-    group = log_group(function_name)
-    try:
-        streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    events = []
-    for stream in streams:
-        kwargs = {"logGroupName": group, "logStreamName": stream["logStreamName"], "startFromHead": True}
-        while True:
-            page = logs.get_log_events(**kwargs)
-            events.extend(page["events"])
-            if not page["events"] or page.get("nextForwardToken") == kwargs.get("nextToken"):
-                break
-            kwargs["nextToken"] = page["nextForwardToken"]
-    events.sort(key=lambda event: (event["timestamp"], event.get("ingestionTime", 0)))
-    return events
-
-
 def batch_lines(function_name: str, prefix: str = PREFIX) -> list[dict]:
     """The function's BATCH lines as dicts, oldest first, with ``size`` and ``invoked_at`` added."""
     batches = []
-    for event in _log_events(function_name):
+    for event in log_events(function_name):
         message = event["message"].rstrip("\n")
         if not message.startswith(prefix):
             continue

@@ -13,8 +13,8 @@ def log_group(function_name: str) -> str:
     return f"/aws/lambda/{function_name}"
 
 
-def log_lines(function_name: str) -> list[str]:
-    """Every line the function logged, across all its log streams, oldest first (no trailing newlines)."""
+def log_events(function_name: str) -> list[dict]:
+    """Every log event of the function (message and timestamp in ms), across all its log streams, oldest first."""
     logs = client("logs")
     group = log_group(function_name)
     try:
@@ -31,7 +31,12 @@ def log_lines(function_name: str) -> list[str]:
                 break
             kwargs["nextToken"] = page["nextForwardToken"]
     events.sort(key=lambda event: (event["timestamp"], event.get("ingestionTime", 0)))
-    return [event["message"].rstrip("\n") for event in events]
+    return events
+
+
+def log_lines(function_name: str) -> list[str]:
+    """Every line the function logged, across all its log streams, oldest first (no trailing newlines)."""
+    return [event["message"].rstrip("\n") for event in log_events(function_name)]
 
 
 def json_lines(function_name: str, prefix: str) -> list[dict]:
