@@ -368,7 +368,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="also regenerate lessons you edited (kept, renamed)")
     parser.add_argument("--fresh", metavar="NN", help="write a fresh copy of lesson NN only (yours is kept, renamed)")
     args = parser.parse_args(argv)
-    steps = steps_beside(LESSONS)  # (not HANDLER_STEPS: tests point LESSONS at a temporary course)
     try:
         if args.fresh:
             fresh_lesson(args.fresh, SOLUTIONS, LESSONS)

@@ -260,7 +260,6 @@ def test_fresh_writes_one_lesson_and_keeps_the_learners_copy(tmp_path, monkeypat
     mine = (lessons / "02-b.ipynb").read_text()
     monkeypatch.setattr(make_lessons, "SOLUTIONS", solutions)
     monkeypatch.setattr(make_lessons, "LESSONS", lessons)
-    monkeypatch.setattr(make_lessons, "HANDLER_STEPS", tmp_path / "kinesis_course" / "handler_steps")
     monkeypatch.setattr(make_lessons, "HANDLER_STEPS", make_lessons.steps_beside(lessons))  # never the real ones
 
     assert make_lessons.main(["--fresh", "01"]) == 0
@@ -316,7 +315,6 @@ def test_main_check_writes_nothing_and_exits_1_until_regenerated(tmp_path, monke
     write_solution(solutions, "01-a.ipynb", demo_notebook())
     monkeypatch.setattr(make_lessons, "SOLUTIONS", solutions)
     monkeypatch.setattr(make_lessons, "LESSONS", lessons)
-    monkeypatch.setattr(make_lessons, "HANDLER_STEPS", tmp_path / "kinesis_course" / "handler_steps")
     monkeypatch.setattr(make_lessons, "HANDLER_STEPS", make_lessons.steps_beside(lessons))  # never the real ones
 
     assert make_lessons.main(["--check"]) == 1
@@ -334,7 +332,6 @@ def test_main_reports_marker_errors_without_writing(tmp_path, monkeypatch, capsy
     write_solution(solutions, "01-a.ipynb", notebook(new_code_cell("# BEGIN SOLUTION: Exercise 01.1\nx = 1")))
     monkeypatch.setattr(make_lessons, "SOLUTIONS", solutions)
     monkeypatch.setattr(make_lessons, "LESSONS", lessons)
-    monkeypatch.setattr(make_lessons, "HANDLER_STEPS", tmp_path / "kinesis_course" / "handler_steps")
     monkeypatch.setattr(make_lessons, "HANDLER_STEPS", make_lessons.steps_beside(lessons))  # never the real ones
 
     assert make_lessons.main([]) == 1
