@@ -42,6 +42,8 @@ ITERATOR = (
     [
         ("Overwriting build/handler.py\n", "Writing build/handler.py\n"),
         ("Writing build/handler.py\n", "Writing build/handler.py\n"),
+        ("endpoint http://127.0.0.1:4566 is healthy", "endpoint http://127.0.0.1:PORT is healthy"),
+        ("'http://localhost:4630/'", "'http://localhost:PORT/'"),
         ("arn:aws:kinesis:us-east-1:000000000000:stream/orders", "ARN"),
         ("'EventSourceArn': 'arn:aws:kinesis:us-east-1:000000000000:stream/orders'}", "'EventSourceArn': 'ARN'}"),
         ('{"arn": "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST"}', '{"arn": "ARN"}'),
