@@ -38,13 +38,26 @@ def mappings_of(function_name: str) -> list[dict]:
         return []
 
 
+def listed(uuid: str) -> bool:
+    """Whether ListEventSourceMappings still shows the mapping (in any state, "Deleting" included)."""
+    pages = client("lambda").get_paginator("list_event_source_mappings").paginate()
+    return any(mapping["UUID"] == uuid for page in pages for mapping in page["EventSourceMappings"])
+
+
 def delete_mapping(uuid: str) -> None:
+    """Deletes the mapping and waits until it is gone from both GetEventSourceMapping and the list.
+
+    LocalStack answers "not found" to GetEventSourceMapping a moment before ListEventSourceMappings stops showing
+    the mapping as Deleting; until then a new mapping of the same function and stream fails with
+    ResourceConflictException.
+    """
     lam = client("lambda")
     try:
         lam.delete_event_source_mapping(UUID=uuid)
     except lam.exceptions.ResourceNotFoundException:
-        return
+        pass
     wait_for_state(uuid, None)
+    wait_until(lambda: not listed(uuid), timeout=30, what=f"mapping {uuid} to leave the list")
 
 
 def delete_mappings_of(function_name: str) -> None:

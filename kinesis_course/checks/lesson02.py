@@ -19,9 +19,7 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from .. import logs, mappings
-from ..endpoint import client
 from ..events import kinesis_event
-from ..waiting import wait_until
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_raises, passed
 from .mapping import mapping_of, setting
 
@@ -317,18 +315,11 @@ STARTING_POSITION_REQUIRED = (
 BATCH_SIZE = 4
 
 
-def _listed(uuid_: str, function_arn: str) -> bool:
-    listed = client("lambda").list_event_source_mappings(FunctionName=function_arn)["EventSourceMappings"]
-    return any(mapping["UUID"] == uuid_ for mapping in listed)
-
-
 def _reject(mapping: dict, function_name: str, message: str) -> ExerciseCheckFailed:
     """Deletes the rejected mapping (and the logs it may have caused), so a corrected run starts clean."""
     uuid_ = mapping.get("UUID")
     if uuid_:
         mappings.delete_mapping(uuid_)
-        # LocalStack lists a deleted mapping ("Deleting") for a moment after GetEventSourceMapping stops finding it.
-        wait_until(lambda: not _listed(uuid_, mapping["FunctionArn"]), timeout=15, what=f"mapping {uuid_} to go")
         logs.delete_logs(function_name)
         message += "\n(The check deleted this mapping: fix your function, then run its cell and this check again.)"
     return ExerciseCheckFailed(message)
@@ -344,7 +335,6 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
     if mappings.mappings_of(function_name):  # a re-run: start again from a clean function, as the lesson expects
         mappings.delete_mappings_of(function_name)
         logs.delete_logs(function_name)
-    wait_until(lambda: not mappings.mappings_of(function_name), timeout=15, what=f"the mappings of {function_name} to go")
     try:
         answer = call_exercise(label, create_reading_mapping, function_name, stream_arn)
     except ExerciseNotSolved:

@@ -28,7 +28,6 @@ from ..endpoint import ACCOUNT_ID, REGION, client
 from ..logs import delete_logs
 from ..mappings import delete_mappings_of, wait_for_state
 from ..streams import ensure_stream, put_records
-from ..waiting import wait_until
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
 from .mapping import mapping_of, on_failure_destination, setting
 
@@ -193,19 +192,10 @@ def check_triage(module) -> None:
 WANTED = {"StartingPosition": "TRIM_HORIZON", "BatchSize": 3, "MaximumRetryAttempts": 2}
 
 
-def _clear_mappings(function_name: str) -> None:
-    """Deletes the function's mappings and waits until LocalStack no longer lists them: it answers "not found"
-    to GetEventSourceMapping a moment before ListEventSourceMappings stops showing the mapping as Deleting."""
-    delete_mappings_of(function_name)
-    lam = client("lambda")
-    wait_until(lambda: not lam.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"],
-               timeout=30, what=f"the mappings of {function_name} to be deleted")
-
-
 def _reject(label: str, uuid_: str, function_name: str, message: str) -> None:
     # A rejected mapping must not keep polling (its retries would block the shard and fill the logs), and a
     # second create for the same function and stream would fail with ResourceConflictException.
-    _clear_mappings(function_name)
+    delete_mappings_of(function_name)
     delete_logs(function_name)
     raise ExerciseCheckFailed(f"{label}: {message}")
 
@@ -218,7 +208,7 @@ def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn
     label = "Exercise 03.2"
     # A function has at most one mapping per stream: clear what an earlier run of this cell created, and the
     # logs its invocations left, so that the lesson counts only the invocations of the mapping checked here.
-    _clear_mappings(function_name)
+    delete_mappings_of(function_name)
     delete_logs(function_name)
     try:
         answer = call_exercise(label, create_bounded_mapping, function_name, stream_arn, queue_arn)
@@ -239,7 +229,7 @@ def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn
     try:
         mapping = mapping_of(label, answer)
     except ExerciseCheckFailed:
-        _clear_mappings(function_name)  # created, maybe, but not returned: it must not go on polling unchecked
+        delete_mappings_of(function_name)  # created, maybe, but not returned: it must not go on polling unchecked
         raise
     uuid_ = mapping["UUID"]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ..mappings import delete_mappings_of, mappings_of, wait_for_state
-from ..waiting import wait_until
+from ..mappings import delete_mappings_of, wait_for_state
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
 from .mapping import mapping_of, on_failure_destination, setting
 
@@ -39,17 +38,10 @@ HINTS = {
 }
 
 
-def _delete_mappings(function_name: str) -> None:
-    """Deletes the function's mappings and waits until none is listed (a deleted mapping stays listed as
-    "Deleting" for a moment after GetEventSourceMapping stops finding it, and blocks a new one on the stream)."""
-    delete_mappings_of(function_name)
-    wait_until(lambda: not mappings_of(function_name), timeout=30, what=f"the mappings of {function_name} to go")
-
-
 def check_capstone_mapping(create_capstone_mapping, function_name: str, stream_arn: str, queue_arn: str) -> dict:
     """Creates the learner's mapping (after deleting any earlier one of the function) and judges what LocalStack stored."""
     label = "Exercise 07.1"
-    _delete_mappings(function_name)  # a second run of the cell must not leave two mappings on one stream
+    delete_mappings_of(function_name)  # a second run of the cell must not leave two mappings on one stream
     answer = call_exercise(label, create_capstone_mapping, function_name, stream_arn, queue_arn)
     mapping = mapping_of(label, answer)
     try:
@@ -68,7 +60,7 @@ def check_capstone_mapping(create_capstone_mapping, function_name: str, stream_a
                hint="Give up records to the queue: DestinationConfig={'OnFailure': {'Destination': queue_arn}} (the "
                     "queue's ARN, not its URL). Without it, a batch that runs out of retries is dropped with no trace.")
     except ExerciseCheckFailed:
-        _delete_mappings(function_name)  # a wrong mapping must not start the fault run
+        delete_mappings_of(function_name)  # a wrong mapping must not start the fault run
         raise
     wait_for_state(mapping["UUID"], "Enabled")
     passed(label, "the mapping LocalStack stored meets the target")
