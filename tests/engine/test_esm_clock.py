@@ -1,0 +1,157 @@
+"""The course clock (esm_clock): a teaching device, not AWS behaviour, that runs one mapping's time-based behaviour
+(record age, retry backoff, batching window, idle polling) F times faster.
+
+The same failing scenario at factor 1 (AWS's timing, the default) and at factor 20 must give the same sequence of
+events: the same batches in the same order, the same attempts, the same failure record. No assertion is timed;
+each run prints how long it took, to show what the clock saves.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from kinesis_course import client, json_lines, put_records, receive_json, wait_until
+from kinesis_course.clock import clock_of, set_clock
+from kinesis_course.endpoint import endpoint_url
+
+pytestmark = pytest.mark.localstack
+
+FAILS_ON_POISON = """
+    import base64
+    import json
+
+    def handler(event, context):
+        items = [json.loads(base64.b64decode(record["kinesis"]["data"]))["i"] for record in event["Records"]]
+        print("INVOKE " + json.dumps({"items": items}))
+        if 0 in items:
+            raise ValueError("record 0 is poison")
+"""
+
+
+def stream_arn(name: str) -> str:
+    return client("kinesis").describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+
+
+def invoked(function: str) -> list[list[int]]:
+    return [line["items"] for line in json_lines(function, "INVOKE ")]
+
+
+def put(stream: str, items: list[int]) -> None:
+    put_records(stream, [{"i": i} for i in items], partition_key=lambda i, _: "sensor-1", progress=False)
+
+
+def failure_summary(failure: dict) -> tuple:
+    context = failure["requestContext"]
+    return context["condition"], failure["KinesisBatchInfo"]["batchSize"], context["approximateInvokeCount"]
+
+
+def collapse(batches: list[list[int]]) -> list[tuple[list[int], int]]:
+    """Consecutive deliveries of the same batch as (batch, how many times)."""
+    runs: list[tuple[list[int], int]] = []
+    for batch in batches:
+        if runs and runs[-1][0] == batch:
+            runs[-1] = (batch, runs[-1][1] + 1)
+        else:
+            runs.append((batch, 1))
+    return runs
+
+
+def poison_until_expiry(resources, factor: float) -> tuple[list, float]:
+    """A poison record with MaximumRecordAgeInSeconds 60 and unlimited retries: retried until it is 60 s old (in
+    the mapping's clock), then described in the on-failure destination; records put afterwards flow again."""
+    suffix = f"age{int(factor)}"
+    stream = resources.stream(suffix)
+    queue_url, queue_arn = resources.queue(f"{suffix}-failures")
+    function = resources.function(suffix, FAILS_ON_POISON)
+    uuid = resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRecordAgeInSeconds=60,
+                             MaximumRetryAttempts=-1, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    set_clock(uuid, factor)
+    started = time.monotonic()
+    put(stream, [0])
+    failures = receive_json(queue_url, expected=1, timeout=120)
+    expired_after = time.monotonic() - started
+    assert len(failures) == 1, "no failure record arrived"
+    attempts = len(invoked(function))
+    put(stream, [1, 2])
+    batches = wait_until(lambda: (seen if [1, 2] in (seen := invoked(function)) else None),
+                         timeout=30, what="the records after the poison one", interval=0.3)
+    return [collapse(batches), failure_summary(failures[0]), attempts], expired_after
+
+
+def retry_schedule(resources, factor: float) -> tuple[list, float]:
+    """Bisection and MaximumRetryAttempts 3 on a batch with a poison record: a fixed schedule of deliveries."""
+    suffix = f"retry{int(factor)}"
+    stream = resources.stream(suffix)
+    queue_url, queue_arn = resources.queue(f"{suffix}-failures")
+    function = resources.function(suffix, FAILS_ON_POISON)
+    uuid = resources.mapping(function, stream_arn(stream), BatchSize=4, MaximumRetryAttempts=3,
+                             BisectBatchOnFunctionError=True,
+                             DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    set_clock(uuid, factor)
+    started = time.monotonic()
+    put(stream, [3, 0, 1, 2])
+    failures = receive_json(queue_url, expected=1, timeout=60)
+    batches = wait_until(lambda: (seen if [1, 2] in (seen := invoked(function)) else None),
+                         timeout=30, what="the half after the poison record", interval=0.3)
+    took = time.monotonic() - started
+    assert len(failures) == 1, "no failure record arrived"
+    return [batches, failure_summary(failures[0])], took
+
+
+def test_a_retry_schedule_is_the_same_at_factor_1_and_20(resources):
+    at_1, took_1 = retry_schedule(resources, 1)
+    at_20, took_20 = retry_schedule(resources, 20)
+    print(f"\nretry schedule: {took_1:.1f} s at factor 1, {took_20:.1f} s at factor 20")
+
+    # 4 records fail -> halves [3, 0] (fails) -> [3] (ok), [0] (first try + 3 retries) -> [1, 2] (ok).
+    expected = [[3, 0, 1, 2], [3, 0], [3], [0], [0], [0], [0], [1, 2]]
+    assert at_1 == [expected, ("RetryAttemptsExhausted", 1, 4)]
+    assert at_20 == at_1
+
+
+def test_a_poison_record_expires_in_the_same_sequence_at_factor_1_and_20(resources):
+    at_1, took_1 = poison_until_expiry(resources, 1)
+    at_20, took_20 = poison_until_expiry(resources, 20)
+    print(f"\npoison record until MaximumRecordAgeInSeconds 60: failure record after {took_1:.1f} s at factor 1,"
+          f" {took_20:.1f} s at factor 20")
+
+    for runs, (condition, size, count), attempts in (at_1, at_20):
+        # The poison batch again and again, then the RecordAgeExceeded record, then the next records flow.
+        assert [batch for batch, _ in runs] == [[0], [1, 2]]
+        assert runs[1][1] == 1
+        assert (condition, size) == ("RecordAgeExceeded", 1)
+        assert runs[0][1] == attempts == count
+        assert attempts >= 2
+    # The retries' backoff is jittered (LocalStack's ExponentialBackoff, as AWS's is not documented), so how many
+    # attempts fit in 60 s varies from run to run at any factor: the sequences agree with the runs collapsed.
+    assert [batch for batch, _ in at_1[0]] == [batch for batch, _ in at_20[0]]
+
+
+def raw(method: str, path: str, body: bytes | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(f"{endpoint_url()}{path}", data=body, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_the_clock_is_off_by_default_and_set_per_mapping(resources):
+    stream = resources.stream("clock")
+    function = resources.function("clock", FAILS_ON_POISON)
+    uuid = resources.mapping(function, stream_arn(stream), BatchSize=10)
+
+    assert clock_of(uuid) == 1.0
+    assert set_clock(uuid, 20) == 20.0
+    assert clock_of(uuid) == 20.0
+    assert set_clock(uuid, 1) == 1.0
+    assert clock_of(uuid) == 1.0
+
+    assert raw("GET", "/_kinesis_course/esm/no-such-mapping/clock")[0] == 404
+    assert raw("PUT", f"/_kinesis_course/esm/{uuid}/clock", b'{"factor": 0.5}')[0] == 400
+    assert raw("PUT", f"/_kinesis_course/esm/{uuid}/clock", b'{"speed": 2}')[0] == 400
+    assert clock_of(uuid) == 1.0
