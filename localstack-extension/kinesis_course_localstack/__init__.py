@@ -6,5 +6,7 @@
 - ``esm_aws_reading``: Kinesis mappings read like AWS: one reader per shard (``esm_shard_reader``), batches of
   BatchSize and 6 MB (``esm_batches``), checkpoints (``esm_checkpoints``), AWS-shaped validation (``esm_validation``);
   ``COURSE_ESM_POLLER=localstack`` turns it off.
+- ``esm_clock``: the course clock, a teaching device (not AWS): per mapping, off by default, runs record age, retry
+  backoff, the batching window and idle polling F times faster (``PUT /_kinesis_course/esm/<UUID>/clock``).
 - ``parent_guard``: kinesis-mock ends with LocalStack, even when LocalStack is killed.
 """
