@@ -8,5 +8,9 @@
   ``COURSE_ESM_POLLER=localstack`` turns it off.
 - ``esm_clock``: the course clock, a teaching device (not AWS): per mapping, off by default, runs record age, retry
   backoff, the batching window and idle polling F times faster (``PUT /_kinesis_course/esm/<UUID>/clock``).
+- ``esm_metrics``: Lambda's Duration and IteratorAge (per FunctionName; IteratorAge also per EventSourceMappingUUID)
+  in LocalStack's CloudWatch, namespace AWS/Lambda, as AWS publishes them (LocalStack publishes Invocations, Errors).
+- ``esm_position``: the position view, a teaching device (not AWS): per shard the checkpoint, the batch in flight
+  (attempt, bisecting) and the records behind (``GET /_kinesis_course/esm/<UUID>/position``).
 - ``parent_guard``: kinesis-mock ends with LocalStack, even when LocalStack is killed.
 """

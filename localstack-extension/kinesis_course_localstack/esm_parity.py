@@ -44,6 +44,12 @@ def apply_esm_parity_patches():
         Patch.function(method, _also_end_poller_retries).apply()
     Patch.function(EsmWorker.delete, _delete_even_without_poller_loop).apply()
     LOG.info("kinesis-course: event source mapping parity patches applied")
+    # Issue 11: Lambda's metrics in CloudWatch (esm_metrics) and the position view endpoint (esm_position).
+    from .esm_metrics import apply_metrics
+    from .esm_position import apply_position_view
+
+    apply_position_view()
+    apply_metrics()
     # Issue 10: Kinesis mappings read like AWS's (shard readers, checkpoints, ParallelizationFactor, validation).
     # After the patches above, which it builds on; COURSE_ESM_POLLER=localstack leaves it out.
     from .esm_aws_reading import apply_aws_reading_patches
