@@ -155,3 +155,28 @@ def test_the_clock_is_off_by_default_and_set_per_mapping(resources):
     assert raw("PUT", f"/_kinesis_course/esm/{uuid}/clock", b'{"factor": 0.5}')[0] == 400
     assert raw("PUT", f"/_kinesis_course/esm/{uuid}/clock", b'{"speed": 2}')[0] == 400
     assert clock_of(uuid) == 1.0
+
+
+RECORDS_BATCHES = """
+    import base64
+    import json
+
+    def handler(event, context):
+        items = [json.loads(base64.b64decode(record["kinesis"]["data"]))["i"] for record in event["Records"]]
+        print("INVOKE " + json.dumps({"items": items}))
+"""
+
+
+def test_at_factor_20_a_batching_window_of_60_s_gathers_records_in_3_s(resources):
+    stream = resources.stream("window")
+    function = resources.function("window", RECORDS_BATCHES)
+    uuid = resources.mapping(function, stream_arn(stream), BatchSize=100, MaximumBatchingWindowInSeconds=60)
+    set_clock(uuid, 20)
+    put(stream, [0, 1])
+    time.sleep(0.5)
+    put(stream, [2])
+
+    # The window (60 s of the mapping's clock, 3 s of real time) gathers all three records in one batch; without
+    # the clock nothing would come before a minute had passed.
+    batches = wait_until(lambda: invoked(function) or None, timeout=30, what="the window's batch", interval=0.3)
+    assert batches == [[0, 1, 2]]
