@@ -21,6 +21,7 @@ data points' own timestamps, so a batch sent later still lands in the right seco
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -92,7 +93,18 @@ class Publisher:
 PUBLISHER = Publisher()
 
 
+SWITCH = "COURSE_ESM_METRICS"
+
+
+def enabled() -> bool:
+    """``COURSE_ESM_METRICS=off`` in LocalStack's environment turns off these metrics and the position view."""
+    return os.environ.get(SWITCH, "on").strip().lower() not in ("off", "0", "false")
+
+
 def apply_metrics() -> None:
+    if not enabled():
+        LOG.info("kinesis-course: %s=%s, no Duration or IteratorAge metrics", SWITCH, os.environ[SWITCH])
+        return
     from localstack.services.lambda_.invocation.version_manager import LambdaVersionManager
     from localstack.utils.patch import Patch
 

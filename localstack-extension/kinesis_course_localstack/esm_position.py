@@ -75,6 +75,10 @@ def current() -> Delivery | None:
 
 
 def apply_position_view() -> None:
+    from .esm_metrics import enabled
+
+    if not enabled():
+        return
     from localstack.services.edge import ROUTER
     from localstack.services.lambda_.event_source_mapping.esm_event_processor import EsmEventProcessor
     from localstack.services.lambda_.event_source_mapping.pollers.stream_poller import StreamPoller
