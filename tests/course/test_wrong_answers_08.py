@@ -1,0 +1,209 @@
+"""Wrong answers to lesson 08's exercises: each must be rejected with a hint that names the mistake."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from wrong_answers import assert_rejected
+
+from kinesis_course import client, create_mapping, delete_function, delete_mappings_of, delete_stream
+from kinesis_course import deploy_function, ensure_queue, ensure_stream
+from kinesis_course.checks import lesson08 as checks
+from kinesis_course.logs import delete_logs
+from kinesis_course.queues import delete_queue
+
+# ---- Exercise 08.1: diagnose -------------------------------------------------------------------------------------
+
+diagnose = checks.reference_diagnose
+
+
+def errors_only(summary):
+    """Looks for a poison record in Errors only: misses the retries of a partial batch response."""
+    return diagnose(dict(summary, shards={key: dict(shard, max_attempt=1) for key, shard in summary["shards"].items()}))
+
+
+def poison_first(summary):
+    """Checks retries before the age: calls a batch that was retried and is over a poison record."""
+    if summary["errors"] > 0 or any(shard["max_attempt"] >= 2 for shard in summary["shards"].values()):
+        return "poison_record"
+    return diagnose(summary)
+
+
+def duration_not_per_record(summary):
+    """Compares Duration itself with the threshold, not the time per record."""
+    result = diagnose(summary)
+    if result in ("slow_handler", "batch_too_small"):
+        return "slow_handler" if summary["duration_ms"] >= checks.SLOW_MS_PER_RECORD else "batch_too_small"
+    return result
+
+
+def age_rising_means_behind(summary):
+    """Calls any rising curve behind, even when it stays low."""
+    ages = summary["iterator_age_ms"]
+    if ages and max(ages[-3:]) < checks.KEEPING_UP_MS and ages[-1] > ages[0]:
+        return diagnose(dict(summary, iterator_age_ms=ages + [checks.KEEPING_UP_MS * 3]))
+    return diagnose(summary)
+
+
+def no_hot_key(summary):
+    """Never looks at how the records behind are spread over the shards."""
+    result = diagnose(summary)
+    if result != "hot_partition_key":
+        return result
+    per_invocation = summary["records_done"] / max(summary["invocations"], 1)
+    return "slow_handler" if summary["duration_ms"] / per_invocation >= checks.SLOW_MS_PER_RECORD else "batch_too_small"
+
+
+def misspelt(summary):
+    result = diagnose(summary)
+    return "poison" if result == "poison_record" else result
+
+
+def test_diagnose_reference_passes():
+    checks.check_diagnose(diagnose)
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (errors_only, ("attempt", "partial batch response")),
+    (poison_first, ("keeping_up", "iterator_age_ms[-3:]")),
+    (duration_not_per_record, ("per record",)),
+    (age_rising_means_behind, ("keeping_up", "however the curve")),
+    (no_hot_key, ("hot_partition_key", "one shard")),
+    (misspelt, ("one of the five",)),
+])
+def test_diagnose_wrong_answers(wrong, mentions):
+    # The made-up summaries are random: the check runs a few times, so that each mistake surely meets its trap.
+    assert_rejected(lambda: [checks.check_diagnose(wrong) for _ in range(5)], *mentions)
+
+
+# ---- Exercise 08.2: fix (real mappings on LocalStack) -----------------------------------------------------------
+
+HANDLER = "def handler(event, context):\n    return {'batchItemFailures': []}\n"
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    prefix = f"kcm08-{uuid.uuid4().hex[:8]}-"
+    folder = tmp_path_factory.mktemp("fn08")
+    (folder / "handler.py").write_text(HANDLER)
+    function = prefix + "fn"
+    deploy_function(function, folder)
+    stream_arn = ensure_stream(prefix + "stream")
+    _, queue_arn = ensure_queue(prefix + "failed")
+    state = {"function": function, "stream_arn": stream_arn, "queue_arn": queue_arn, "prefix": prefix}
+    yield state
+    delete_mappings_of(function)
+    delete_function(function)
+    delete_logs(function)
+    delete_stream(prefix + "stream")
+    delete_queue(prefix + "failed")
+
+
+@pytest.fixture
+def mapping(scratch):
+    """A new mapping for each test: an on-failure destination, once set, stays."""
+    delete_mappings_of(scratch["function"])
+    uuid_ = create_mapping(scratch["function"], scratch["stream_arn"], BatchSize=100,
+                           FunctionResponseTypes=["ReportBatchItemFailures"])
+    return uuid_, scratch["queue_arn"]
+
+
+def lam():
+    return client("lambda")
+
+
+def reference(uuid_, cause, queue_arn):
+    return checks.reference_fix(uuid_, cause, queue_arn)
+
+
+def bigger_batch_for_slow(uuid_, cause, queue_arn):
+    if cause == "slow_handler":
+        return lam().update_event_source_mapping(UUID=uuid_, BatchSize=500)
+    return reference(uuid_, cause, queue_arn)
+
+
+def window_for_slow(uuid_, cause, queue_arn):
+    if cause == "slow_handler":
+        return lam().update_event_source_mapping(UUID=uuid_, ParallelizationFactor=4, MaximumBatchingWindowInSeconds=5)
+    return reference(uuid_, cause, queue_arn)
+
+
+def parallel_for_small(uuid_, cause, queue_arn):
+    if cause == "batch_too_small":
+        return lam().update_event_source_mapping(UUID=uuid_, ParallelizationFactor=10)
+    return reference(uuid_, cause, queue_arn)
+
+
+def batch_of_ten(uuid_, cause, queue_arn):
+    if cause == "batch_too_small":
+        return lam().update_event_source_mapping(UUID=uuid_, BatchSize=10)
+    return reference(uuid_, cause, queue_arn)
+
+
+def parallel_for_hot(uuid_, cause, queue_arn):
+    if cause == "hot_partition_key":
+        return lam().update_event_source_mapping(UUID=uuid_, ParallelizationFactor=10)
+    return reference(uuid_, cause, queue_arn)
+
+
+def tune_when_keeping_up(uuid_, cause, queue_arn):
+    if cause == "keeping_up":
+        return lam().update_event_source_mapping(UUID=uuid_, BatchSize=200)
+    return reference(uuid_, cause, queue_arn)
+
+
+def age_only_for_poison(uuid_, cause, queue_arn):
+    if cause == "poison_record":
+        return lam().update_event_source_mapping(UUID=uuid_, MaximumRecordAgeInSeconds=60,
+                                                 DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    return reference(uuid_, cause, queue_arn)
+
+
+def retries_without_destination(uuid_, cause, queue_arn):
+    if cause == "poison_record":
+        return lam().update_event_source_mapping(UUID=uuid_, MaximumRetryAttempts=2)
+    return reference(uuid_, cause, queue_arn)
+
+
+def bisect_only(uuid_, cause, queue_arn):
+    if cause == "poison_record":
+        return lam().update_event_source_mapping(UUID=uuid_, BisectBatchOnFunctionError=True,
+                                                 DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    return reference(uuid_, cause, queue_arn)
+
+
+def drops_partial_responses(uuid_, cause, queue_arn):
+    if cause == "poison_record":
+        return lam().update_event_source_mapping(UUID=uuid_, MaximumRetryAttempts=2, FunctionResponseTypes=[],
+                                                 DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    return reference(uuid_, cause, queue_arn)
+
+
+def nothing_for_slow(uuid_, cause, queue_arn):
+    if cause == "slow_handler":
+        return None
+    return reference(uuid_, cause, queue_arn)
+
+
+@pytest.mark.localstack
+def test_fix_reference_passes(mapping):
+    checks.check_fix(reference, *mapping)
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("wrong, mentions", [
+    (bigger_batch_for_slow, ("ParallelizationFactor", "bigger batch")),
+    (window_for_slow, ("window",)),
+    (nothing_for_slow, ("update_event_source_mapping",)),
+    (parallel_for_small, ("BatchSize", "one invocation per record")),
+    (batch_of_ten, ("BatchSize 10",)),
+    (parallel_for_hot, ("partition key", "ParallelizationFactor")),
+    (tune_when_keeping_up, ("keeps up",)),
+    (age_only_for_poison, ("MaximumRetryAttempts", "MaximumRecordAgeInSeconds")),
+    (retries_without_destination, ("destination",)),
+    (bisect_only, ("MaximumRetryAttempts", "Bisection")),
+    (drops_partial_responses, ("ReportBatchItemFailures",)),
+])
+def test_fix_wrong_answers(mapping, wrong, mentions):
+    assert_rejected(lambda: checks.check_fix(wrong, *mapping), *mentions)
