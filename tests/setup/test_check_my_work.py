@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("check_my_work", ROOT / "tools" / "check_my_work.py")
-check_my_work = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = check_my_work
-spec.loader.exec_module(check_my_work)
+import check_my_work  # tools/, on sys.path through the root conftest.py
+
 
 # The two exceptions as the kit's checks raise them; only their names matter to `make check`.
 PRELUDE = "class ExerciseNotSolved(Exception): pass\nclass ExerciseCheckFailed(AssertionError): pass"
