@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from kinesis_course import (  # noqa: E402 (after the path set-up, for runs without the editable install)
     client, create_mapping, delete_function, delete_mapping, delete_stream, ensure_stream, json_lines, put_records,
-    require_localstack, wait_for_state, wait_until,
+    require_localstack, wait_until,
 )
 from kinesis_course.functions import ensure_role, zip_folder  # noqa: E402
 from kinesis_course.logs import delete_logs  # noqa: E402
@@ -109,6 +109,15 @@ def invoke_round_trip(name: str) -> float:
     return elapsed
 
 
+def remove(function: str, stream: str, mapping: str | None) -> None:
+    """Deletes what one ESM measurement created."""
+    if mapping:
+        delete_mapping(mapping)
+    delete_function(function)
+    delete_logs(function)
+    delete_stream(stream)
+
+
 def esm_first_delivery(prefix: str, code: bytes, run: int) -> float:
     stream = f"{prefix}stream-{run}"
     function = f"{prefix}esm-{run}"
@@ -125,11 +134,7 @@ def esm_first_delivery(prefix: str, code: bytes, run: int) -> float:
         )
         return delivered[0]["t"] - created_at
     finally:
-        if mapping:
-            delete_mapping(mapping)
-        delete_function(function)
-        delete_logs(function)
-        delete_stream(stream)
+        remove(function, stream, mapping)
 
 
 def burst_delivery(prefix: str, code: bytes, label: str, shards: int, per_shard: int, batch_size: int) -> float:
@@ -140,8 +145,7 @@ def burst_delivery(prefix: str, code: bytes, label: str, shards: int, per_shard:
     mapping = None
     try:
         create_and_wait_active(function, code)
-        mapping = create_mapping(function, stream_arn, BatchSize=batch_size)
-        wait_for_state(mapping, "Enabled")
+        mapping = create_mapping(function, stream_arn, BatchSize=batch_size)  # returns once it is Enabled
         # One partition key per shard: the shards' hash key ranges split the 128-bit range evenly.
         ranges = client("kinesis").describe_stream(StreamName=stream)["StreamDescription"]["Shards"]
         keys = [shard["HashKeyRange"]["StartingHashKey"] for shard in ranges]
@@ -161,11 +165,7 @@ def burst_delivery(prefix: str, code: bytes, label: str, shards: int, per_shard:
         delivered = wait_until(all_delivered, timeout=600, what=f"{total} records delivered to {function}", interval=0.5)
         return max(line["t"] for line in delivered) - last_put
     finally:
-        if mapping:
-            delete_mapping(mapping)
-        delete_function(function)
-        delete_logs(function)
-        delete_stream(stream)
+        remove(function, stream, mapping)
 
 
 BURSTS = [  # label, shards, records per shard, BatchSize
