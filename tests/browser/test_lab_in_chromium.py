@@ -6,9 +6,10 @@ the Run menu, and asserts on what the page shows: every "✔ Exercise ... passed
 no error output, and (for a plot-bearing notebook) a rendered image. A screenshot of each notebook, at its last
 passed check, is saved under build/browser/.
 
-It needs /usr/bin/chromium and /usr/bin/chromedriver (Debian: `apt-get install chromium chromium-driver`; .ci/run
-installs them). Without them it is skipped, saying so. Selenium drives the installed browser through the installed
-driver: it never downloads one.
+It needs Chromium and its driver: `chromium` and `chromedriver` on PATH, /usr/bin, or the CHROMIUM and CHROMEDRIVER
+variables (Debian: `apt-get install chromium chromium-driver`; .ci/run installs them). Without them each test is
+skipped with the reason in pytest's summary, on a learner's machine; where CI is set it fails instead (see
+tests/conftest.py). Selenium drives the installed browser through the installed driver: it never downloads one.
 
 tools/run_tests.sh runs this file in a pytest session of its own, before the rest: the notebooks it runs use the
 same LocalStack resource names and build folders as nbval's runs of solutions/, so the two must not overlap.
@@ -31,6 +32,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "browser"
@@ -40,20 +45,20 @@ SERVE_TIMEOUT_S = 180
 RUN_TIMEOUT_S = float(os.environ.get("BROWSER_RUN_TIMEOUT", "240"))
 PASSED = re.compile(r"✔ Exercise \d+\.\d+ passed")
 
-# 00 is the fastest; .ci/run adds 05, which draws plots (matplotlib PNGs in the page):
-#   BROWSER_NOTEBOOKS="00-welcome 05-batch-size-and-batching-window"
+# 00 is the fastest; .ci/run adds 06, which draws plots (matplotlib PNGs in the page):
+#   BROWSER_NOTEBOOKS="00-welcome 06-bisection-and-partial-batch-responses"
 NOTEBOOKS = os.environ.get("BROWSER_NOTEBOOKS", "00-welcome").split()
 
-if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-    pytest.skip(
-        "no Chromium: the browser test needs Debian's chromium and chromium-driver "
-        "(sudo apt-get install chromium chromium-driver; .ci/run installs them)",
-        allow_module_level=True,
-    )
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is missing from .venv/course (make setup)")
-from selenium.common.exceptions import TimeoutException  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium_installed(missing_tool):
+    """Checked before `make lab` starts: a skip (a learner's machine) or a failure (CI) costs nothing."""
+    absent = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
+    if absent:
+        missing_tool(
+            f"no Chromium: the browser test needs chromium and chromedriver ({', '.join(absent)} not found; "
+            "Debian: sudo apt-get install chromium chromium-driver, or set CHROMIUM and CHROMEDRIVER)"
+        )
 
 
 def free_port() -> int:

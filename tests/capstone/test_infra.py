@@ -35,9 +35,10 @@ def test_the_template_uses_no_transform_and_configures_the_mapping_like_lesson_0
 
 
 @pytest.fixture
-def stack(tmp_path):
+def stack(tmp_path, missing_tool):
     if health().get("services", {}).get("cloudformation") not in ("running", "available"):
-        pytest.skip("LocalStack runs without CloudFormation: add cloudformation to SERVICES in tools/localstack_ctl.py")
+        missing_tool("LocalStack runs without CloudFormation: this LocalStack was not started by the kit "
+                     "(`make down`, then `make up`), or cloudformation is missing from SERVICES in tools/localstack_ctl.py")
     prefix = f"kcinfra-{uuid.uuid4().hex[:6]}"
     bucket = f"{prefix}-code"
     s3, cloudformation = client("s3"), client("cloudformation")

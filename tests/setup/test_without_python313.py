@@ -57,10 +57,10 @@ def test_make_status_and_down_with_no_python_at_all(kit_copy, bare_path, target)
         assert result.returncode == 0 and "is not running" in result.stdout
 
 
-def test_make_status_with_an_older_python3(kit_copy, bare_path, tmp_path):
+def test_make_status_with_an_older_python3(kit_copy, bare_path, tmp_path, missing_tool):
     python3 = shutil.which("python3", path="/usr/bin:/usr/local/bin") or shutil.which("python3")
     if not python3:
-        pytest.skip("no python3 on this machine")
+        missing_tool("no python3 on this machine (besides Python 3.13): nothing to test `make status` with")
     os.symlink(python3, Path(bare_path) / "python3")
     result = run(["make", "-s", "status"], bare_path, kit_copy)
     assert result.returncode != 0 and "Start LocalStack with `make up`" in result.stdout, result.stderr
