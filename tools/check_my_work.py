@@ -5,16 +5,19 @@
 
 Each lesson runs from the top in a fresh kernel, in lessons/ (as in JupyterLab), on the course's LocalStack.
 Your notebooks are read, never written: their outputs stay as you left them. A lesson stops at its first error,
-as "Run All" does, so the exercises after it are "not reached". Exit code 0 only when every exercise passes,
-so an instructor can run it on each machine of a room to see where it stands.
+as "Run All" does, so the exercises after it are "not reached". The table shows each failure's first line; below
+it, every wrong or failed exercise's whole message and hint, wrapped to the terminal's width. Exit code 0 only
+when every exercise passes, so an instructor can run it on each machine of a room to see where it stands.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +43,7 @@ class Row:
     exercise: str
     result: str
     detail: str = ""
+    message: str = ""  # a wrong or failed exercise's whole message (hint included), shown below the table
 
 
 def check_cells(notebook) -> list[int]:
@@ -78,9 +82,12 @@ def exercise_labels(lesson: nbformat.NotebookNode, solution: Path | None) -> dic
     return labels
 
 
+def plain(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text or "").strip()
+
+
 def first_line(text: str) -> str:
-    text = re.sub(r"\x1b\[[0-9;]*m", "", text or "").strip()
-    return text.split("\n", 1)[0][:160] if text else ""
+    return plain(text).split("\n", 1)[0]
 
 
 def run_lesson(path: Path, solution: Path | None = None, timeout: float = CELL_TIMEOUT_S) -> list[Row]:
@@ -92,6 +99,7 @@ def run_lesson(path: Path, solution: Path | None = None, timeout: float = CELL_T
         return [Row(name, "(no exercise)", ERROR, "this notebook has no cell tagged exercise-check")]
     rows: dict[int, Row] = {}
     stopped: str | None = None
+    stop_message = ""  # the whole error, when a cell that is not a check stopped the lesson
     client = NotebookClient(
         notebook, kernel_name="python3", timeout=timeout, resources={"metadata": {"path": str(path.parent)}}
     )
@@ -107,20 +115,25 @@ def run_lesson(path: Path, solution: Path | None = None, timeout: float = CELL_T
                         if error.ename == "ExerciseNotSolved":
                             rows[index] = Row(name, labels[index], NOT_SOLVED)
                         elif error.ename == "ExerciseCheckFailed":
-                            rows[index] = Row(name, labels[index], WRONG, first_line(error.evalue))
+                            rows[index] = Row(name, labels[index], WRONG, first_line(error.evalue), plain(error.evalue))
                         else:
-                            rows[index] = Row(name, labels[index], ERROR, f"{error.ename}: {first_line(error.evalue)}")
-                    stopped = f"the lesson stopped at {where}" + (
-                        "" if index in labels else f": {error.ename}: {first_line(error.evalue)}"
-                    )
+                            rows[index] = Row(name, labels[index], ERROR, f"{error.ename}: {first_line(error.evalue)}",
+                                              f"{error.ename}: {plain(error.evalue)}")
+                        stopped = f"the lesson stopped at {where}"
+                    else:
+                        stopped = f"the lesson stopped at {where}: {error.ename}: {first_line(error.evalue)}"
+                        stop_message = f"{error.ename}: {plain(error.evalue)}"
                     break
                 if index in labels:
                     rows[index] = Row(name, labels[index], PASSED)
     except (DeadKernelError, TimeoutError, RuntimeError) as error:
         stopped = f"the lesson stopped: {type(error).__name__}: {first_line(str(error))}"
+        stop_message = f"{type(error).__name__}: {plain(str(error))}"
     for index, label in labels.items():
         if index not in rows:
-            rows[index] = Row(name, label, NOT_REACHED, stopped or "")
+            # The error that stopped the lesson is told once, with its first unreached exercise.
+            rows[index] = Row(name, label, NOT_REACHED, stopped or "", stop_message)
+            stop_message = ""
     return [rows[index] for index in sorted(rows)]
 
 
@@ -139,16 +152,52 @@ def lessons_to_check(numbers: list[str], lessons: Path = LESSONS, solutions: Pat
     return chosen
 
 
-def table(rows: list[Row]) -> str:
+def terminal_width() -> int:
+    return max(60, shutil.get_terminal_size(fallback=(100, 24)).columns)
+
+
+def table(rows: list[Row], width: int) -> str:
     widths = [max(len(header), *(len(getattr(row, field)) for row in rows)) for header, field in
               (("lesson", "lesson"), ("exercise", "exercise"), ("result", "result"))]
+    # The detail column gets what the terminal has left: a shortened first line; the whole message comes below.
+    room = max(30, width - sum(widths) - 6 - 2)
     lines = [f"{'lesson':<{widths[0]}}  {'exercise':<{widths[1]}}  {'result':<{widths[2]}}  detail",
              f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * widths[2]}  ------"]
     for row in rows:
         mark = "✔" if row.result == PASSED else "✘" if row.result in (WRONG, ERROR) else "·"
+        detail = textwrap.shorten(row.detail, room, placeholder=" …") if row.detail else ""
         lines.append(f"{row.lesson:<{widths[0]}}  {row.exercise:<{widths[1]}}  {row.result:<{widths[2]}}  "
-                     f"{mark} {row.detail}".rstrip())
+                     f"{mark} {detail}".rstrip())
     return "\n".join(lines)
+
+
+def wrapped(message: str, width: int, indent: str = "  ") -> str:
+    """A check's whole message, each of its lines wrapped (never cut); a "Hint:" line is a paragraph of its own."""
+    paragraphs = []
+    for line in message.splitlines():
+        if line.lstrip().startswith("Hint:") and paragraphs and paragraphs[-1] != "":
+            paragraphs.append("")
+        if not line.strip():
+            paragraphs.append("")
+            continue
+        # A line's own indentation (a listing in a message) is kept under the block's.
+        own = line[: len(line) - len(line.lstrip())]
+        paragraphs.append(textwrap.fill(line.strip(), width, initial_indent=indent + own,
+                                        subsequent_indent=indent + own + "  ", break_on_hyphens=False,
+                                        break_long_words=False))  # a sequence number stays whole, to copy
+    return "\n".join(paragraphs).strip("\n")
+
+
+def messages(rows: list[Row], width: int) -> str:
+    """What each wrong or failed exercise said, in full: the table shows only its first line."""
+    told = [row for row in rows if row.message]
+    if not told:
+        return ""
+    blocks = ["What the checks said:"]
+    for row in told:
+        where = f"stopped before {row.exercise}" if row.result == NOT_REACHED else f"{row.exercise} · {row.result}"
+        blocks.append(f"✘ {row.lesson} · {where}\n{wrapped(row.message, width)}")
+    return "\n\n".join(blocks)
 
 
 def main(argv: list[str] | None = None, lessons: Path = LESSONS, solutions: Path = SOLUTIONS) -> int:
@@ -171,8 +220,12 @@ def main(argv: list[str] | None = None, lessons: Path = LESSONS, solutions: Path
     if not rows:
         print("No lessons to check.")
         return 1
+    width = terminal_width()
     print()
-    print(table(rows))
+    print(table(rows, width))
+    if said := messages(rows, width):
+        print()
+        print(said)
     passed = sum(row.result == PASSED for row in rows)
     print(f"\n{passed} of {len(rows)} exercises pass.")
     if passed < len(rows):

@@ -53,6 +53,54 @@ def test_passed_wrong_and_not_reached_after_an_early_stop(tmp_path, capsys):
     assert "Hint" not in rows["Exercise 03.2"]  # the first line only
     assert " not reached " in rows["Exercise 03.3"] and "stopped at Exercise 03.2" in rows["Exercise 03.3"]
     assert "1 of 3 exercises pass." in out
+    below = out.split("What the checks said:", 1)[1]
+    assert "✘ 03-demo · Exercise 03.2 · wrong\n  Exercise 03.2: expected 3, got 2.\n\n  Hint: count again" in below
+
+
+# What a real check says (kinesis_course.checks): a first line longer than a terminal, then the hint.
+LONG_MESSAGE = (
+    "Exercise 01.2: expected MalformedRecord to propagate out of the handler for the record whose data is not "
+    "base64 (sequence number 49650000000000000000000000000000000000000000000000000002), got "
+    "{'processed': 2, 'skipped': ['49650000000000000000000000000000000000000000000000000002']}."
+)
+LONG_HINT = (
+    "Hint: a record that cannot be decoded is not a reading to skip: let decode_record's error reach the ESM, "
+    "so that the whole batch fails and is retried, instead of catching it in the loop with the invalid readings."
+)
+
+
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_a_wrong_answer_shows_its_whole_message_and_hint_wrapped_to_the_terminal(tmp_path, capsys, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", columns)
+    write_pair(tmp_path, "01-demo.ipynb", [
+        check(f"raise ExerciseCheckFailed({LONG_MESSAGE + chr(10) + LONG_HINT!r})", "Exercise 01.2"),
+    ])
+    assert check_my_work.main(["01"], tmp_path / "lessons", tmp_path / "solutions") == 1
+    out = capsys.readouterr().out
+    table, below = out.split("What the checks said:", 1)
+    (row,) = [line for line in table.splitlines() if line.startswith("01-demo")]
+    assert " wrong " in row and "Hint" not in row and len(row) <= max(60, int(columns))
+    said = below.split("✘ 01-demo · Exercise 01.2 · wrong\n", 1)[1].split("\n\n0 of 1 exercises pass.", 1)[0]
+    # Wrapped to the terminal; only a word longer than a line (a sequence number, kept whole) goes beyond it.
+    assert all(len(line) <= int(columns) or len(line.split()) == 1 for line in said.splitlines()), said
+    message, hint = said.split("\n\n  Hint: ", 1)
+    # Every word of the message and of the hint, in order: wrapped, nothing cut.
+    assert message.split() == LONG_MESSAGE.split()
+    assert ("Hint: " + hint).split() == LONG_HINT.split()
+
+
+def test_the_error_that_stopped_a_lesson_outside_a_check_is_shown_whole(tmp_path, capsys):
+    error = "no stream named kc02-readings; " * 8 + "run the cell that creates it first"
+    write_pair(tmp_path, "02-b.ipynb", [
+        new_code_cell(f"raise KeyError({error!r})"),
+        check("print('✔ Exercise 02.1 passed')", "Exercise 02.1"),
+        check("print('✔ Exercise 02.2 passed')", "Exercise 02.2"),
+    ])
+    assert check_my_work.main(["02"], tmp_path / "lessons", tmp_path / "solutions") == 1
+    below = capsys.readouterr().out.split("What the checks said:", 1)[1]
+    assert below.count("✘ 02-b") == 1 and "✘ 02-b · stopped before Exercise 02.1" in below
+    said = below.split("✘ 02-b · stopped before Exercise 02.1\n", 1)[1].split("\n\n0 of 2 exercises pass.", 1)[0]
+    assert said.split() == f"KeyError: {error!r}".split()
 
 
 def test_not_solved_and_an_error_outside_a_check(tmp_path, capsys):
