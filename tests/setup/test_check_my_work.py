@@ -11,6 +11,12 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 import check_my_work  # tools/, on sys.path through the root conftest.py
 
 
+@pytest.fixture(autouse=True)
+def terminal_of_100_columns(monkeypatch):
+    """`make check` fits its output to the terminal (shutil.get_terminal_size reads COLUMNS first)."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 # The two exceptions as the kit's checks raise them; only their names matter to `make check`.
 PRELUDE = "class ExerciseNotSolved(Exception): pass\nclass ExerciseCheckFailed(AssertionError): pass"
 
@@ -114,6 +120,7 @@ def test_not_solved_and_an_error_outside_a_check(tmp_path, capsys):
     assert any(line.startswith("01-a") and " not solved" in line for line in out.splitlines())
     (row,) = [line for line in out.splitlines() if line.startswith("02-b")]
     assert " not reached " in row and "ZeroDivisionError" in row
+    assert "✘ 02-b · stopped before Exercise 02.1\n  ZeroDivisionError: division by zero" in out
 
 
 def test_exit_0_when_every_exercise_passes_and_copies_are_not_lessons(tmp_path, capsys):
