@@ -20,6 +20,7 @@ def running_in_ci() -> bool:
 
 
 def _missing_tool(reason: str) -> NoReturn:
+    __tracebackhide__ = True  # pytest's summary names the test that lacks the tool, not this line
     if running_in_ci():
         pytest.fail(f"{reason} [CI is set: CI must provide it, so this fails rather than skips]", pytrace=False)
     pytest.skip(reason)
