@@ -29,6 +29,7 @@ from ..logs import delete_logs
 from ..mappings import delete_mappings_of, wait_for_state
 from ..streams import ensure_stream, put_records
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
+from .cases import unchanged
 from .mapping import mapping_of, on_failure_destination, setting
 
 # ---------------------------------------------------------------------------------------------- 03.1 triage
@@ -56,12 +57,18 @@ def _event_record(rng: random.Random, data: bytes, *, encode: bool = True) -> di
     }
 
 
+KEEP_THE_RECORD = (
+    "triage must not change the record it is given: the handler reports it, and Lambda retries the same batch. Read "
+    "from it, keep what you compute in local variables."
+)
+
+
 def _triage_of(label: str, module, record: dict):
     """(returned value, exception raised or None, lines printed) of module.triage(record)."""
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
-            result = call_exercise(label, module.triage, json.loads(json.dumps(record)))
+            result = unchanged(label, module.triage, record, hint=KEEP_THE_RECORD)
     except (ExerciseCheckFailed, ExerciseNotSolved):
         raise
     except Exception as error:  # noqa: BLE001 - judged below, by kind
@@ -107,6 +114,8 @@ def check_triage(module) -> None:
     poison_cases = [
         ("data is not JSON (a truncated payload)", _event_record(rng, truncated[: rng.randint(30, 45)].encode())),
         ("data is not base64", _event_record(rng, b"%%not-base64%%", encode=False)),
+        ("data is not UTF-8", _event_record(rng, '{"unit": "°C"}'.encode("latin-1"))),
+        ("data is JSON but not an object", _event_record(rng, f"[{round(rng.uniform(-10, 35), 1)}]".encode())),
     ]
     for what, record in poison_cases:
         where = f"{label}, a record whose {what}"
@@ -116,7 +125,9 @@ def check_triage(module) -> None:
                 f"{where}: expected PoisonRecord to be raised, got {got!r} returned (printed: {lines}).\n"
                 "Hint: the poison record would be lost silently: the batch succeeds, the mapping checkpoints past "
                 "it, and no retry limit or on-failure destination ever hears of it. Catch MalformedRecord and "
-                "raise PoisonRecord instead of returning."
+                "raise PoisonRecord instead of returning. (except ValueError or except Exception around "
+                "decode_record catches it too: MalformedRecord is a ValueError, as InvalidReading is; catch "
+                "each by its own class.)"
             )
         if not isinstance(error, poison_type):
             mistake = (
@@ -134,11 +145,15 @@ def check_triage(module) -> None:
             hint="name the record's eventID in the message (f\"{record['eventID']}: {error}\"): it says which "
             "shard and which sequence number, so whoever reads the logs can find the record.",
         )
+        cause = error.__cause__
         expect(
-            f"{where}: the PoisonRecord's __cause__", isinstance(error.__cause__, malformed_type),
-            expected="the MalformedRecord it replaces", got=error.__cause__,
+            f"{where}: the PoisonRecord's __cause__", isinstance(cause, malformed_type),
+            expected="the MalformedRecord it replaces", got=cause,
             hint="chain it: `raise PoisonRecord(...) from error`, so the traceback Lambda logs keeps the "
-            "MalformedRecord and what exactly is wrong with the data.",
+            "MalformedRecord and what exactly is wrong with the data." if cause is None else
+            f"the cause is a {type(cause).__name__}: decode the record with decode_record (your decoding.py), "
+            "not with your own base64/json calls, and turn its MalformedRecord into PoisonRecord. decode_record "
+            "catches every kind of bad data (not UTF-8, JSON but not an object, ...) and names it.",
         )
 
     # Harmless bad readings: skipped (None) after exactly one SKIPPED line naming the record.
@@ -147,16 +162,20 @@ def check_triage(module) -> None:
                                  "temperature": round(rng.uniform(270, 310), 1), "unit": "K", "humidity": 50}),
         ("a reading without a temperature", {"reading_id": f"r-{rng.randint(10000, 99999)}",
                                              "sensor": f"s-{rng.randint(10, 99)}", "unit": "C"}),
+        ("an empty object {}", {}),
     ]
     for what, reading in harmless:
         record = _event_record(rng, json.dumps(reading).encode())
         where = f"{label}, {what} {json.dumps(reading)}"
         got, error, lines = _triage_of(label, module, record)
         if isinstance(error, poison_type):
+            empty = (" {} decodes: it is a JSON object, an empty one, so it is not poison; normalise refuses it "
+                     "(no reading_id), which makes it a harmless bad reading." if reading == {} else "")
             raise ExerciseCheckFailed(
                 f"{where}: expected None (skipped), got PoisonRecord: {error}.\nHint: a harmless reading would block "
                 "the shard: PoisonRecord fails the whole batch, and with it every record behind it, for a reading "
                 "no retry can change and nothing needs. Catch InvalidReading, print a SKIPPED line, return None."
+                + empty
             ) from error
         if error is not None:
             raise ExerciseCheckFailed(
@@ -177,12 +196,14 @@ def check_triage(module) -> None:
         except json.JSONDecodeError:
             report = None
         number = record["kinesis"]["sequenceNumber"]
+        event_id = isinstance(report, dict) and report.get("sequenceNumber") == record["eventID"]
         expect(
             f"{where}: the SKIPPED line", isinstance(report, dict) and report.get("sequenceNumber") == number
             and isinstance(report.get("reason"), str) and report["reason"],
             expected=f'SKIPPED {{"sequenceNumber": "{number}", "reason": "..."}}', got=skipped[0],
             hint="after 'SKIPPED ', print JSON with the record's sequenceNumber and the reason (str of the "
-            "InvalidReading).",
+            "InvalidReading)." + (" You printed the eventID: sequenceNumber is record['kinesis']['sequenceNumber'], "
+                                  "not its eventID." if event_id else ""),
         )
     passed(label, "a good reading kept, poison raised as PoisonRecord, harmless readings skipped and reported")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import sys
@@ -113,7 +114,69 @@ def wrong_triages(m):
             skipped(record, error)
             return None
 
+    def changes_the_record(record):
+        record["reading"] = triage_right(record)  # keeps the result with its record, in the event itself
+        return record["reading"]
+
+    def triage_right(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(f"{record['eventID']}: {error}") from error
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            skipped(record, error)
+            return None
+
+    def empty_object_is_poison(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(f"{record['eventID']}: {error}") from error
+        if not reading:
+            raise m.PoisonRecord(f"{record['eventID']}: empty reading")
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            skipped(record, error)
+            return None
+
+    def own_decoding(record):
+        try:
+            reading = json.loads(base64.b64decode(record["kinesis"]["data"]))
+        except ValueError as error:  # binascii.Error and JSONDecodeError are both ValueErrors
+            raise m.PoisonRecord(f"{record['eventID']}: {error}") from error
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            skipped(record, error)
+            return None
+
+    def catches_valueerror(record):
+        try:
+            return m.normalise(m.decode_record(record))
+        except ValueError as error:  # InvalidReading is a ValueError... and so is MalformedRecord
+            skipped(record, error)
+            return None
+
+    def skipped_with_event_id(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(f"{record['eventID']}: {error}") from error
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            print("SKIPPED " + json.dumps({"sequenceNumber": record["eventID"], "reason": str(error)}))
+            return None
+
     return {
+        "changes_the_record": (changes_the_record, ["in place"]),
+        "empty_object_is_poison": (empty_object_is_poison, ["{}", "block the shard"]),
+        "own_decoding": (own_decoding, ["decode_record", "MalformedRecord"]),
+        "catches_valueerror": (catches_valueerror, ["lost silently", "ValueError"]),
+        "skipped_with_event_id": (skipped_with_event_id, ["sequenceNumber", "not its eventID"]),
         "swallows_poison": (swallows_poison, ["lost silently", "PoisonRecord"]),
         "poison_for_invalid": (poison_for_invalid, ["block the shard", "InvalidReading"]),
         "no_event_id": (no_event_id, ["eventID"]),
@@ -132,6 +195,21 @@ def test_check_triage_rejects(triage_module, name):
 
 def test_check_triage_accepts_the_reference(triage_module, capsys):
     checks.check_triage(triage_module)
+    assert "✔ Exercise 03.1 passed" in capsys.readouterr().out
+
+
+def test_check_triage_accepts_the_event_id_anywhere_in_the_message(triage_module, capsys):
+    """The statement asks for a message that contains the eventID, not one that starts with it."""
+    m = triage_module
+
+    def event_id_last(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(f"cannot decode ({error}), record {record['eventID']}") from error
+        return m.triage(record) if reading is not None else None
+
+    checks.check_triage(variant(m, event_id_last))
     assert "✔ Exercise 03.1 passed" in capsys.readouterr().out
 
 
