@@ -29,7 +29,7 @@ from ..logs import delete_logs
 from ..mappings import delete_mappings_of, wait_for_state
 from ..streams import ensure_stream, put_records
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
-from .cases import unchanged
+from .cases import property_cases, unchanged
 from .mapping import mapping_of, on_failure_destination, setting
 
 # ---------------------------------------------------------------------------------------------- 03.1 triage
@@ -361,33 +361,79 @@ def _sequence_numbers(rng: random.Random, count: int) -> list[str]:
     return numbers
 
 
+def _failed_range_hint(got, record: dict) -> str:
+    info = record["KinesisBatchInfo"]
+    start, end, size = info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]
+    general = ("Read everything from record['KinesisBatchInfo']: shardId, startSequenceNumber, endSequenceNumber, "
+               "and return them as a tuple of the strings they are. A RecordAgeExceeded record has no "
+               "responseContext (and, on LocalStack, no requestContext), so do not rely on those.")
+    if not (isinstance(got, tuple) and len(got) == 3):
+        return general
+    got_end = got[2]
+    if isinstance(got_end, str) and got_end.isdigit() and got[1] == start:
+        if int(got_end) == int(start) + size - 1 and got_end != end:
+            return ("sequence numbers are not contiguous: start + batchSize - 1 is not the last record's number "
+                    "(Kinesis leaves gaps between them). Read endSequenceNumber from KinesisBatchInfo.")
+        if int(got_end) > int(end):
+            return ("the range is inclusive: endSequenceNumber is the last record of the failed batch, as given; do "
+                    "not move it past the end (Python's exclusive ranges do not apply here).")
+    return general
+
+
+def _check_one_range(label: str, failed_range, case: tuple) -> None:
+    condition, shard_number, numbers, invoke_count = case
+    stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-03-{shard_number}"
+    shard_id = f"shardId-{shard_number:012d}"
+    record = failure_record(stream_arn, shard_id, numbers[0], numbers[-1], len(numbers), condition,
+                            invoke_count=invoke_count)
+    where = f"{label}, a {condition} record of a batch of {len(numbers)}"
+    try:
+        got = unchanged(label, failed_range, record,
+                        hint="failed_range only reads the record: do not pop KinesisBatchInfo or assign into it "
+                        "(lesson 07's replay consumer reads the same message again).")
+    except (ExerciseNotSolved, ExerciseCheckFailed):
+        raise
+    except KeyError as error:
+        raise ExerciseCheckFailed(
+            f"{where}: your function raised KeyError {error}.\nHint: only KinesisBatchInfo is in every on-failure "
+            f"record; this one has the keys {sorted(record)}."
+        ) from None
+    expected = (shard_id, numbers[0], numbers[-1])
+    expect(where, isinstance(got, tuple) and got == expected, expected=expected, got=got,
+           hint=_failed_range_hint(got, record))
+
+
+def _batch_strategy():
+    from hypothesis import strategies as st
+
+    @st.composite
+    def numbers(draw):
+        # Increasing, with the gaps Kinesis leaves between a shard's sequence numbers (at least 1).
+        current = draw(st.integers(10**55, 5 * 10**55))
+        gaps = draw(st.lists(st.integers(1, 10**22), max_size=draw(st.sampled_from([0, 1, 5, 30]))))
+        found = [current]
+        for gap in gaps:
+            current += gap
+            found.append(current)
+        return [str(number) for number in found]
+
+    return st.tuples(st.sampled_from(["RetryAttemptsExhausted", "RecordAgeExceeded"]), st.integers(0, 10**4),
+                     numbers(), st.integers(1, 10_001))
+
+
 def check_failed_range(failed_range) -> None:
+    """Exercise 03.3: both conditions, batches of 1 (start = end) to many, with gaps between sequence numbers.
+
+    The learner's function gets the record itself: a change made in place is caught."""
     label = "Exercise 03.3"
     rng = random.Random()
-    stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-03-{rng.randint(1000, 9999)}"
-    for condition in ("RetryAttemptsExhausted", "RecordAgeExceeded"):
-        shard_id = f"shardId-{rng.randint(0, 20):012d}"
-        size = rng.randint(2, 50)
-        numbers = _sequence_numbers(rng, size)
-        record = failure_record(stream_arn, shard_id, numbers[0], numbers[-1], size, condition,
-                                invoke_count=rng.randint(1, 4))
-        # A copy, so a function that modifies its argument cannot change what the check compares with.
-        try:
-            got = call_exercise(label, failed_range, json.loads(json.dumps(record)))
-        except KeyError as error:
-            raise ExerciseCheckFailed(
-                f"{label}, a {condition} record: your function raised KeyError {error}.\nHint: only "
-                "KinesisBatchInfo is in every on-failure record; this one has the keys "
-                f"{sorted(record)}."
-            ) from None
-        expected = (shard_id, numbers[0], numbers[-1])
-        expect(
-            f"{label}, a {condition} record", isinstance(got, tuple) and got == expected, expected=expected, got=got,
-            hint="Read everything from record['KinesisBatchInfo']: shardId, startSequenceNumber, endSequenceNumber, "
-            "and return them as a tuple of the strings they are. A RecordAgeExceeded record has no responseContext "
-            "(and, on LocalStack, no requestContext), so do not rely on those.",
-        )
-    passed(label, "both conditions")
+    examples = [
+        (condition, rng.randint(0, 20), _sequence_numbers(rng, size), rng.randint(1, 4))
+        for condition in ("RetryAttemptsExhausted", "RecordAgeExceeded") for size in (rng.randint(2, 50), 1)
+    ]
+    drawn = property_cases(label, _batch_strategy(), lambda case: _check_one_range(label, failed_range, case),
+                           examples=examples, max_examples=40)
+    passed(label, f"both conditions, {drawn} on-failure records")
 
 
 PAGE = 3  # the most records one GetRecords call of the check's stream returns

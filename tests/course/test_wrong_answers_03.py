@@ -318,6 +318,14 @@ WRONG_RANGES = {
     "integers": (lambda r: (failed_range(r)[0], int(failed_range(r)[1]), int(failed_range(r)[2])), ["strings"]),
     "start_and_end_swapped": (lambda r: (failed_range(r)[0], failed_range(r)[2], failed_range(r)[1]),
                               ["startSequenceNumber", "endSequenceNumber"]),
+    "end_from_batch_size": (
+        lambda r: (failed_range(r)[0], failed_range(r)[1],
+                   str(int(failed_range(r)[1]) + r["KinesisBatchInfo"]["batchSize"] - 1)),
+        ["not contiguous", "endSequenceNumber"],
+    ),
+    "end_exclusive": (lambda r: (failed_range(r)[0], failed_range(r)[1], str(int(failed_range(r)[2]) + 1)),
+                      ["inclusive", "last record"]),
+    "pops_batch_info": (lambda r: failed_range({"KinesisBatchInfo": r.pop("KinesisBatchInfo")}), ["in place"]),
 }
 
 
@@ -325,6 +333,14 @@ WRONG_RANGES = {
 def test_check_failed_range_rejects(name):
     answer, mentions = WRONG_RANGES[name]
     assert_rejected(lambda: checks.check_failed_range(answer), *mentions)
+
+
+def test_check_failed_range_on_the_stub_is_not_solved():
+    def stub(record):
+        raise NotImplementedError("Exercise 03.3: replace this line with your solution")
+
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_failed_range(stub)
 
 
 def test_check_failed_range_accepts_the_reference(capsys):
