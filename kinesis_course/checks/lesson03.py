@@ -447,8 +447,11 @@ def _paged_get_records():
     same position). Yields the list of (records returned, MillisBehindLatest) per call."""
     original = botocore.client.BaseClient._make_api_call
     calls: list[tuple[int, int]] = []
+    calls_iterator_types: list[str] = []
 
     def make_api_call(self, operation_name, api_params):
+        if operation_name == "GetShardIterator":
+            calls_iterator_types.append(api_params.get("ShardIteratorType"))
         if operation_name != "GetRecords":
             return original(self, operation_name, api_params)
         if len(calls) >= MAX_CALLS:
@@ -467,7 +470,7 @@ def _paged_get_records():
 
     botocore.client.BaseClient._make_api_call = make_api_call
     try:
-        yield calls
+        yield calls, calls_iterator_types
     finally:
         botocore.client.BaseClient._make_api_call = original
 
@@ -491,8 +494,10 @@ def check_reread(reread, lesson) -> None:
     shard_id = chosen[0]["ShardId"]
     record = failure_record(stream_arn, shard_id, chosen[0]["SequenceNumber"], chosen[-1]["SequenceNumber"], len(chosen))
 
-    with _paged_get_records() as calls:
-        got = call_exercise(label, reread, json.loads(json.dumps(record)))
+    with _paged_get_records() as (calls, iterator_types):
+        got = unchanged(label, reread, record,
+                        hint="reread only reads the on-failure record: do not pop from it or assign into it (lesson 07's "
+                        "replay consumer reads the same message again).")
     if not isinstance(got, list) or not all(isinstance(item, dict) and "SequenceNumber" in item for item in got):
         raise ExerciseCheckFailed(
             f"{label}: expected a list of records as GetRecords returns them (dicts with SequenceNumber, Data, ...), "
@@ -500,6 +505,23 @@ def check_reread(reread, lesson) -> None:
         )
     expected_numbers = [entry["SequenceNumber"] for entry in chosen]
     got_numbers = [item["SequenceNumber"] for item in got]
+    where = f"{label}, the sequence numbers of {len(chosen)} records re-read (start..end inclusive)"
+    if "LATEST" in iterator_types and not got_numbers:
+        expect(where, False, expected=expected_numbers, got=got_numbers,
+               hint="a LATEST shard iterator starts after the newest record of the shard, so it finds nothing of a "
+               "batch that failed earlier. Use ShardIteratorType='AT_SEQUENCE_NUMBER' with "
+               "StartingSequenceNumber=startSequenceNumber.")
+    if got_numbers[:1] and str(got_numbers[0]).isdigit() and int(got_numbers[0]) < int(expected_numbers[0]):
+        types = ", ".join(sorted(set(map(str, iterator_types)))) or "?"
+        expect(where, False, expected=expected_numbers, got=got_numbers,
+               hint=f"your list begins with records before startSequenceNumber (iterator type {types}): "
+               "TRIM_HORIZON starts at the oldest record of the shard, not at the failed batch. Use "
+               "ShardIteratorType='AT_SEQUENCE_NUMBER' with StartingSequenceNumber=startSequenceNumber.")
+    if got_numbers == expected_numbers[:-1]:
+        expect(where, False, expected=expected_numbers, got=got_numbers,
+               hint="the last failed record is missing: endSequenceNumber is included in the range (it is the last "
+               "record of the failed batch). Stop at the first record whose int(SequenceNumber) is greater than "
+               "int(endSequenceNumber), not greater or equal.")
     if got_numbers != expected_numbers and got_numbers == expected_numbers[: len(got_numbers)]:
         if len(calls) <= 1:
             hint = ("one GetRecords call is not enough: a call may return fewer records than exist, or none at all "

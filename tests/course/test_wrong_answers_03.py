@@ -352,21 +352,24 @@ def test_check_failed_range_accepts_the_reference(capsys):
 
 
 def reread_answer(*, iterator_type="AT_SEQUENCE_NUMBER", single_call=False, stop_at_empty=False,
-                  stop_at_end=True, decode=False):
+                  stop_at_end=True, decode=False, end_exclusive=False, pop_info=False, numbers_only=False):
     kinesis = client("kinesis")
 
     def reread(record):
         shard_id, start, end = failed_range(record)
-        arn = record["KinesisBatchInfo"]["streamArn"]
+        arn = (record.pop("KinesisBatchInfo") if pop_info else record["KinesisBatchInfo"])["streamArn"]
+        position = {"StartingSequenceNumber": start} if "SEQUENCE" in iterator_type else {}
         iterator = kinesis.get_shard_iterator(StreamARN=arn, ShardId=shard_id, ShardIteratorType=iterator_type,
-                                              StartingSequenceNumber=start)["ShardIterator"]
+                                              **position)["ShardIterator"]
         found = []
         while iterator:
             response = kinesis.get_records(StreamARN=arn, ShardIterator=iterator, Limit=1000)
             for item in response["Records"]:
-                if stop_at_end and int(item["SequenceNumber"]) > int(end):
+                if stop_at_end and (int(item["SequenceNumber"]) >= int(end) if end_exclusive
+                                    else int(item["SequenceNumber"]) > int(end)):
                     return found
-                found.append(dict(item, Data=item["Data"].decode("utf-8")) if decode else item)
+                found.append(dict(item, Data=item["Data"].decode("utf-8")) if decode
+                             else item["SequenceNumber"] if numbers_only else item)
             if single_call or (stop_at_empty and not response["Records"]):
                 return found
             if not response["Records"] and response.get("MillisBehindLatest", 0) == 0:
@@ -383,6 +386,11 @@ WRONG_REREADS = {
     "after_sequence_number": ({"iterator_type": "AFTER_SEQUENCE_NUMBER"}, ["AFTER_SEQUENCE_NUMBER"]),
     "reads_past_the_end": ({"stop_at_end": False}, ["stop after endSequenceNumber"]),
     "decodes_the_data": ({"decode": True}, ["bytes"]),
+    "end_exclusive": ({"end_exclusive": True}, ["endSequenceNumber is included", "last failed record"]),
+    "latest_iterator": ({"iterator_type": "LATEST"}, ["LATEST", "AT_SEQUENCE_NUMBER"]),
+    "trim_horizon_from_the_start": ({"iterator_type": "TRIM_HORIZON"}, ["before startSequenceNumber", "TRIM_HORIZON"]),
+    "pops_batch_info": ({"pop_info": True}, ["in place"]),
+    "sequence_numbers_only": ({"numbers_only": True}, ["list of records", "SequenceNumber, Data"]),
 }
 
 
@@ -391,6 +399,15 @@ WRONG_REREADS = {
 def test_check_reread_rejects(resources, name):
     options, mentions = WRONG_REREADS[name]
     assert_rejected(lambda: checks.check_reread(reread_answer(**options), resources), *mentions)
+
+
+@pytest.mark.localstack
+def test_check_reread_on_the_stub_is_not_solved(resources):
+    def stub(record):
+        raise NotImplementedError("Exercise 03.4: replace this line with your solution")
+
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_reread(stub, resources)
 
 
 @pytest.mark.localstack
