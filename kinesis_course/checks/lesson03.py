@@ -241,9 +241,16 @@ def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn
                     "refuse it for a Kinesis mapping.")
         elif "destination" in text:
             hint = ("give the queue's ARN (arn:aws:sqs:...), not its URL (http...): a destination is named by ARN.")
+        elif "maximumretryattempts" in text:
+            hint = ("MaximumRetryAttempts ranges from -1 to 10,000 (-1: retry until the record expires); the lesson "
+                    "asks for 2: MaximumRetryAttempts=2.")
+        elif "provided arn" in text or "must be of the format" in text:
+            hint = (f"EventSourceArn is the stream's ARN (the stream_arn argument, {stream_arn!r}), not its name: a "
+                    "mapping names its event source by ARN.")
         else:
             hint = ("the call itself failed: check the parameter names (FunctionName, EventSourceArn, "
                     "StartingPosition, BatchSize, MaximumRetryAttempts, DestinationConfig) and their types.")
+        delete_mappings_of(function_name)  # one call may have succeeded before the one that failed
         raise ExerciseCheckFailed(
             f"{label}: create_event_source_mapping raised {type(error).__name__}: {error}\nHint: {hint}"
         ) from error
@@ -280,6 +287,16 @@ def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn
                 "expected MaximumRetryAttempts 2, got 0.\nHint: 0 means no retry at all: one attempt, and a batch "
                 "that failed once for a passing reason (a throttled database) is given up. The lesson asks for 2 "
                 "retries, 3 invocations in all: MaximumRetryAttempts counts retries after the first attempt.")
+    if retries == 3:
+        _reject(label, uuid_, function_name,
+                "expected MaximumRetryAttempts 2, got 3.\nHint: MaximumRetryAttempts counts the retries after the "
+                "first attempt, not the invocations: 3 retries make 4 invocations of a failing batch. The lesson asks "
+                "for 3 invocations in all: MaximumRetryAttempts=2.")
+    if retries == 10000:
+        _reject(label, uuid_, function_name,
+                "expected MaximumRetryAttempts 2, got 10000.\nHint: 10,000 is the most AWS allows, not a bound that "
+                "gives up soon: a poison record would be retried 10,000 times while the shard waits behind it. Set "
+                "MaximumRetryAttempts=2.")
     if retries != 2:
         _reject(label, uuid_, function_name,
                 f"expected MaximumRetryAttempts 2, got {retries!r}.\nHint: MaximumRetryAttempts counts the retries "
@@ -302,10 +319,24 @@ def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn
                 f"expected the queue's ARN {queue_arn!r} as destination, got its URL {destination!r}.\nHint: a "
                 "destination is named by ARN (arn:aws:sqs:...), not by the queue's URL. AWS refuses a URL; "
                 "LocalStack 4.14 stores it and then cannot deliver anything to it. Use the queue_arn argument.")
+    if destination == queue_arn.rsplit(":", 1)[-1]:
+        _reject(label, uuid_, function_name,
+                f"expected the queue's ARN {queue_arn!r} as destination, got the queue's name {destination!r}.\n"
+                "Hint: a destination is named by its ARN (arn:aws:sqs:region:account:name), not by the queue's name "
+                "or URL. Use the queue_arn argument.")
     if destination != queue_arn:
         _reject(label, uuid_, function_name,
                 f"expected the OnFailure destination {queue_arn!r}, got {destination!r}.\nHint: use the queue_arn "
                 "your function receives.")
+    if setting(mapping, "BisectBatchOnFunctionError"):
+        _reject(label, uuid_, function_name,
+                "expected BisectBatchOnFunctionError False (not set), got True.\nHint: this lesson watches whole-batch "
+                "retries: the failing batch of 3 is invoked again as it is. BisectBatchOnFunctionError splits it in "
+                "halves instead (lesson 06): leave it out here.")
+    if mapping.get("State") in ("Disabled", "Disabling"):
+        _reject(label, uuid_, function_name,
+                f"expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: Enabled=False creates a "
+                "mapping that never reads the stream: leave Enabled out (it defaults to True).")
     wait_for_state(uuid_, "Enabled")
     passed(label, "TRIM_HORIZON, BatchSize 3, MaximumRetryAttempts 2, failed batches described in the queue")
     return uuid_

@@ -267,6 +267,13 @@ WRONG_MAPPINGS = {
     "latest": ({"StartingPosition": "LATEST"}, ["LATEST", "TRIM_HORIZON"]),
     "default_batch_size": ({"BatchSize": None}, ["BatchSize 3"]),
     "nothing_returned": ({"return": False}, ["return", "create_event_source_mapping"]),
+    "retries_counting_the_first_attempt": ({"MaximumRetryAttempts": 3}, ["after the first attempt", "4 invocations"]),
+    "retries_at_the_limit": ({"MaximumRetryAttempts": 10000}, ["10,000", "the most"]),
+    "retries_over_the_limit": ({"MaximumRetryAttempts": 10001}, ["-1 to 10,000", "MaximumRetryAttempts"]),
+    "stream_name": ({"EventSourceArn": "stream-name"}, ["stream's ARN", "not its name"]),
+    "queue_name": ({"DestinationConfig": "queue-name"}, ["queue's name", "ARN"]),
+    "disabled": ({"Enabled": False}, ["Enabled=False", "never reads"]),
+    "bisection": ({"BisectBatchOnFunctionError": True}, ["BisectBatchOnFunctionError", "whole-batch retries"]),
 }
 
 
@@ -279,6 +286,10 @@ def test_check_bounded_mapping_rejects(resources, name):
         overrides = {"DestinationConfig": {"OnSuccess": {"Destination": resources.queue_arn}}}
     elif overrides.get("DestinationConfig") == "url":
         overrides = {"DestinationConfig": {"OnFailure": {"Destination": resources.queue_url}}}
+    elif overrides.get("DestinationConfig") == "queue-name":
+        overrides = {"DestinationConfig": {"OnFailure": {"Destination": resources.queue_arn.rsplit(":", 1)[-1]}}}
+    elif overrides.get("EventSourceArn") == "stream-name":
+        overrides = {"EventSourceArn": resources.stream_arn.rsplit("/", 1)[-1]}
     answer = mapping_answer(**overrides)
     assert_rejected(
         lambda: checks.check_bounded_mapping(answer, resources.function, resources.stream_arn, resources.queue_arn),
