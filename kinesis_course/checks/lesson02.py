@@ -519,16 +519,26 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
             hint = f"FunctionName is the name of the function to invoke: the function_name argument ({function_name!r})."
         elif "Stream not found" in text or "must be of the format" in text or "EventSourceArn" in text:
             hint = f"EventSourceArn is the stream's ARN (the stream_arn argument, {stream_arn!r}), not its name."
+        elif "Invalid type for parameter" in text:
+            hint = ("boto3 refused a value of the wrong type: BatchSize is an int (4), not a string ('4'); "
+                    "FunctionName, EventSourceArn and StartingPosition are strings.")
         else:
             hint = ("call client('lambda').create_event_source_mapping(FunctionName=..., EventSourceArn=..., "
                     "StartingPosition=..., BatchSize=...) and return its response.")
+        if mappings.mappings_of(function_name):  # a first call may have succeeded before the one that failed
+            mappings.delete_mappings_of(function_name)
+            hint += " (The check deleted the mapping your function had created before it failed.)"
         failed = ExerciseCheckFailed(
             f"{label}: create_reading_mapping({function_name!r}, {stream_arn!r}) raised "
             f"{type(error).__name__}: {error}\nHint: {hint}"
         )
         failed.__cause__ = error
         raise failed
-    mapping = mapping_of(label, answer)
+    try:
+        mapping = mapping_of(label, answer)
+    except ExerciseCheckFailed:
+        mappings.delete_mappings_of(function_name)  # created, maybe, but not returned: it must not poll unchecked
+        raise
 
     function_arn = mapping.get("FunctionArn", "")
     if not function_arn.endswith(f":function:{function_name}"):
@@ -557,8 +567,20 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
         if batch_size == 100:
             hint = ("BatchSize left at the default 100: give BatchSize=4, as the exercise asks. A mapping's defaults "
                     "are rarely what you want; say every setting that matters.")
+        elif isinstance(batch_size, int) and batch_size > BATCH_SIZE:
+            hint = (f"BatchSize is the most records a batch may hold: with {batch_size}, a batch can carry "
+                    f"{batch_size} records, one more than the {BATCH_SIZE} the exercise allows. BatchSize={BATCH_SIZE}.")
+        elif isinstance(batch_size, int) and batch_size < BATCH_SIZE:
+            hint = (f"BatchSize={batch_size} is smaller than asked: batches of at most {batch_size} records mean more "
+                    f"invocations for the same readings, and the lesson follows batches of up to {BATCH_SIZE}. "
+                    f"BatchSize={BATCH_SIZE}.")
         else:
             hint = f"the exercise asks for batches of at most {BATCH_SIZE} records: BatchSize={BATCH_SIZE}."
         raise _reject(mapping, function_name, f"{label}: expected BatchSize {BATCH_SIZE}, got {batch_size!r}.\nHint: {hint}")
+    if mapping.get("State") in ("Disabled", "Disabling"):
+        raise _reject(mapping, function_name, (
+            f"{label}: expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: Enabled=False creates "
+            "a mapping that never reads the stream: the readings would wait there. Leave Enabled out (it defaults "
+            "to True)."))
     passed(label, f"the mapping reads the stream from TRIM_HORIZON in batches of at most {BATCH_SIZE} records")
     return mapping

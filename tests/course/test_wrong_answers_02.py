@@ -297,14 +297,27 @@ def resources():
             delete_stream(names[key])
 
 
-def _create(**overrides):
+def _create(*, returns=True, twice=False, **overrides):
     def create_reading_mapping(function_name, stream_arn):
         settings = dict(FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
                         BatchSize=4)
         settings.update(overrides)
-        return client("lambda").create_event_source_mapping(**{k: v for k, v in settings.items() if v is not None})
+        lam = client("lambda")
+        response = lam.create_event_source_mapping(**{k: v for k, v in settings.items() if v is not None})
+        if twice:  # "to be sure it exists"
+            response = lam.create_event_source_mapping(**{k: v for k, v in settings.items() if v is not None})
+        return response if returns else None
 
     return create_reading_mapping
+
+
+def test_the_stub_mapping_is_not_solved(resources):
+    def stub(function_name, stream_arn):
+        raise NotImplementedError("Exercise 02.3: replace this line with your solution")
+
+    names, arns = resources
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_reading_mapping(stub, names["fn"], arns["stream"])
 
 
 @pytest.mark.localstack
@@ -327,9 +340,17 @@ def test_the_reference_mapping_passes(resources, capsys):
         (dict(EventSourceArn="other_stream"), ["wrong stream"]),
         (dict(EventSourceArn="stream name"), ["stream's ARN", "not its name"]),
         (dict(StartingPosition=None), ["StartingPosition is required", "no default"]),
+        (dict(BatchSize=5), ["BatchSize=4", "carry 5 records"]),
+        (dict(BatchSize=3), ["BatchSize=4", "smaller"]),
+        (dict(BatchSize="4"), ["int", "not a string"]),
+        (dict(Enabled=False), ["Enabled=False", "never reads"]),
+        (dict(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1_700_000_000), ["AT_TIMESTAMP", "TRIM_HORIZON"]),
+        (dict(returns=False), ["return", "create_event_source_mapping"]),
+        (dict(twice=True), ["exactly one mapping"]),
     ],
     ids=["latest", "default-batch-size", "batch-size-10", "other-function", "other-stream", "stream-name",
-         "no-starting-position"],
+         "no-starting-position", "batch-size-5", "batch-size-3", "batch-size-string", "disabled", "at-timestamp",
+         "nothing-returned", "created-twice"],
 )
 def test_a_wrong_mapping_is_rejected_and_deleted(resources, overrides, mentions):
     names, arns = resources
