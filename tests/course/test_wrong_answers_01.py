@@ -122,7 +122,8 @@ def plain_value_error(record):
         raise ValueError(str(error)) from error
 
 
-def _steps(record, *, refuse_empty=False, loads_bytes=False, flat=False, in_place=False, object_test=None):
+def _steps(record, *, refuse_empty=False, loads_bytes=False, flat=False, in_place=False, object_test=None,
+           utf8_error=()):
     """The reference's four steps, with one mistake switched on."""
     where = _where(record) if not flat else "record"
     data = record["data"] if flat else record["kinesis"]["data"]
@@ -134,6 +135,8 @@ def _steps(record, *, refuse_empty=False, loads_bytes=False, flat=False, in_plac
         record["kinesis"]["data"] = raw
     try:
         value = json.loads(raw) if loads_bytes else json.loads(raw.decode("utf-8"))
+    except utf8_error:  # caught only to be raised again as it is: the decoder's own class reaches the caller
+        raise
     except UnicodeDecodeError as error:
         raise MalformedRecord(f"{where}: data is not UTF-8") from error
     except json.JSONDecodeError as error:
@@ -149,6 +152,8 @@ NEW_DECODER_MISTAKES = {
     "json-loads-of-bytes": (dict(loads_bytes=True), ["UTF-16", "guesses the encoding", ".decode('utf-8')"]),
     "flat-record-data": (dict(flat=True), ["record['kinesis']['data']", "flat"]),
     "changes-the-record": (dict(in_place=True), ["in place"]),
+    "lets-the-decoders-error-through": (dict(utf8_error=UnicodeDecodeError), ["expected MalformedRecord",
+                                                                            "got UnicodeDecodeError", "decoder's own"]),
     "object-test-misses-strings": (
         dict(object_test=lambda value: not (value is None or isinstance(value, (list, int, float)))),
         ["not objects", "isinstance"],
