@@ -40,16 +40,14 @@ class Lesson:
         self.reset()
         lines = own_handler.carry(self)
         if lines:
+            width = max(len(name) for name, _ in lines)
             print(f"Your handler so far, in {self.build_dir.as_posix()}/:")
-            print("\n".join(f"  {line}" for line in lines))
+            print("\n".join(f"  {name:<{width}}  {line}" for name, line in lines))
         return self
 
     def show_handler(self) -> None:
         """Prints the handler's files, functions and classes after this lesson, which lesson each comes from, and
         whether a carried one is yours or the course's."""
-        carried = handler_steps.handler_before(self.number)
-        if carried:
-            print(f"In {self.build_dir.as_posix()}/ from the lessons before: {', '.join(sorted(carried))}\n")
         whose = own_handler.whose_files(self)
         folder = self.folder / self.build_dir
         files = {name: folder / name for name, owner in whose.items() if owner == own_handler.YOURS}
@@ -60,8 +58,8 @@ class Lesson:
         "decoding.py") into this lesson's build folder, for when your own earlier code breaks a later check.
         Your copy is kept beside it, renamed NAME.yours-YYYYmmdd-HHMMSS.py; later lessons keep the course's
         version too, until you change that file again."""
-        for line in own_handler.use_course_handler(self, names):
-            print(line)
+        for name, line in own_handler.use_course_handler(self, names):
+            print(f"{name}  {line}")
         print("Run the cells that load the handler (lesson.load_module) again.")
 
     def generated_dir(self, name: str) -> Path:

@@ -73,6 +73,7 @@ def _update_progress(tree: Path, number: str, change) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{number}-", suffix=".json")
     with os.fdopen(handle, "w", encoding="utf-8") as file:
         json.dump(progress, file, indent=1, sort_keys=True)
+    os.chmod(temporary, 0o644)
     os.replace(temporary, path)
 
 
@@ -125,7 +126,7 @@ def choose(tree: Path, number: str, name: str, origin: str, course_path: Path) -
         copied = progress.get("carried", {}).get(name, {})
         if not data or (copied.get("by_kit") and copied.get("sha256") == digest(data)):
             return Choice(name, origin, COURSE, course, f"lesson {origin}'s cell that writes {name} has not run yet")
-        return Choice(name, origin, YOURS, data, "a file the lesson gives, with no exercise in it")
+        return Choice(name, origin, YOURS, data, "it holds no exercise: taken as you left it")
     passed = progress.get("passed", {})
     missing = [label for label in labels if label not in passed]
     if missing:
@@ -140,7 +141,7 @@ def choose(tree: Path, number: str, name: str, origin: str, course_path: Path) -
 
 
 def _started_lessons(tree: Path) -> list[str]:
-    return [path.stem for path in (tree / ".progress").glob("*.json")]
+    return [path.stem for path in (tree / ".progress").glob("*.json") if path.stem.isdigit()]
 
 
 def _keep_aside(path: Path) -> Path:
@@ -161,14 +162,16 @@ def _keep_aside(path: Path) -> Path:
 
 
 def _write(path: Path, data: bytes) -> None:
+    """Writes a handler file whole, then renames it into place: a lesson starting meanwhile never reads half of it."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     with os.fdopen(handle, "wb") as file:
         file.write(data)
+    os.chmod(temporary, 0o644)  # as an ordinary file: mkstemp's 0600 would travel into the function's zip
     os.replace(temporary, path)
 
 
-def carry(lesson) -> list[str]:
-    """Fills the lesson's build folder with the handler the lessons before it built; returns one line per file."""
+def carry(lesson) -> list[tuple[str, str]]:
+    """Fills the lesson's build folder with the handler the lessons before it built; returns (file, what it did)."""
     folder = lesson.folder / lesson.build_dir
     tree, number = folder.parent, lesson.number
     folder.mkdir(parents=True, exist_ok=True)
@@ -189,13 +192,13 @@ def carry(lesson) -> list[str]:
                 line += f"; your earlier {name} here is kept as {_keep_aside(destination).name}"
             else:
                 carried[name] = {"whose": YOURS, "from": origin, "sha256": digest(present), "by_kit": False}
-                lines.append(f"{name}  kept yours, already in {lesson.build_dir.as_posix()}/ (the kit would have "
-                             f"copied {choice.whose} from lesson {origin})")
+                lines.append((name, f"kept yours, already in {lesson.build_dir.as_posix()}/ (the kit would have "
+                                    f"copied {choice.whose} from lesson {origin})"))
                 continue
         if present != choice.data:
             _write(destination, choice.data)
         carried[name] = {"whose": choice.whose, "from": origin, "sha256": digest(choice.data), "by_kit": True}
-        lines.append(f"{name}  {line}")
+        lines.append((name, line))
     _update_progress(tree, number, lambda progress: progress.update(carried=carried))
     return lines
 
@@ -207,9 +210,9 @@ def whose_files(lesson) -> dict[str, str]:
     return {name: record["whose"] for name, record in carried.items()}
 
 
-def use_course_handler(lesson, names: tuple[str, ...]) -> list[str]:
+def use_course_handler(lesson, names: tuple[str, ...]) -> list[tuple[str, str]]:
     """Puts the course's version of the given carried files (all if none) into the lesson's build folder; the
-    learner's copy is kept beside it, renamed. Returns one line per file."""
+    learner's copy is kept beside it, renamed. Returns (file, what it did) per file."""
     before = handler_steps.handler_before(lesson.number)
     unknown = sorted(set(names) - set(before))
     if unknown:
@@ -229,7 +232,7 @@ def use_course_handler(lesson, names: tuple[str, ...]) -> list[str]:
             kept = f"; yours is kept beside it as {_keep_aside(destination).name}"
         _write(destination, course)
         updates[name] = {"whose": COURSE, "from": origin, "sha256": digest(course), "by_kit": True}
-        lines.append(f"{name}  the course's, from lesson {origin}, is in {lesson.build_dir.as_posix()}/ now{kept}")
+        lines.append((name, f"the course's, from lesson {origin}, is in {lesson.build_dir.as_posix()}/ now{kept}"))
 
     def switch(progress: dict) -> None:
         progress.setdefault("carried", {}).update(updates)

@@ -6,6 +6,7 @@ of its own under tmp_path, with resource prefixes no notebook uses (kc01t-, kc02
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -85,6 +86,11 @@ def course_file(number: str, name: str) -> str:
     return (handler_steps.STEPS / f"lesson{number}" / name).read_text()
 
 
+def said(output: str) -> dict[str, str]:
+    """{file: what start() said about it} from start()'s lines ("  decoding.py  yours, from lesson 01 (...)")."""
+    return dict(re.findall(r"(?m)^  (\S+\.py) +(.+)$", output))
+
+
 def pass_lesson_01(course, capsys, text: str = MY_DECODING) -> Lesson:
     lesson = course("01").start()
     (build(lesson) / "decoding.py").write_text(text)
@@ -99,8 +105,7 @@ def test_the_learners_own_decode_record_reaches_lesson_02_and_passes_its_checks(
     pass_lesson_01(course, capsys)
 
     lesson = course("02").start()
-    started = capsys.readouterr().out
-    assert "decoding.py  yours, from lesson 01 (Exercise 01.1 and 01.2 passed)" in started
+    assert said(capsys.readouterr().out) == {"decoding.py": "yours, from lesson 01 (Exercise 01.1 and 01.2 passed)"}
     assert (build(lesson) / "decoding.py").read_text() == MY_DECODING
     lesson.show_handler()
     table = capsys.readouterr().out
@@ -123,9 +128,11 @@ def test_the_learners_own_decode_record_reaches_lesson_02_and_passes_its_checks(
 
     # And lesson 03 starts from all three files of the learner's, each with its reason.
     course("03").start()
-    lines = capsys.readouterr().out.splitlines()
-    assert "  handler.py  yours, from lesson 02 (Exercise 02.2 passed)" in lines
-    assert "  readings.py  yours, from lesson 02 (Exercise 02.1 passed)" in lines
+    assert said(capsys.readouterr().out) == {
+        "decoding.py": "yours, from lesson 01 (Exercise 01.1 and 01.2 passed)",
+        "handler.py": "yours, from lesson 02 (Exercise 02.2 passed)",
+        "readings.py": "yours, from lesson 02 (Exercise 02.1 passed)",
+    }
 
 
 def test_a_file_changed_after_its_checks_passed_is_not_carried(course, capsys):
@@ -133,16 +140,17 @@ def test_a_file_changed_after_its_checks_passed_is_not_carried(course, capsys):
     (build(first) / "decoding.py").write_text(MY_DECODING + "\n# edited after the checks passed\n")
 
     lesson = course("02").start()
-    assert ("decoding.py  the course's, from lesson 01 (decoding.py changed after Exercise 01.1 and 01.2 passed: "
-            "run the check again in lesson 01)") in capsys.readouterr().out
+    assert said(capsys.readouterr().out)["decoding.py"] == (
+        "the course's, from lesson 01 (decoding.py changed after Exercise 01.1 and 01.2 passed: run the check again "
+        "in lesson 01)")
     assert (build(lesson) / "decoding.py").read_text() == course_file("01", "decoding.py")
     lesson.show_handler()
     assert any(line.split()[:2] == ["decoding.py", "decode_record"] and line.endswith("  the course's")
                for line in capsys.readouterr().out.splitlines())
     # Nothing passed at all in lesson 03's case: it says which exercise is missing.
     course("03").start()
-    assert "readings.py  the course's, from lesson 02 (Exercise 02.1 not passed yet in lesson 02)" in \
-        capsys.readouterr().out
+    assert said(capsys.readouterr().out)["readings.py"] == \
+        "the course's, from lesson 02 (Exercise 02.1 not passed yet in lesson 02)"
 
 
 def test_reset_deletes_what_the_kit_built_and_keeps_the_learners_code(course, capsys):
@@ -157,30 +165,30 @@ def test_reset_deletes_what_the_kit_built_and_keeps_the_learners_code(course, ca
     course("01").start()
     assert (build(lesson) / "decoding.py").read_text() == MY_DECODING
     course("02").start()
-    assert "decoding.py  yours" in capsys.readouterr().out
+    assert said(capsys.readouterr().out)["decoding.py"].startswith("yours, from lesson 01")
 
 
 def test_use_course_handler_keeps_the_learners_copy_and_later_lessons_follow_it(course, capsys):
     pass_lesson_01(course, capsys)
     lesson = course("02").start()
     lesson.use_course_handler("decoding.py")
-    said = capsys.readouterr().out
+    switching = capsys.readouterr().out
     assert (build(lesson) / "decoding.py").read_text() == course_file("01", "decoding.py")
     (kept,) = build(lesson).glob("decoding.yours-*.py")
     assert kept.read_text() == MY_DECODING
     assert f"decoding.py  the course's, from lesson 01, is in {lesson.build_dir.as_posix()}/ now; yours is kept " \
-           f"beside it as {kept.name}" in said
+           f"beside it as {kept.name}" in switching
     with pytest.raises(ValueError, match="triage.py: not a file this lesson starts from.*decoding.py"):
         lesson.use_course_handler("triage.py")
 
     course("02").start()  # a re-run of lesson 02 keeps the switch
-    assert "decoding.py  the course's, from lesson 01 (you switched to it in this lesson)" in capsys.readouterr().out
+    assert said(capsys.readouterr().out)["decoding.py"] == "the course's, from lesson 01 (you switched to it in this lesson)"
     course("03").start()
-    assert "decoding.py  the course's, from lesson 01 (you switched to it in lesson 02)" in capsys.readouterr().out
+    assert said(capsys.readouterr().out)["decoding.py"] == "the course's, from lesson 01 (you switched to it in lesson 02)"
     # Putting one's own file back undoes the switch.
     kept.replace(build(lesson) / "decoding.py")
     course("04").start()
-    assert "decoding.py  yours, from lesson 01 (Exercise 01.1 and 01.2 passed)" in capsys.readouterr().out
+    assert said(capsys.readouterr().out)["decoding.py"] == "yours, from lesson 01 (Exercise 01.1 and 01.2 passed)"
 
 
 def test_a_failing_later_check_names_the_carried_file_and_its_lesson(course, capsys):
@@ -220,8 +228,8 @@ def test_a_different_file_already_in_the_lessons_folder_is_never_overwritten(cou
     (build(lesson) / "decoding.py").write_text(mine)
 
     lesson.start()
-    assert f"decoding.py  kept yours, already in {lesson.build_dir.as_posix()}/ (the kit would have copied yours " \
-           "from lesson 01)" in capsys.readouterr().out
+    assert said(capsys.readouterr().out)["decoding.py"] == \
+        f"kept yours, already in {lesson.build_dir.as_posix()}/ (the kit would have copied yours from lesson 01)"
     assert (build(lesson) / "decoding.py").read_text() == mine
     course("02").start()
     assert (build(lesson) / "decoding.py").read_text() == mine
@@ -233,7 +241,7 @@ def test_a_different_file_already_in_the_lessons_folder_is_never_overwritten(cou
     course("03").start()
     (kept,) = build(third).glob("handler.yours-*.py")
     assert kept.read_text() == course_file("03", "handler.py")
-    assert f"your earlier handler.py here is kept as {kept.name}" in capsys.readouterr().out
+    assert said(capsys.readouterr().out)["handler.py"].endswith(f"; your earlier handler.py here is kept as {kept.name}")
     assert (build(third) / "handler.py").read_text() == course_file("02", "handler.py")
     # The same text is not kept twice.
     (build(third) / "handler.py").write_text(course_file("03", "handler.py"))
