@@ -106,7 +106,7 @@ def changes_table(number: str, whose: dict[str, str] | None = None, carried: dic
         return "The handler starts in this lesson: there is nothing before it."
     whose = whose or {}
     width = max(len(f"{file}  {name}") for file, name, _ in rows)
-    status_width = max(len(status) for _, _, status in rows)
+    status_width = max(len(status) for _, _, status in [*rows, ("", "", "where it comes from")])
 
     def row(first: str, status: str, owner: str) -> str:
         return f"{first:<{width}}   {status:<{status_width}}   {owner}".rstrip() if whose else f"{first:<{width}}   {status}"
