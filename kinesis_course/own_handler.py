@@ -189,7 +189,7 @@ def carry(lesson) -> list[tuple[str, str]]:
             if name in written_here:
                 # This lesson writes the file again later: it must start from the carried one, so the learner's
                 # version (most likely this lesson's, from an earlier run) goes aside, never lost.
-                line += f"; your earlier {name} here is kept as {_keep_aside(destination).name}"
+                line += f"; your earlier one is kept as {_keep_aside(destination).name}"
             else:
                 carried[name] = {"whose": YOURS, "from": origin, "sha256": digest(present), "by_kit": False}
                 lines.append((name, f"kept yours, already in {lesson.build_dir.as_posix()}/ (the kit would have "

@@ -241,7 +241,7 @@ def test_a_different_file_already_in_the_lessons_folder_is_never_overwritten(cou
     course("03").start()
     (kept,) = build(third).glob("handler.yours-*.py")
     assert kept.read_text() == course_file("03", "handler.py")
-    assert said(capsys.readouterr().out)["handler.py"].endswith(f"; your earlier handler.py here is kept as {kept.name}")
+    assert said(capsys.readouterr().out)["handler.py"].endswith(f"; your earlier one is kept as {kept.name}")
     assert (build(third) / "handler.py").read_text() == course_file("02", "handler.py")
     # The same text is not kept twice.
     (build(third) / "handler.py").write_text(course_file("03", "handler.py"))

@@ -85,7 +85,7 @@ ITERATOR = (
          "  readings.py  yours or the course's"),
         ("  store.py     the course's, from lesson 04 (Exercise 04.1 and 04.2 not passed yet in lesson 04)",
          "  store.py     yours or the course's"),
-        ("  handler.py  yours, from lesson 02 (Exercise 02.2 passed); your earlier handler.py here is kept as "
+        ("  handler.py  yours, from lesson 02 (Exercise 02.2 passed); your earlier one is kept as "
          "handler.yours-20261202-173000.py", "  handler.py  yours or the course's"),
         ("  decoding.py  kept yours, already in ../build/lessons/02/ (the kit would have copied yours from lesson 01)",
          "  decoding.py  yours or the course's"),
