@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kinesis_course import Lesson, handler_steps, own_handler
-from kinesis_course.checks import ExerciseCheckFailed
+from kinesis_course.checks import ExerciseCheckFailed, expect_raises
 from kinesis_course.checks import lesson01, lesson02
 
 pytestmark = pytest.mark.localstack
@@ -209,6 +209,10 @@ def test_a_failing_later_check_names_the_carried_file_and_its_lesson(course, cap
     line = broken.splitlines().index("    return value if 'humidity' not in value else value['humidity_percent']") + 1
     assert f"It was raised in decoding.py (line {line}), your own from lesson 01, carried into this lesson." in message
     assert 'lesson.use_course_handler("decoding.py")' in message
+    # The same for a check that expects an exception and gets another one.
+    decoding = lesson.load_module("decoding.py")
+    with pytest.raises(ExerciseCheckFailed, match=r"(?s)got KeyError.*It was raised in decoding\.py .* from lesson 01"):
+        expect_raises("Exercise 02.9", decoding.MalformedRecord, decoding.decode_record, {"eventID": "x"}, hint="h")
 
     # This lesson's own file is not blamed on an earlier one.
     (build(lesson) / "readings.py").write_text(course_file("02", "readings.py").replace(
