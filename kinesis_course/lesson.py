@@ -2,6 +2,8 @@
 
 Notebooks in solutions/ and lessons/ may run at the same time against one LocalStack (the test suite does
 that), so each copy gets its own prefix: ``kc03-`` for lessons/03, ``kc03s-`` for solutions/03.
+The build folder holds the learner's handler and is never deleted by the kit; which files a lesson starts from,
+the learner's or the course's, is kinesis_course/own_handler.py's business.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import functions, handler_steps, logs, mappings, streams, tables
+from . import functions, handler_steps, logs, mappings, own_handler, streams, tables
 from .endpoint import client, require_localstack
 
 PREFIX = "kc"
@@ -30,22 +32,44 @@ class Lesson:
         return f"{self.prefix}{suffix}"
 
     def start(self) -> "Lesson":
-        """Checks LocalStack, deletes what an earlier run of this lesson left, and fills the build folder with
-        the handler the lessons before this one built (kinesis_course/handler_steps)."""
+        """Checks LocalStack, deletes the AWS resources an earlier run of this lesson left, and fills the build
+        folder with the handler the lessons before this one built: your own files where every check of their
+        exercises passed, the course's otherwise (one line per file says which, and why)."""
         require_localstack()
+        own_handler.started(self)
         self.reset()
-        handler_steps.copy_handler_before(self.number, self.folder / self.build_dir)
+        lines = own_handler.carry(self)
+        if lines:
+            width = max(len(name) for name, _ in lines)
+            print(f"Your handler so far, in {self.build_dir.as_posix()}/:")
+            print("\n".join(f"  {name:<{width}}  {line}" for name, line in lines))
         return self
 
     def show_handler(self) -> None:
-        """Prints the handler's files, functions and classes after this lesson, and which lesson each comes from."""
-        carried = handler_steps.handler_before(self.number)
-        if carried:
-            print(f"In {self.build_dir.as_posix()}/ from the lessons before: {', '.join(sorted(carried))}\n")
-        print(handler_steps.changes_table(self.number))
+        """Prints the handler's files, functions and classes after this lesson, which lesson each comes from, and
+        whether a carried one is yours or the course's."""
+        whose = own_handler.whose_files(self)
+        folder = self.folder / self.build_dir
+        files = {name: folder / name for name, owner in whose.items() if owner == own_handler.YOURS}
+        print(handler_steps.changes_table(self.number, whose=whose or None, carried=files))
+
+    def use_course_handler(self, *names: str) -> None:
+        """Puts the course's version of the carried handler files (all of them, or the ones named, e.g.
+        "decoding.py") into this lesson's build folder, for when your own earlier code breaks a later check.
+        Your copy is kept beside it, renamed NAME.yours-YYYYmmdd-HHMMSS.py; later lessons keep the course's
+        version too, until you change that file again."""
+        for name, line in own_handler.use_course_handler(self, names):
+            print(f"{name}  {line}")
+        print("Run the cells that load the handler (lesson.load_module) again.")
+
+    def generated_dir(self, name: str) -> Path:
+        """A folder for something the kit builds for this lesson (not your code), beside the build folder;
+        reset() deletes it."""
+        return self.build_dir.parent / f"{self.number}-{name}"
 
     def reset(self) -> None:
-        """Deletes every mapping, function, log group, stream, queue and table whose name has this lesson's prefix."""
+        """Deletes every mapping, function, log group, stream, queue and table whose name has this lesson's prefix,
+        and the folders the kit built for it (generated_dir). Your code in the build folder stays."""
         lam = client("lambda")
         for page in lam.get_paginator("list_functions").paginate():
             for function in page["Functions"]:
@@ -63,7 +87,8 @@ class Lesson:
         for name in client("dynamodb").list_tables().get("TableNames", []):
             if name.startswith(self.prefix):
                 tables.delete_table(name)
-        shutil.rmtree(self.folder / self.build_dir, ignore_errors=True)
+        for generated in (self.folder / self.build_dir.parent).glob(f"{self.number}-*"):
+            shutil.rmtree(generated, ignore_errors=True)
 
     def load_module(self, filename: str = "handler.py"):
         """Imports a file from the build folder afresh (never a cached copy), as Lambda would on a cold start."""

@@ -22,8 +22,10 @@ only the solution notebooks, and this script derives the lessons from them:
 
 It also writes the handler the course grows (kinesis_course/handler_steps/): every cell tagged
 `handler-file` starts with `%%writefile {lesson.build_dir}/NAME.py`; the rest of the cell, solved (markers
-removed, answers kept), becomes handler_steps/lessonNN/NAME.py. The next lesson starts from those files
-(`Lesson.start()` copies them into its build folder), so no notebook keeps a copy of an earlier lesson's code.
+removed, answers kept), becomes handler_steps/lessonNN/NAME.py, and handler_steps/exercises.json says which
+exercises (`# BEGIN SOLUTION: Exercise NN.M`) each file holds. The next lesson starts from the learner's own files
+when every check of their exercises passed, from those files otherwise (`Lesson.start()` copies them into its
+build folder), so no notebook keeps a copy of an earlier lesson's code.
 
 The output is byte-for-byte deterministic, so `--check` (and tests/course/test_lessons_in_sync.py)
 can tell whether someone edited a lesson by hand or forgot to regenerate.
@@ -51,6 +53,7 @@ SOLUTION_ONLY_TAG = "solution-only"
 CI_ONLY_TAG = "ci-only"
 DROPPED_TAGS = {SOLUTION_ONLY_TAG, CI_ONLY_TAG}
 HANDLER_FILE_TAG = "handler-file"
+EXERCISE_INDEX = "exercises.json"
 WRITEFILE = re.compile(r"^%%writefile\s+\{lesson\.build_dir\}/(?P<name>[A-Za-z_][A-Za-z0-9_]*\.py)\s*$")
 REGENERATE_HINT = "run `make lessons` to regenerate lessons/ and kinesis_course/handler_steps/ from solutions/"
 
@@ -191,12 +194,42 @@ def expected_handler_steps(solutions: Path = SOLUTIONS, steps: Path = HANDLER_ST
     return expected
 
 
+def handler_exercises(notebook: nbformat.NotebookNode) -> dict[str, list[str]]:
+    """{file name: labels of the exercises in it} of the cells tagged `handler-file` (the last cell per file wins,
+    as in handler_files); a file the lesson gives whole has an empty list."""
+    exercises = {}
+    for cell in notebook.cells:
+        if HANDLER_FILE_TAG in cell.get("metadata", {}).get("tags", []):
+            match = WRITEFILE.match(cell.source.partition("\n")[0])
+            if match:
+                exercises[match["name"]] = [
+                    begin["rest"].strip()[1:].strip() for begin in map(BEGIN.match, cell.source.split("\n")) if begin
+                ]
+    return exercises
+
+
+def expected_exercise_index(solutions: Path = SOLUTIONS, steps: Path = HANDLER_STEPS) -> dict[Path, str]:
+    """steps/exercises.json: which exercise lives in which handler file, per lesson. Lesson.start() reads it to
+    tell whether every check of a learner's file passed (kinesis_course/own_handler.py)."""
+    index = {}
+    for source in sorted(solutions.glob("*.ipynb")):
+        exercises = handler_exercises(nbformat.read(source, as_version=nbformat.NO_CONVERT))
+        if exercises:
+            index[source.name.split("-", 1)[0]] = dict(sorted(exercises.items()))
+    if not index:
+        return {}
+    return {steps / EXERCISE_INDEX: json.dumps(index, indent=1, sort_keys=True, ensure_ascii=False) + "\n"}
+
+
 def generated(solutions: Path, lessons: Path, steps: Path) -> dict[Path, str]:
-    return {**expected_lessons(solutions, lessons), **expected_handler_steps(solutions, steps)}
+    return {
+        **expected_lessons(solutions, lessons), **expected_handler_steps(solutions, steps),
+        **expected_exercise_index(solutions, steps),
+    }
 
 
 def existing(lessons: Path, steps: Path) -> set[Path]:
-    return set(lessons.glob("*.ipynb")) | set(steps.glob("lesson*/*.py"))
+    return set(lessons.glob("*.ipynb")) | set(steps.glob("lesson*/*.py")) | set(steps.glob(EXERCISE_INDEX))
 
 
 def committed_text(path: Path) -> str | None:
@@ -333,7 +366,8 @@ def write_lessons(
             file=sys.stderr,
         )
     else:
-        print(f"lessons/ and handler_steps/ are up to date ({notebooks} notebooks, {len(expected) - notebooks} handler files)")
+        handler_files_count = sum(1 for path in expected if path.suffix == ".py")
+        print(f"lessons/ and handler_steps/ are up to date ({notebooks} notebooks, {handler_files_count} handler files)")
     return edited
 
 

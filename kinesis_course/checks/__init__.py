@@ -2,7 +2,9 @@
 
 A check calls the learner's code. If the code still raises the stub's NotImplementedError, the check raises
 ``ExerciseNotSolved``; if it returns the wrong thing, ``ExerciseCheckFailed`` says what was expected, what
-came back, and gives a hint. Lesson-specific checks live in ``checks.lessonNN``.
+came back, and gives a hint; when the learner's code raised inside a handler file carried from an earlier lesson,
+it names that file and lesson too. A pass is recorded (kinesis_course/own_handler.py), so that the next lesson
+starts from the learner's own handler files. Lesson-specific checks live in ``checks.lessonNN``.
 """
 
 from __future__ import annotations
@@ -12,13 +14,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import own_handler
+
 
 class ExerciseNotSolved(Exception):
     """The exercise still holds its stub."""
 
 
 class ExerciseCheckFailed(AssertionError):
-    """The exercise runs but gives a wrong answer."""
+    """The exercise runs but gives a wrong answer.
+
+    When the learner's error it was raised from (its ``__cause__``) came out of a handler file carried from an
+    earlier lesson, the message ends with a sentence naming that file and lesson (own_handler.carried_origin).
+    """
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if not hasattr(self, "_carried"):
+            self._carried = own_handler.carried_origin(self.__cause__) if self.__cause__ is not None else ""
+        return f"{text}\n{self._carried}" if self._carried else text
 
 
 _KIT = str(Path(__file__).resolve().parent.parent)
@@ -101,9 +115,16 @@ def expect_raises(label: str, exception: type[BaseException], function: Callable
     except Exception as error:
         raise ExerciseCheckFailed(
             f"{label}: expected {exception.__name__} for {args!r}, got {type(error).__name__}: {error}.\nHint: {hint}"
+            f"{_carried_from(error)}"
         ) from None
     raise ExerciseCheckFailed(f"{label}: expected {exception.__name__} for {args!r}, but nothing was raised.\nHint: {hint}")
 
 
+def _carried_from(error: BaseException) -> str:
+    sentence = own_handler.carried_origin(error)
+    return f"\n{sentence}" if sentence else ""
+
+
 def passed(label: str, detail: str = "") -> None:
+    own_handler.record_pass(label)
     print(f"✔ {label} passed{': ' + detail if detail else ''}")

@@ -63,3 +63,20 @@ def test_every_lessons_starting_handler_imports_on_its_own(tmp_path):
             env={"PATH": "", "AWS_DEFAULT_REGION": "us-east-1", "TABLE": "t"},
         )
         assert result.returncode == 0, f"the handler lesson {number} starts from does not import:\n{result.stderr}"
+
+
+def test_the_table_marks_each_carried_function_yours_or_the_courses(steps, tmp_path):
+    mine = tmp_path / "my_decoding.py"
+    mine.write_text("def decode_record(record):\n    return 2\n\ndef _helper():\n    pass\n")
+    table = handler_steps.changes_table(
+        "03", whose={"decoding.py": "yours", "readings.py": "the course's", "handler.py": "yours"},
+        carried={"decoding.py": mine},
+    )
+    assert table.splitlines() == [
+        "file  function or class       where it comes from   whose",
+        "decoding.py  decode_record    from lesson 01        yours",
+        "decoding.py  _helper          from lesson 01        yours",
+        "readings.py  InvalidReading   from lesson 02        the course's",
+        "readings.py  normalise        from lesson 02        the course's",
+        "handler.py  handler           from lesson 02        yours",
+    ]

@@ -79,6 +79,21 @@ ITERATOR = (
         ("done elapsed=1.234", "done elapsed=ELAPSED"),
         ("{'elapsed_s': 0.52, 'n': 3}", "{'elapsed_s': ELAPSED, 'n': 3}"),
         ("elapsed: 12 ms", "elapsed: ELAPSED"),
+        ("  decoding.py  yours, from lesson 01 (Exercise 01.1 and 01.2 passed)\n",
+         "  decoding.py  yours or the course's\n"),
+        ("  readings.py  the course's, from lesson 02 (Exercise 02.1 not passed yet in lesson 02)",
+         "  readings.py  yours or the course's"),
+        ("  store.py     the course's, from lesson 04 (Exercise 04.1 and 04.2 not passed yet in lesson 04)",
+         "  store.py     yours or the course's"),
+        ("  handler.py  yours, from lesson 02 (Exercise 02.2 passed); your earlier one is kept as "
+         "handler.yours-20261202-173000.py", "  handler.py  yours or the course's"),
+        ("  decoding.py  kept yours, already in ../build/lessons/02/ (the kit would have copied yours from lesson 01)",
+         "  decoding.py  yours or the course's"),
+        ("decoding.py  decode_record     from lesson 01            yours\nhandler.py  handler  new in this lesson",
+         "decoding.py  decode_record     from lesson 01            yours or the course's\n"
+         "handler.py  handler  new in this lesson"),
+        ("readings.py  InvalidReading    from lesson 02            the course's",
+         "readings.py  InvalidReading    from lesson 02            yours or the course's"),
     ],
 )
 def test_rule(raw, clean):
@@ -94,6 +109,8 @@ def test_rule(raw, clean):
         "StatusCode: 200, Memory Size: 128 MB, retries=3, 1234567890 records",
         "order-0001 total=99.95 EUR on 2025-11-26",
         "stream orders is ACTIVE with 2 shards",
+        "decoding.py: yours, as you wrote it",  # only the exact shape of start()'s and show_handler()'s lines
+        "Writing ../build/solutions/02/handler.py",
     ],
 )
 def test_ordinary_output_is_left_alone(text):

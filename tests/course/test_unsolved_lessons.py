@@ -7,7 +7,9 @@ and exercises whose stub fires too early (e.g. at top level instead of inside a 
 
 The lessons tested are the ones tools/make_lessons.py generates from solutions/ now (in memory), not the
 notebooks in lessons/: those are the learner's, and may be solved or edited (tests/course/test_generator.py
-checks that the committed lessons/ is what the generator writes). They run in lessons/, as in JupyterLab.
+checks that the committed lessons/ is what the generator writes). They run in a folder named lessons/ under
+tmp_path, as in JupyterLab but with a build folder of their own: a learner's handler files in build/lessons/ are
+theirs, and a stub must never overwrite them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[2]
-LESSONS = ROOT / "lessons"
 SOLUTIONS = ROOT / "solutions"
 CHECK_TAG = "exercise-check"
 EXPECTED_ENAME = "ExerciseNotSolved"
@@ -99,13 +100,14 @@ def test_lesson_has_an_exercise_check(path):
 
 @pytest.mark.localstack
 @pytest.mark.parametrize("path", LESSON_PARAMS)
-def test_unsolved_lesson_stops_at_its_first_exercise_check(path, localstack):
+def test_unsolved_lesson_stops_at_its_first_exercise_check(path, localstack, tmp_path):
     notebook = generated_lesson(path)
     checks = check_cells(notebook)
     assert checks, f"{path.name} has no cell tagged {CHECK_TAG!r}"
     expected = describe(notebook, checks[0])
 
-    failure = run_until_first_error(notebook, LESSONS)
+    (tmp_path / "lessons").mkdir()
+    failure = run_until_first_error(notebook, tmp_path / "lessons")
 
     assert failure is not None, (
         f"{path.name} ran without any error, but an unsolved lesson must stop at {expected} "
