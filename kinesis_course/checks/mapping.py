@@ -7,6 +7,8 @@ or just its ``UUID``. The check does not trust that answer: it reads the mapping
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from ..endpoint import client
@@ -39,3 +41,31 @@ def setting(mapping: dict, key: str) -> Any:
 
 def on_failure_destination(mapping: dict) -> str | None:
     return (setting(mapping, "DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+
+
+@contextlib.contextmanager
+def calls_to(operation: str) -> Iterator[list[dict]]:
+    """The parameters of every ``operation`` call made through the course's Lambda client while the block runs.
+
+    The stored mapping cannot tell a parameter written out from one left to its default (BatchSize 100 either
+    way); what the learner's call passed can. botocore's ``provide-client-params`` event sees each call's own
+    keyword arguments. A call through another client (a ``boto3.client("lambda", ...)`` of the learner's) is not
+    seen: then the list stays empty and a check judges the stored mapping alone.
+    """
+    seen: list[dict] = []
+
+    def record(params, **_):
+        seen.append(dict(params))
+
+    event = f"provide-client-params.lambda.{operation}"
+    events = client("lambda").meta.events
+    events.register(event, record)
+    try:
+        yield seen
+    finally:
+        events.unregister(event, record)
+
+
+def left_out(calls: list[dict], names) -> list[str]:
+    """Which of ``names`` the last call seen did not pass (none if no call was seen)."""
+    return [name for name in names if calls and name not in calls[-1]]
