@@ -11,6 +11,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ..endpoint import client
 from . import ExerciseCheckFailed
 
@@ -69,3 +71,19 @@ def calls_to(operation: str) -> Iterator[list[dict]]:
 def left_out(calls: list[dict], names) -> list[str]:
     """Which of ``names`` the last call seen did not pass (none if no call was seen)."""
     return [name for name in names if calls and name not in calls[-1]]
+
+
+def refused(label: str, operation: str, error: ClientError) -> ExerciseCheckFailed:
+    """What to tell a learner whose create/update_event_source_mapping call LocalStack refused."""
+    message = error.response.get("Error", {}).get("Message", str(error))
+    lowered = message.lower()
+    if "startingposition" in lowered:
+        hint = ("StartingPosition is required for a Kinesis stream: it says where a new mapping starts reading "
+                "(TRIM_HORIZON: the oldest record the stream keeps; LATEST: only records put from now on).")
+    elif "destinationconfig" in lowered:
+        hint = ("A Kinesis mapping has an OnFailure destination only (no OnSuccess: AWS refuses it for stream "
+                "sources): DestinationConfig={'OnFailure': {'Destination': queue_arn}}.")
+    else:
+        hint = (f"{operation} refused a parameter: read the message above, then compare your names and values with "
+                "the statement and the cheat sheet (docs/esm-parameters.md): spelling, type, range.")
+    return ExerciseCheckFailed(f"{label}: {operation} refused your call: {message}\nHint: {hint}")
