@@ -127,8 +127,8 @@ def check_predict_bisection(predict_bisection, observed: list[int], case: tuple[
 
     for fresh in cases:
         judge(fresh)
-    drawn = property_cases(f"{label}, batches drawn from the statement", _bisection_cases(), judge,
-                           examples=BISECTION_EDGES, max_examples=40)
+    property_cases(f"{label}, batches drawn from the statement", _bisection_cases(), judge,
+                   examples=BISECTION_EDGES, max_examples=40)
 
     reference = reference_bisection(*case)
     if reference != list(observed):
@@ -140,7 +140,8 @@ def check_predict_bisection(predict_bisection, observed: list[int], case: tuple[
     got = call_exercise(label, predict_bisection, *case)
     expect_equal(f"{label}: predict_bisection{case} against the real run", got, list(observed),
                  hint="Your prediction should match the table printed above.")
-    passed(label, f"{len(cases) + drawn} fresh cases and the real run {tuple(case)} agree")
+    passed(label, f"{len(cases)} fresh cases, {len(BISECTION_EDGES)} edge cases, more drawn at random, and the real "
+           f"run {tuple(case)} agree")
 
 
 # One record, two, powers of two and the odd sizes next to them, the poison first, last and in the middle.
