@@ -265,7 +265,8 @@ def _check_in_another_process(label: str, idempotency_key, record: dict, reading
     path = _module_file(idempotency_key)
     if path is None:
         return  # defined outside a module file (a test's lambda): nothing to run elsewhere
-    seed = int(os.environ.get("PYTHONHASHSEED", "0") or 0) + 1 if os.environ.get("PYTHONHASHSEED", "random") != "random" else 1
+    current = os.environ.get("PYTHONHASHSEED", "random")
+    seed = int(current) + 1 if current.isdigit() else 1  # any salt other than this process's
     other = in_another_process(path, idempotency_key.__name__, [record, reading], hash_seed=seed, label=label)
     if other != expected:
         named = "Your key uses hash(), which " if "hash(" in path.read_text(encoding="utf-8") else "Something in your key "

@@ -12,6 +12,7 @@ from wrong_answers import assert_rejected
 
 from kinesis_course import client, create_mapping, delete_function, delete_mappings_of, delete_stream, deploy_function
 from kinesis_course import ensure_stream
+from kinesis_course.checks import ExerciseNotSolved
 from kinesis_course.checks import lesson05 as checks
 from kinesis_course.logs import delete_logs
 
@@ -337,3 +338,20 @@ def update_and_also(**settings):
         "parallelization-factor-too", "retries-too"])
 def test_configure_rejects_more(fleet_mapping, wrong, mentions):
     assert_rejected(lambda: checks.check_configure_for_target(wrong, fleet_mapping), *mentions)
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise 05.M: replace this line with your solution")
+
+
+def test_the_stubs_are_not_solved():
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_batch_stats(stub)
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_choose_settings(stub)
+
+
+@pytest.mark.localstack
+def test_the_configure_stub_is_not_solved(fleet_mapping):
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_configure_for_target(stub, fleet_mapping)

@@ -376,3 +376,19 @@ def test_an_on_success_destination_is_rejected(mapping_target):
             DestinationConfig={"OnSuccess": {"Destination": queue_arn}})
 
     assert_rejected(lambda: checks.check_partial_mapping(create, function_name, lesson), "OnSuccess", "OnFailure")
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise 06.M: replace this line with your solution")
+
+
+def test_the_prediction_stub_is_not_solved():
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_predict_bisection(stub, observed=OBSERVED, case=CASE)
+
+
+@pytest.mark.localstack
+def test_the_mapping_stub_is_not_solved(mapping_target):
+    function_name, lesson = mapping_target
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_partial_mapping(stub, function_name, lesson)

@@ -295,3 +295,18 @@ def replay_processes_twice(failures, read_from, process):
 ], ids=lambda value: getattr(value, "__name__", ""))
 def test_more_wrong_replays_are_rejected(wrong, mentions):
     assert_rejected(lambda: checks.check_replay(wrong), *mentions)
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise 07.M: replace this line with your solution")
+
+
+def test_the_replay_stub_is_not_solved():
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_replay(stub)
+
+
+@pytest.mark.localstack
+def test_the_mapping_stub_is_not_solved(resources):
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_capstone_mapping(stub, *resources)
