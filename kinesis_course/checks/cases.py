@@ -149,6 +149,22 @@ def _same(before: Any, after: Any) -> bool:
         return before is after
 
 
+def _changes(before: Any, after: Any, path: str = "") -> list[str]:
+    """Where ``after`` differs from ``before``, as 'path: before -> after' lines."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = [f"{path}[{key!r}]: removed" for key in before if key not in after]
+        found += [f"{path}[{key!r}]: added {after[key]!r}" for key in after if key not in before]
+        for key in before:
+            if key in after:
+                found += _changes(before[key], after[key], f"{path}[{key!r}]")
+        if not found and list(before) != list(after):
+            found.append(f"{path}: keys reordered")
+        return found
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [line for index, (a, b) in enumerate(zip(before, after)) for line in _changes(a, b, f"{path}[{index}]")]
+    return [] if _same(before, after) else [f"{path or 'the value'}: {before!r:.120} -> {after!r:.120}"]
+
+
 def unchanged(label: str, function: Callable, *args, hint: str = DEFAULT_MUTATION_HINT) -> Any:
     """Calls ``function(*args)`` and fails if it changed any argument in place; returns its result.
 
@@ -167,9 +183,10 @@ def unchanged(label: str, function: Callable, *args, hint: str = DEFAULT_MUTATIO
         if not _same(original, now):
             name = getattr(function, "__name__", "your function")
             which = f"argument {position + 1}" if len(args) > 1 else "its argument"
+            changes = _changes(original, now)
+            shown = "\n".join(f"  {line}" for line in changes[:5]) + ("\n  ..." if len(changes) > 5 else "")
             failure = ExerciseCheckFailed(
-                f"{label}: {name}(...) changed {which} in place.\n"
-                f"Before the call: {original!r}\nAfter the call:  {now!r}\nHint: {hint}"
+                f"{label}: {name}(...) changed {which} in place:\n{shown}\nHint: {hint}"
             )
             if raised is not None:
                 raise failure from raised

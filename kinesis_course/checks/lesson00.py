@@ -7,12 +7,20 @@ import tempfile
 from pathlib import Path
 
 from ..functions import deploy_function
-from . import call_checked, expect, expect_equal, expect_raises, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, expect_equal, passed
 
 # Functions of the check's own, so the learner's code meets a response and an error it has not seen.
 ECHO_HANDLER = """\
 def handler(event, context):
     return {"received": event, "function": context.function_name}
+"""
+
+# A function that works and answers with a report of errors: its answer has errorType and errorMessage keys, but
+# Invoke's response has no FunctionError. Only FunctionError tells a failure from an answer.
+REPORT_HANDLER = """\
+def handler(event, context):
+    return {"errorType": "SensorOffline", "errorMessage": event["sensor"] + " sent nothing for 10 minutes",
+            "checked": True}
 """
 
 FAILING_HANDLER = """\
@@ -30,9 +38,10 @@ def _deploy(name: str, source: str) -> None:
 def check_invoke_json(invoke_json, FunctionFailed, lesson) -> None:
     """Exercise 00.1: invoke_json(function_name, payload) returns the JSON answer, raises FunctionFailed on error."""
     label = "Exercise 00.1"
-    echo, failing = lesson.name("check-echo"), lesson.name("check-fail")
+    echo, failing, report = lesson.name("check-echo"), lesson.name("check-fail"), lesson.name("check-report")
     _deploy(echo, ECHO_HANDLER)
     _deploy(failing, FAILING_HANDLER)
+    _deploy(report, REPORT_HANDLER)
 
     rng = random.Random()
     payload = {
@@ -43,20 +52,51 @@ def check_invoke_json(invoke_json, FunctionFailed, lesson) -> None:
     }
     got = call_checked(
         label, invoke_json, echo, payload,
-        hint="send the payload as JSON bytes with client('lambda').invoke(FunctionName=..., Payload=...), keeping the "
-        "default InvocationType (RequestResponse), and decode response['Payload'], a stream: json.load(...).",
+        hint="send the payload as JSON bytes, Payload=json.dumps(payload).encode(), with "
+        "client('lambda').invoke(FunctionName=..., Payload=...), keeping the default InvocationType (RequestResponse), "
+        "and decode response['Payload'], a stream: json.load(...).",
     )
     expect_equal(
         f"{label} (a function that answers)", got, {"received": payload, "function": echo},
-        hint="return the function's decoded JSON answer itself, not the whole invoke response. Use the default "
+        hint="you returned the JSON text (a str): decode it, json.load(response['Payload']), and return the dict."
+        if isinstance(got, str) else
+        "return the function's decoded JSON answer itself, not the whole invoke response. Use the default "
         "InvocationType (RequestResponse): 'Event' returns at once, without the answer.",
     )
+    expected_report = {"errorType": "SensorOffline", "errorMessage": f"{payload['sensor']} sent nothing for 10 minutes",
+                       "checked": True}
+    try:
+        got = call_exercise(label, invoke_json, report, {"sensor": payload["sensor"]})
+    except ExerciseNotSolved:
+        raise
+    except Exception as error:
+        raise ExerciseCheckFailed(
+            f"{label} (a function that answers with errorType and errorMessage keys): invoke_json raised "
+            f"{type(error).__name__}: {error}\nHint: this function did not fail: its answer just has errorType and "
+            "errorMessage keys (a report of errors). Only response['FunctionError'] says that a function failed; "
+            "do not guess it from the answer's keys."
+        ) from error
+    expect_equal(f"{label} (a function that answers with errorType and errorMessage keys)", got, expected_report,
+                 hint="return the decoded JSON answer: only response['FunctionError'] says the function failed.")
 
-    error = expect_raises(
-        f"{label} (a function that raises)", FunctionFailed, invoke_json, failing, {"sensor": payload["sensor"]},
-        hint="a function that raises still gets HTTP 200 from Invoke; the sign is response['FunctionError'] "
-        "('Unhandled'), and the payload is then the error document {errorType, errorMessage, ...}.",
-    )
+    try:
+        call_exercise(label, invoke_json, failing, {"sensor": payload["sensor"]})
+    except ExerciseNotSolved:
+        raise
+    except FunctionFailed as raised:
+        error = raised
+    except Exception as raised:
+        raise ExerciseCheckFailed(
+            f"{label} (a function that raises): expected FunctionFailed, got {type(raised).__name__}: {raised}.\n"
+            f"Hint: raise FunctionFailed, the class the exercise gives (not {type(raised).__name__}), so a caller can "
+            "catch a function's failure apart from other errors."
+        ) from raised
+    else:
+        raise ExerciseCheckFailed(
+            f"{label} (a function that raises): expected FunctionFailed, but nothing was raised.\nHint: a function "
+            "that raises still gets HTTP 200 from Invoke; the sign is response['FunctionError'] ('Unhandled'), and "
+            "the payload is then the error document {errorType, errorMessage, ...}."
+        )
     message = str(error)
     wanted = f"no calibration for {payload['sensor']}"
     expect(
@@ -64,4 +104,4 @@ def check_invoke_json(invoke_json, FunctionFailed, lesson) -> None:
         expected=f"a message naming LookupError and {wanted!r}", got=message,
         hint="put the error document's errorType and errorMessage in the message, so whoever reads it knows why.",
     )
-    passed(label, "a JSON answer came back intact, and a function error became FunctionFailed")
+    passed(label, "JSON answers came back intact (one with errorType keys), and a function error became FunctionFailed")

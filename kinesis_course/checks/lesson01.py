@@ -12,7 +12,8 @@ import random
 
 from ..endpoint import ACCOUNT_ID, REGION
 from ..events import kinesis_event
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, expect_equal, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, expect, expect_equal, passed
+from .cases import property_cases, unchanged
 
 STREAM_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-readings"
 
@@ -59,8 +60,9 @@ NOTHING_RAISED_HINTS = {
     NOT_UTF8: "decode the bytes with .decode('utf-8') (strict, the default errors='strict'), not errors='ignore' or "
     "'replace', and turn its UnicodeDecodeError into MalformedRecord",
     NOT_JSON: "catch json.JSONDecodeError from json.loads and raise MalformedRecord(...) from it",
-    NOT_OBJECT: "json.loads accepts any JSON value: [21.5, 22.0], 21.5 and null are valid JSON but not objects. "
-    "Check isinstance(value, dict) and raise MalformedRecord when it is not; never return a list or a number",
+    NOT_OBJECT: "json.loads accepts any JSON value: [21.5, 22.0], 21.5, \"text\", true and null are valid JSON but "
+    "not objects. Check isinstance(value, dict) and raise MalformedRecord when it is not; never return a list, a "
+    "number, a string, a bool or None",
 }
 
 
@@ -68,11 +70,12 @@ def _case(label: str, kind: str, record: dict) -> str:
     return f"{label} (data that is not {WHAT_IT_IS_NOT[kind]}: {record['kinesis']['data']!r})"
 
 
-def _expect_malformed(case: str, kind: str, MalformedRecord, decode_record, record: dict) -> BaseException:
+def _expect_malformed(case: str, kind: str, MalformedRecord, decode_record, record: dict,
+                      hint: str | None = None) -> BaseException:
     """The MalformedRecord decode_record raised for one bad record (ExerciseCheckFailed, shortly put, otherwise)."""
     try:
-        got = call_exercise(case, decode_record, record)
-    except ExerciseNotSolved:
+        got = unchanged(case, decode_record, record, hint=KEEP_THE_RECORD)
+    except (ExerciseNotSolved, ExerciseCheckFailed):
         raise
     except MalformedRecord as error:
         return error
@@ -83,7 +86,7 @@ def _expect_malformed(case: str, kind: str, MalformedRecord, decode_record, reco
             "handler can tell a record that cannot be decoded from other failures."
         ) from error
     raise ExerciseCheckFailed(
-        f"{case}: expected MalformedRecord, but decode_record returned {got!r}.\nHint: {NOTHING_RAISED_HINTS[kind]}"
+        f"{case}: expected MalformedRecord, but decode_record returned {got!r}.\nHint: {hint or NOTHING_RAISED_HINTS[kind]}"
     )
 
 
@@ -120,9 +123,70 @@ def _check_message(case: str, kind: str, error: BaseException, sequence_number: 
         )
 
 
+def _json_strategies():
+    """(JSON objects, JSON values that are not objects), as a producer may send them."""
+    from hypothesis import strategies as st
+
+    text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=8)  # no lone surrogates: not UTF-8
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
+                        st.floats(allow_nan=False, allow_infinity=False), text)
+    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                           st.dictionaries(text, inner, max_size=3)), max_leaves=8)
+    objects = st.dictionaries(text, values, max_size=4)
+    not_objects = st.one_of(scalars, st.lists(values, max_size=3))
+    return objects, not_objects
+
+
+def _good_record_hint(document, error: BaseException) -> str:
+    if isinstance(error, KeyError) and error.args and error.args[0] == "data":
+        return ("the data is under record['kinesis']['data']: record['data'] is the article's flat shape, which no "
+                "event of a stream mapping has. Each record's Kinesis fields sit under record['kinesis'].")
+    if document == {}:
+        return ("{} is a JSON object, an empty one: it decodes to {}, so return it. Test the kind of value with "
+                "isinstance(value, dict), not its truthiness (`if not value` refuses the empty object).")
+    return "base64-decode record['kinesis']['data'], decode the bytes as UTF-8, then json.loads the text."
+
+
+def _check_good_record(label: str, decode_record, rng: random.Random, document: dict) -> None:
+    record = _record(rng, json.dumps(document, ensure_ascii=False).encode("utf-8"))
+    case = f"{label} (a good record, data {json.dumps(document, ensure_ascii=False)})"
+    try:
+        got = unchanged(label, decode_record, record, hint=KEEP_THE_RECORD)
+    except (ExerciseNotSolved, ExerciseCheckFailed):
+        raise
+    except Exception as error:
+        raise ExerciseCheckFailed(
+            f"{case}: decode_record(record) raised {type(error).__name__}: {error}\n"
+            f"Hint: {_good_record_hint(document, error)}"
+        ) from error
+    expect_equal(case, got, document,
+                 hint="return the decoded JSON object itself; an empty object {} is a valid reading too.")
+
+
+def _check_bad_record(label: str, kind: str, MalformedRecord, decode_record, record: dict, hint: str | None = None):
+    case = _case(label, kind, record)
+    error = _expect_malformed(case, kind, MalformedRecord, decode_record, record, hint)
+    _check_message(case, kind, error, record["kinesis"]["sequenceNumber"])
+
+
+KEEP_THE_RECORD = (
+    "decode_record must not change the record it is given (the handler reports it, and Lambda may retry the same "
+    "batch): keep the decoded bytes and text in local variables, never write them back into record['kinesis']."
+)
+GUESSED_ENCODING = (
+    "this data is JSON in {encoding}, not UTF-8, and you decoded it: json.loads(bytes) guesses the encoding "
+    "(UTF-8, UTF-16 or UTF-32). Decode the bytes yourself with .decode('utf-8') (strict) and json.loads the text, "
+    "so that anything not UTF-8 raises MalformedRecord."
+)
+
+
 def check_decode_record(decode_record, MalformedRecord) -> None:
     """Exercise 01.1: good records decode to their dict; each kind of bad data raises a MalformedRecord that
-    names the record's sequence number and what went wrong, chained to the decoder's own error."""
+    names the record's sequence number and what went wrong, chained to the decoder's own error.
+
+    Boundary cases first (the empty object, non-ASCII text, JSON in UTF-16 and UTF-32, every kind of JSON value
+    that is not an object), then objects and non-objects drawn with Hypothesis. The learner's function gets the
+    record itself, not a copy, so a change made in place is caught."""
     label = "Exercise 01.1"
     rng = random.Random()
     sensor = f"sensor-{rng.randrange(100, 1000)}"
@@ -132,58 +196,100 @@ def check_decode_record(decode_record, MalformedRecord) -> None:
         {},
     ]
     for document in good:
-        record = _record(rng, json.dumps(document, ensure_ascii=False).encode("utf-8"))
-        got = call_checked(
-            label, decode_record, record, shown_args="record",
-            hint="base64-decode record['kinesis']['data'], decode the bytes as UTF-8, then json.loads the text.",
-        )
-        expect_equal(
-            f"{label} (a good record)", got, document,
-            hint="return the decoded JSON object itself; an empty object {} is a valid reading too.",
-        )
+        _check_good_record(label, decode_record, rng, document)
 
     valid = base64.b64encode(json.dumps({"sensor": sensor, "celsius": 21.5}).encode()).decode()
+    reading = json.dumps({"sensor": sensor, "unit": "°C"}, ensure_ascii=False)
     bad = [
         # b64decode without validate=True drops the characters it does not know and decodes the rest.
-        (NOT_BASE64, lambda: _with_base64(_record(rng, b""), valid[:8] + "*!" + valid[8:])),
-        (NOT_BASE64, lambda: _with_base64(_record(rng, b""), "temperature is 21.5")),
-        (NOT_UTF8, lambda: _record(rng, '{"unit": "°C"}'.encode("latin-1"))),
-        (NOT_UTF8, lambda: _record(rng, b'{"sensor": "\xff\xfe"}')),
-        (NOT_JSON, lambda: _record(rng, f"sensor={sensor};celsius=21.5".encode())),
-        (NOT_JSON, lambda: _record(rng, b"")),
-        (NOT_OBJECT, lambda: _record(rng, b"[21.5, 22.0]")),
-        (NOT_OBJECT, lambda: _record(rng, b"21.5")),
-        (NOT_OBJECT, lambda: _record(rng, b"null")),
+        (NOT_BASE64, lambda: _with_base64(_record(rng, b""), valid[:8] + "*!" + valid[8:]), None),
+        (NOT_BASE64, lambda: _with_base64(_record(rng, b""), "temperature is 21.5"), None),
+        (NOT_UTF8, lambda: _record(rng, '{"unit": "°C"}'.encode("latin-1")), None),
+        (NOT_UTF8, lambda: _record(rng, b'{"sensor": "\xff\xfe"}'), None),
+        # Valid JSON, but not in UTF-8: json.loads(bytes) would detect the encoding from the BOM and decode it.
+        (NOT_UTF8, lambda: _record(rng, reading.encode("utf-16")), GUESSED_ENCODING.format(encoding="UTF-16")),
+        (NOT_UTF8, lambda: _record(rng, reading.encode("utf-32")), GUESSED_ENCODING.format(encoding="UTF-32")),
+        (NOT_JSON, lambda: _record(rng, f"sensor={sensor};celsius=21.5".encode()), None),
+        (NOT_JSON, lambda: _record(rng, b""), None),
+        (NOT_OBJECT, lambda: _record(rng, b"[21.5, 22.0]"), None),
+        (NOT_OBJECT, lambda: _record(rng, b"21.5"), None),
+        (NOT_OBJECT, lambda: _record(rng, b"null"), None),
+        (NOT_OBJECT, lambda: _record(rng, b'"21.5 C"'), None),
+        (NOT_OBJECT, lambda: _record(rng, b"true"), None),
     ]
-    for kind, build in bad:
-        record = build()
-        case = _case(label, kind, record)
-        error = _expect_malformed(case, kind, MalformedRecord, decode_record, record)
-        _check_message(case, kind, error, record["kinesis"]["sequenceNumber"])
-    passed(label, f"{len(good)} good records decoded, {len(bad)} bad ones rejected with clear messages")
+    for kind, build, hint in bad:
+        _check_bad_record(label, kind, MalformedRecord, decode_record, build(), hint)
+
+    objects, not_objects = _json_strategies()
+    drawn = property_cases(f"{label} (JSON objects drawn at random)", objects,
+                           lambda document: _check_good_record(label, decode_record, rng, document), max_examples=40)
+    drawn += property_cases(
+        f"{label} (JSON values that are not objects)", not_objects,
+        lambda value: _check_bad_record(label, NOT_OBJECT, MalformedRecord, decode_record,
+                                        _record(rng, json.dumps(value).encode())),
+        max_examples=40,
+    )
+    passed(label, f"{len(good)} good records decoded, {len(bad)} bad ones rejected with clear messages, "
+                  f"then {drawn} more drawn at random")
+
+
+def _shard_of_hint(got, record: dict, shard_id: str, others: set[str]) -> str:
+    key = record["kinesis"]["partitionKey"]
+    if not isinstance(got, str):
+        return (f"return a str, the shard id itself: you returned a {type(got).__name__}. str.split gives a list: take "
+                "the part before the first ':', record['eventID'].split(':', 1)[0].")
+    if got == key or got == key.split(":", 1)[0]:
+        return ("you returned (part of) the partition key. The partition key is the producer's own string: it "
+                "chooses a shard through MD5, but says nothing about the shard's id, even when it looks like one. "
+                "The shard id is in eventID, before the first ':'.")
+    if got.isdigit() and got in shard_id:
+        return (f"return the whole shard id ({shard_id!r}), 'shardId-' included, as eventID writes it and as "
+                "GetShardIterator expects it: not only its number.")
+    if got and got in record["eventSourceARN"]:
+        return ("you took it from eventSourceARN, which is the stream's ARN: it names the stream, and every shard "
+                "of the stream has the same one. The shard id is in eventID, before the first ':'.")
+    if got == record["kinesis"]["sequenceNumber"]:
+        return ("that is the sequence number: eventID is 'shardId:sequenceNumber', and you took the part after "
+                "the ':' (split(':')[-1]). The shard id is the part before the first ':'.")
+    if got in others:
+        return (f"you returned the same shard id, {got!r}, for records of different shards: the lesson's stream has "
+                "one shard, but a stream may have many. Read it from each record's eventID, before the first ':'.")
+    return "the shard id is the part of eventID before the first ':' (e.g. 'shardId-000000000007')."
 
 
 def check_shard_of(shard_of) -> None:
-    """Exercise 01.2: the shard id comes from eventID, whatever the partition key or the stream's ARN say."""
+    """Exercise 01.2: the shard id comes from eventID, whatever the partition key or the stream's ARN say.
+
+    Shards 0, 1 and the last possible id first, with partition keys that look like shard ids or hold colons,
+    then shard numbers and partition keys drawn at random. The record is passed itself, not a copy."""
+    from hypothesis import strategies as st
+
     label = "Exercise 01.2"
     rng = random.Random()
-    shards = [f"shardId-{number:012d}" for number in rng.sample(range(1, 1000), 3)]
-    # Partition keys that look like shard ids or hold colons: only eventID tells the truth.
-    keys = ["shardId-000000000000", "site:zurich:roof", "sensor-42"]
-    for shard_id, key in zip(shards, keys):
+    returned: set[str] = set()
+
+    def check_one(case: tuple[int, str]) -> None:
+        number, key = case
+        shard_id = f"shardId-{number:012d}"
         record = _record(rng, b'{"celsius": 20.0}', shard_id=shard_id, partition_key=key)
-        got = call_checked(label, shard_of, record, shown_args="record", hint="split record['eventID'] at its first ':'.")
-        if got == record["kinesis"]["partitionKey"] or got == key.split(":", 1)[0]:
-            hint = ("you returned (part of) the partition key. The partition key is the producer's own string: it "
-                    "chooses a shard through MD5, but says nothing about the shard's id, even when it looks like one. "
-                    "The shard id is in eventID, before the first ':'.")
-        elif isinstance(got, str) and got and got in record["eventSourceARN"]:
-            hint = ("you took it from eventSourceARN, which is the stream's ARN: it names the stream, and every shard "
-                    "of the stream has the same one. The shard id is in eventID, before the first ':'.")
-        elif got == record["kinesis"]["sequenceNumber"]:
-            hint = ("that is the sequence number: eventID is 'shardId:sequenceNumber', and you took the part after "
-                    "the ':' (split(':')[-1]). The shard id is the part before the first ':'.")
-        else:
-            hint = "the shard id is the part of eventID before the first ':' (e.g. 'shardId-000000000007')."
-        expect_equal(f"{label} (eventID {record['eventID']!r}, partitionKey {key!r})", got, shard_id, hint=hint)
-    passed(label, f"{len(shards)} records, each traced to its shard")
+        try:
+            got = unchanged(label, shard_of, record, hint="shard_of only reads the record: do not pop from it or "
+                            "assign into it (record['eventID'].split(':', 1)[0] leaves it as it was).")
+        except (ExerciseNotSolved, ExerciseCheckFailed):
+            raise
+        except Exception as error:
+            raise ExerciseCheckFailed(
+                f"{label}: shard_of(record) raised {type(error).__name__}: {error}\n"
+                "Hint: split record['eventID'] at its first ':'."
+            ) from error
+        expect_equal(f"{label} (eventID {record['eventID']!r}, partitionKey {key!r})", got, shard_id,
+                     hint=_shard_of_hint(got, record, shard_id, returned - {shard_id}))
+        returned.add(got)
+
+    # Partition keys that look like shard ids or hold colons: only eventID tells the truth.
+    examples = [(0, "shardId-000000000001"), (rng.randrange(2, 1000), "site:zurich:roof"), (1, "sensor-42"),
+                (10**12 - 1, "shardId-000000000000:49")]
+    keys = st.one_of(st.text(min_size=1, max_size=12), st.from_regex(r"\Ashard[Ii]d-\d{12}(:\d+)?\Z"))
+    drawn = property_cases(label, st.tuples(st.integers(0, 10**12 - 1), keys), check_one, examples=examples,
+                           max_examples=40)
+    passed(label, f"{drawn} records, each traced to its shard")

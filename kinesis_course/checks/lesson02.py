@@ -1,11 +1,12 @@
 """Checks of lesson 02 · Your first batch handler.
 
-Every check builds its own inputs, with random values, so that only code that follows the rules passes:
-a reading in °C, one already in °F, 0 °C (which a truthiness test mistakes for "missing"), a reading
-without humidity, and readings that must be refused (no reading_id, no temperature, True as a temperature,
-an unknown or missing unit). The handler's check adds a record that is not JSON, which must fail the batch.
-The mapping's check reads the mapping back from LocalStack.
-"""
+Every check builds its own inputs, with random values, so that only code that follows the rules passes.
+normalise (02.1) meets the statement's boundaries first (0 °C, no humidity, 0 % humidity, a °F value to round, a
+key it must leave out, and one reading for each kind of fault: every required field missing or empty, numeric
+strings, bools, NaN and infinity, a lowercase or unknown unit), then readings drawn from the statement with
+Hypothesis. It gets the reading itself, not a copy, so a change made in place is caught; the handler (02.2) too,
+with its event. The handler's check adds a record that is not JSON, which must fail the batch. The mapping's
+check reads the mapping back from LocalStack."""
 
 from __future__ import annotations
 
@@ -13,38 +14,57 @@ import base64
 import contextlib
 import io
 import json
+import math
 import random
 import uuid
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 from types import SimpleNamespace
 
 from .. import logs, mappings
 from ..events import kinesis_event
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_raises, passed
+from .cases import property_cases, unchanged
 from .mapping import mapping_of, setting
 
 KEYS = ("reading_id", "sensor", "temperature", "unit", "humidity")
-TOLERANCE = 0.01  # the result is rounded to 2 decimals; allow for that, nothing more
+UNITS = ("C", "F")
 
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _exact_fahrenheit(reading: dict) -> Fraction:
+    temperature = Fraction(reading["temperature"])
+    return temperature * 9 / 5 + 32 if reading["unit"] == "C" else temperature
+
+
 def _expected(reading: dict) -> dict:
-    temperature = reading["temperature"]
-    fahrenheit = temperature * 9 / 5 + 32 if reading["unit"] == "C" else temperature
-    return {"reading_id": reading["reading_id"], "sensor": reading["sensor"], "temperature": round(fahrenheit, 2),
-            "unit": "F", "humidity": reading.get("humidity")}
+    return {"reading_id": reading["reading_id"], "sensor": reading["sensor"],
+            "temperature": round(float(_exact_fahrenheit(reading)), 2), "unit": "F",
+            "humidity": reading.get("humidity")}
 
 
-def _same_reading(got, expected: dict) -> bool:
+def _rounded_to_2_decimals(value) -> bool:
+    return _is_number(value) and math.isfinite(value) and round(value, 2) == value
+
+
+def _right_temperature(got, reading: dict) -> bool:
+    # Rounded to 2 decimals, and within half a hundredth of the exact value: either rounding of a tie passes,
+    # truncation and unrounded values do not. (A float's binary error is far below the 1e-9 allowed for it.)
+    return _rounded_to_2_decimals(got) and abs(Fraction(got) - _exact_fahrenheit(reading)) <= Fraction(1, 200) + Fraction(1, 10**9)
+
+
+def _same_reading(got, reading: dict) -> bool:
+    """Whether ``got`` is normalise(reading) done right."""
+    expected = _expected(reading)
     return (
         isinstance(got, dict)
         and set(got) == set(KEYS)
-        and all(got[key] == expected[key] for key in ("reading_id", "sensor", "unit", "humidity"))
-        and _is_number(got["temperature"])
-        and abs(got["temperature"] - expected["temperature"]) <= TOLERANCE
+        and all(got[key] == expected[key] and type(got[key]) is type(expected[key]) for key in ("reading_id", "sensor", "unit"))
+        and got["humidity"] == expected["humidity"] and (got["humidity"] is None) == (expected["humidity"] is None)
+        and _right_temperature(got["temperature"], reading)
     )
 
 
@@ -61,6 +81,11 @@ def _good_readings(rng: random.Random) -> list[tuple[str, dict]]:
         ("a reading of 0 °C", _reading(rng, temperature=0, unit="C", humidity=humidity())),
         ("a reading of 0 °F", _reading(rng, temperature=0, unit="F", humidity=humidity())),
         ("a reading without humidity", _reading(rng, temperature=round(rng.uniform(15, 25), 2), unit="C")),
+        ("a reading in °F with 3 decimals", _reading(rng, temperature=(rng.randint(6000, 8000) * 10 + 7) / 1000,
+                                                    unit="F", humidity=humidity())),
+        ("a reading at 0 % humidity", _reading(rng, temperature=round(rng.uniform(-5, 5), 1), unit="C", humidity=0)),
+        ("a reading with a key normalise does not return", _reading(rng, temperature=round(rng.uniform(10, 30), 1),
+                                                                   unit="C", humidity=humidity(), battery=0.87)),
     ]
 
 
@@ -68,86 +93,198 @@ def _without(reading: dict, key: str) -> dict:
     return {k: v for k, v in reading.items() if k != key}
 
 
-# What is wrong with a reading normalise() must refuse, and the hint for a normalise that accepts it.
-REFUSE_HINTS = {
-    "no reading_id": "a reading without reading_id cannot be told apart from another one (lesson 04 writes each "
-    "reading once by its reading_id): raise InvalidReading when reading_id is missing or empty, never invent one.",
-    "no temperature": "a missing temperature must not become a number: raise InvalidReading (test with "
-    "isinstance, not `.get('temperature', 0)`).",
-    "temperature null": "None is no temperature: raise InvalidReading.",
-    "temperature not a number": "'warm' is not a number: raise InvalidReading unless the temperature is an int "
-    "or a float.",
-    "temperature True": "True is a bool, and bool is a subclass of int in Python, so isinstance(True, (int, float)) "
-    "is True: exclude bool explicitly (`isinstance(t, bool)`), True is not a temperature.",
-    "unit K": "only 'C' and 'F' can be converted here: raise InvalidReading for any other unit.",
-    "no unit": "a reading without unit must be refused: never assume a missing unit is 'C' (the article's "
-    "mistake); raise InvalidReading.",
+# A reading normalise() must refuse, from a good one, by kind: (how to spoil it, the hint for a normalise that
+# accepts it). Every required field, each way it can be missing or wrong, and the tempting near-misses.
+FAULTS = {
+    "no reading_id": (lambda r: _without(r, "reading_id"),
+                      "a reading without reading_id cannot be told apart from another one (lesson 04 writes each "
+                      "reading once by its reading_id): raise InvalidReading when reading_id is missing or empty, "
+                      "never invent one."),
+    "empty reading_id": (lambda r: {**r, "reading_id": ""},
+                         "an empty reading_id is as good as none: test that reading_id is a non-empty string, not just "
+                         "that the key is there."),
+    "reading_id null": (lambda r: {**r, "reading_id": None},
+                        "None is no reading_id: test that reading_id is a non-empty string, not just that the key is "
+                        "there."),
+    "no sensor": (lambda r: _without(r, "sensor"),
+                  "validate every required field: sensor is required as much as reading_id; raise InvalidReading "
+                  "when sensor is missing or empty."),
+    "empty sensor": (lambda r: {**r, "sensor": ""},
+                     "validate every required field: an empty sensor is missing; raise InvalidReading when sensor "
+                     "is missing or empty."),
+    "no temperature": (lambda r: _without(r, "temperature"),
+                       "a missing temperature must not become a number: raise InvalidReading (test with isinstance, "
+                       "not `.get('temperature', 0)`)."),
+    "temperature null": (lambda r: {**r, "temperature": None}, "None is no temperature: raise InvalidReading."),
+    "temperature not a number": (lambda r: {**r, "temperature": "warm"},
+                                 "'warm' is not a number: raise InvalidReading unless the temperature is an int or "
+                                 "a float."),
+    "temperature a numeric string": (lambda r: {**r, "temperature": str(r["temperature"])},
+                                     "a number written as a string is still a string, not a number: a producer that "
+                                     "sends '21.5' is broken, and float('21.5') would hide it. Accept only int or "
+                                     "float (isinstance), never float(...) a string."),
+    "temperature True": (lambda r: {**r, "temperature": True},
+                         "True is a bool, and bool is a subclass of int in Python, so isinstance(True, (int, float)) "
+                         "is True: exclude bool explicitly (`isinstance(t, bool)`), True is not a temperature."),
+    "temperature False": (lambda r: {**r, "temperature": False},
+                          "False is a bool too, not a temperature of 0: exclude every bool (`isinstance(t, bool)`), "
+                          "not only `t is True`."),
+    "temperature NaN": (lambda r: {**r, "temperature": math.nan},
+                        "NaN is a float but no temperature (json.loads accepts NaN in a payload): refuse any value "
+                        "that is not finite, with math.isfinite(t)."),
+    "temperature infinite": (lambda r: {**r, "temperature": math.copysign(math.inf, r["temperature"] or 1)},
+                             "infinity is a float but no temperature (json.loads accepts Infinity in a payload): "
+                             "refuse any value that is not finite, with math.isfinite(t)."),
+    "unit in lowercase": (lambda r: {**r, "unit": r["unit"].lower()},
+                          "the unit must be exactly 'C' or 'F': a lowercase 'c' or 'f' is another unit string, and "
+                          "`.upper()` would guess what the producer meant. Raise InvalidReading for it."),
+    "unit K": (lambda r: {**r, "unit": "K"},
+               "only 'C' and 'F' can be converted here: raise InvalidReading for any other unit."),
+    "unit °C": (lambda r: {**r, "unit": "°" + r["unit"]},
+                "the unit must be exactly 'C' or 'F', not a spelling that means it: raise InvalidReading for any other "
+                "unit string."),
+    "no unit": (lambda r: _without(r, "unit"),
+                "a reading without unit must be refused: never assume a missing unit is 'C' (the article's mistake); "
+                "raise InvalidReading."),
 }
+REFUSE_HINTS = {what: hint for what, (_, hint) in FAULTS.items()}
 
 
 def _bad_readings(rng: random.Random) -> list[tuple[str, dict]]:
-    """(what is wrong, reading) pairs that normalise() must refuse."""
-    humidity = rng.randint(20, 90)
-    return [
-        ("no reading_id", _without(_reading(rng, temperature=round(rng.uniform(10, 30), 1), unit="C"), "reading_id")),
-        ("no temperature", _reading(rng, unit="C", humidity=humidity)),
-        ("temperature null", _reading(rng, temperature=None, unit="F")),
-        ("temperature not a number", _reading(rng, temperature="warm", unit="C")),
-        ("temperature True", _reading(rng, temperature=True, unit="C", humidity=humidity)),
-        ("unit K", _reading(rng, temperature=round(rng.uniform(270, 300), 2), unit="K")),
-        ("no unit", _without(_reading(rng, temperature=round(rng.uniform(10, 30), 1)), "unit")),
-    ]
+    """(what is wrong, reading) pairs that normalise() must refuse, one per kind of fault."""
+    good = [reading for _, reading in _good_readings(rng)]
+    return [(what, spoil(rng.choice(good))) for what, (spoil, _) in FAULTS.items()]
 
 
-def _wrong_reading_hint(got, expected: dict) -> str:
-    if isinstance(got, dict) and "humidity" in got and got.get("humidity") == 0 and expected["humidity"] is None:
+def _reading_strategy():
+    from hypothesis import strategies as st
+
+    text = st.text(min_size=1, max_size=10)
+    temperature = st.one_of(st.integers(-200, 1000),
+                            st.floats(-200, 1000, allow_nan=False, allow_infinity=False),
+                            st.decimals(-200, 1000, places=3, allow_nan=False, allow_infinity=False).map(float))
+    humidity = st.one_of(st.none(), st.integers(0, 100), st.floats(0, 100, allow_nan=False))
+    extra = st.dictionaries(st.text(max_size=8).filter(lambda key: key not in KEYS),
+                            st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)), max_size=2)
+
+    @st.composite
+    def reading(draw):
+        fields = {"reading_id": draw(text), "sensor": draw(text), "temperature": draw(temperature),
+                  "unit": draw(st.sampled_from(UNITS))}
+        present = draw(st.sampled_from(["absent", "given", "None"]))
+        if present != "absent":
+            fields["humidity"] = draw(humidity) if present == "given" else None
+        return {**draw(extra), **fields}
+
+    return reading()
+
+
+def _wrong_reading_hint(got, reading: dict) -> str:
+    expected = _expected(reading)
+    if not isinstance(got, dict):
+        return f"return a new dict with exactly the keys {list(KEYS)}."
+    if "humidity" in got and got.get("humidity") == 0 and expected["humidity"] is None:
         return ("this reading has no humidity, and you returned 0: that invents a bone-dry room. Copy humidity when "
                 "there is one, and use None (never 0) when there is none.")
-    if isinstance(got, dict) and set(got) != set(KEYS):
-        return f"return a new dict with exactly the keys {list(KEYS)}; yours has {sorted(got)}."
+    if set(got) != set(KEYS):
+        return f"return a new dict with exactly the keys {list(KEYS)}; yours has {sorted(got, key=str)}."
+    if got.get("humidity") is None and expected["humidity"] is not None:
+        return (f"this reading has {expected['humidity']!r} % humidity and you returned None: 0 % is a value too "
+                "(`reading.get('humidity') or None` turns it into None). Keep the humidity the reading has.")
+    if got.get("unit") != "F":
+        return "the result is always in °F: unit 'F'."
+    temperature = got.get("temperature")
+    if _is_number(temperature) and math.isfinite(temperature) and not _rounded_to_2_decimals(temperature):
+        return ("round every result to 2 decimals, whichever the unit: a reading already in °F is not converted, "
+                "but it is rounded too (round(value, 2)).")
+    if reading["unit"] == "F" and _is_number(temperature) and abs(temperature - (reading["temperature"] * 9 / 5 + 32)) < 0.01:
+        return "this reading is in °F already: keep its value (rounded to 2 decimals), do not convert it again."
+    if _is_number(temperature) and abs(temperature - round(reading["temperature"], 2)) < 0.01 and reading["unit"] == "C":
+        return "this reading is in °C: convert it with C * 9 / 5 + 32."
     return ("unit 'F' in the result; the temperature converted with C * 9 / 5 + 32 only when the unit is 'C' (°F "
-            "stays as it is), rounded to 2 decimals; reading_id and sensor copied; humidity copied, None when the "
-            "reading has none.")
+            "stays as it is), then rounded to 2 decimals (round, not truncated), whichever the unit; reading_id and "
+            "sensor copied; humidity copied, None when the reading has none.")
+
+
+def _refused_hint(reading: dict) -> str:
+    if reading.get("temperature") == 0:
+        return ("this reading can be converted without guessing. Test for a missing temperature with `is None` or "
+                "isinstance, not with `if not temperature`: 0 is a temperature, not a missing one.")
+    if reading.get("humidity") in (0, None):
+        return ("this reading can be converted without guessing: humidity is optional (None when absent) and 0 % is "
+                "a value; only reading_id, sensor, temperature and unit are required.")
+    if set(reading) - set(KEYS):
+        return ("this reading can be converted without guessing: keys normalise does not return are left out of the "
+                "result, not a reason to refuse the reading.")
+    return ("this reading can be converted without guessing: a non-empty reading_id and sensor, an int or float "
+            "temperature, unit 'C' or 'F'. Test for a missing temperature with `is None` or isinstance, not with "
+            "`if not temperature`: 0 is a temperature, not a missing one.")
+
+
+KEEP_THE_READING = (
+    "normalise must not change the reading it is given (the handler logs it when something goes wrong): do not "
+    "assign into it or pop from it; build the result as a new dict, {'reading_id': reading['reading_id'], ...}."
+)
+
+
+def _check_good(label: str, normalise, what: str, reading: dict) -> None:
+    case = f"{label}, {what} {reading}"
+    try:
+        got = unchanged(label, normalise, reading, hint=KEEP_THE_READING)
+    except (ExerciseNotSolved, ExerciseCheckFailed):
+        raise
+    except Exception as error:
+        raise ExerciseCheckFailed(
+            f"{case}: your normalise refused it ({type(error).__name__}: {error}).\nHint: {_refused_hint(reading)}"
+        ) from error
+    expect(case, _same_reading(got, reading), expected=_expected(reading), got=got,
+           hint=_wrong_reading_hint(got, reading))
+
+
+def _check_bad(label: str, normalise, InvalidReading, what: str, reading: dict) -> None:
+    case = f"{label}, {what}: {reading}"
+    try:
+        got = unchanged(label, normalise, reading, hint=KEEP_THE_READING)
+    except (ExerciseNotSolved, ExerciseCheckFailed):
+        raise
+    except InvalidReading:
+        return
+    except Exception as error:
+        raise ExerciseCheckFailed(
+            f"{case}: expected InvalidReading, got {type(error).__name__}: {error}.\n"
+            "Hint: raise InvalidReading (the class readings.py defines, a subclass of ValueError), not a plain "
+            "ValueError or another exception: the handler catches InvalidReading, and only it, to skip a reading "
+            f"while letting every other error fail the batch. For this reading: {REFUSE_HINTS[what]}"
+        ) from error
+    raise ExerciseCheckFailed(
+        f"{case}: expected InvalidReading, but normalise returned {got!r}.\nHint: {REFUSE_HINTS[what]}"
+    )
 
 
 def check_normalise(normalise, InvalidReading) -> None:
-    """Exercise 02.1: good readings become °F with every field kept; bad ones raise InvalidReading."""
+    """Exercise 02.1: good readings become °F with every field kept; bad ones raise InvalidReading.
+
+    The statement's boundaries first (0 °C, no humidity, 0 % humidity, an unrounded °F value, an extra key, and
+    one reading for every kind of fault), then readings drawn from the spec, each spoilt in every way it can be.
+    The learner's function gets the reading itself, not a copy: a change made in place is caught.
+    """
+    from hypothesis import strategies as st
+
     label = "Exercise 02.1"
     rng = random.Random()
     good, bad = _good_readings(rng), _bad_readings(rng)
     for what, reading in good:
-        try:
-            got = call_exercise(label, normalise, dict(reading))
-        except ExerciseNotSolved:
-            raise
-        except Exception as error:
-            raise ExerciseCheckFailed(
-                f"{label}, {what} {reading}: your normalise refused it ({type(error).__name__}: {error}).\n"
-                "Hint: this reading can be converted without guessing. Test for a missing temperature with "
-                "`is None` or isinstance, not with `if not temperature`: 0 is a temperature, not a missing one."
-            ) from error
-        expected = _expected(reading)
-        expect(f"{label}, {what} {reading}", _same_reading(got, expected), expected=expected, got=got,
-               hint=_wrong_reading_hint(got, expected))
+        _check_good(label, normalise, what, reading)
     for what, reading in bad:
-        case = f"{label}, {what} {reading}"
-        try:
-            got = call_exercise(label, normalise, dict(reading))
-        except ExerciseNotSolved:
-            raise
-        except InvalidReading:
-            continue
-        except Exception as error:
-            raise ExerciseCheckFailed(
-                f"{case}: expected InvalidReading, got {type(error).__name__}: {error}.\n"
-                "Hint: raise InvalidReading (the class readings.py defines, a subclass of ValueError), not a plain "
-                "ValueError or another exception: the handler catches InvalidReading, and only it, to skip a reading "
-                "while letting every other error fail the batch."
-            ) from error
-        raise ExerciseCheckFailed(
-            f"{case}: expected InvalidReading, but normalise returned {got!r}.\nHint: {REFUSE_HINTS[what]}"
-        )
-    passed(label, f"{len(good)} readings converted, {len(bad)} refused")
+        _check_bad(label, normalise, InvalidReading, what, reading)
+    drawn = property_cases(f"{label} (readings drawn from the statement)", _reading_strategy(),
+                           lambda reading: _check_good(label, normalise, "a reading", reading), max_examples=40)
+    drawn += property_cases(
+        f"{label} (readings with one fault)", st.tuples(st.sampled_from(list(FAULTS)), _reading_strategy()),
+        lambda case: _check_bad(label, normalise, InvalidReading, case[0], FAULTS[case[0]][0](case[1])),
+        max_examples=60,
+    )
+    passed(label, f"{len(good)} readings converted and {len(bad)} refused, then {drawn} more drawn from the statement")
 
 
 def _fake_records(payloads: list[bytes], keys: list[str], rng: random.Random) -> list[dict]:
@@ -184,13 +321,20 @@ def _printed(output: str, prefix: str) -> list:
     return found
 
 
+KEEP_THE_EVENT = (
+    "the handler must not change the event it is given: do not assign into a record, pop from it or blank its data. "
+    "Lambda logs and retries what it sent, and lesson 03's on-failure record describes the batch as it came; read "
+    "from the event and build your own values."
+)
+
+
 def _run(handler, event: dict, label: str):
     """(result, printed output, exception or None) of one in-process invocation."""
     output = io.StringIO()
     try:
         with contextlib.redirect_stdout(output):
-            return call_exercise(label, handler, event, _context("check-02")), output.getvalue(), None
-    except ExerciseNotSolved:
+            return unchanged(label, handler, event, _context("check-02"), hint=KEEP_THE_EVENT), output.getvalue(), None
+    except (ExerciseNotSolved, ExerciseCheckFailed):
         raise
     except Exception as error:
         return None, output.getvalue(), error
@@ -219,6 +363,9 @@ def _batch(rng: random.Random) -> tuple[list[dict], list[dict | None]]:
     mixed = [(reading, _expected(reading)) for _, reading in _good_readings(rng)]
     mixed += [(reading, None) for what, reading in _bad_readings(rng) if what in ("no temperature", "unit K")]
     rng.shuffle(mixed)
+    first_bad = next(index for index, (_, expected) in enumerate(mixed) if expected is None)
+    if all(expected is None for _, expected in mixed[first_bad:]):  # a usable reading must follow a skipped one
+        mixed.insert(0, mixed.pop(first_bad))
     return [reading for reading, _ in mixed], [expected for _, expected in mixed]
 
 
@@ -238,18 +385,27 @@ def _check_good_batch(handler, rng: random.Random, label: str, invocation: int) 
 
     printed = _printed(output, "READING ")
     wanted = [expected for expected in expectations if expected is not None]
+    usable = [reading for reading, expected in zip(readings, expectations) if expected is not None]
+    if len(printed) < len(wanted) and all(map(_same_reading, printed, usable)):
+        hint = ("the READING lines stop early: a reading normalise() refuses is skipped, and the handler goes on "
+                "with the next record (`continue`, not `break` or `return`), so every usable reading is printed.")
+    else:
+        hint = ("print one line READING {json} per usable reading, in the order of the records, with the reading "
+                "normalise() returned. A reading normalise() refuses is skipped, never given a number.")
     expect(
-        f"{where}, READING lines", len(printed) == len(wanted) and all(map(_same_reading, printed, wanted)),
-        expected=wanted, got=printed,
-        hint="print one line READING {json} per usable reading, in the order of the records, with the reading "
-        "normalise() returned. A reading normalise() refuses is skipped, never given a number.",
+        f"{where}, READING lines", len(printed) == len(wanted) and all(map(_same_reading, printed, usable)),
+        expected=wanted, got=printed, hint=hint,
     )
     skipped = [record["kinesis"]["sequenceNumber"] for record, expected in zip(records, expectations) if expected is None]
     reported = [entry.get("sequenceNumber") if isinstance(entry, dict) else entry for entry in _printed(output, "SKIPPED ")]
+    event_ids = [record["eventID"] for record, expected in zip(records, expectations) if expected is None]
+    by_event_id = (" You reported eventIDs: report the sequence number itself, not its eventID "
+                   "('shardId:sequenceNumber').")
     expect(
         f"{where}, SKIPPED lines", reported == skipped, expected=skipped, got=reported,
         hint="print one line SKIPPED {\"sequenceNumber\": ..., \"reason\": ...} per reading normalise() refused, "
-        "with the record's sequence number (record['kinesis']['sequenceNumber']).",
+        "with the record's sequence number (record['kinesis']['sequenceNumber'])."
+        + (by_event_id if reported == event_ids else ""),
     )
     summary = {"processed": len(wanted), "skipped": skipped}
     if isinstance(result, dict) and result.get("processed") == len(records) and invocation == 1:
@@ -259,6 +415,8 @@ def _check_good_batch(handler, rng: random.Random, label: str, invocation: int) 
         hint = ("this is the second invocation, and your counts include the first one's: start from zero in every "
                 "invocation. Lambda reuses a warm execution environment, so anything kept at module level (a "
                 "counter, a list) survives from one batch to the next.")
+    elif isinstance(result, dict) and result.get("skipped") == event_ids:
+        hint = "skipped lists the records' sequence numbers (record['kinesis']['sequenceNumber']), not their eventIDs."
     else:
         hint = ("return {'processed': <readings printed>, 'skipped': [<sequence numbers skipped, in order>]} for "
                 "this batch only.")
@@ -281,10 +439,21 @@ def _check_poison_batch(handler, rng: random.Random, label: str) -> None:
         raise ExerciseCheckFailed(
             f"{where}: expected MalformedRecord to propagate (the invocation fails), but the handler returned "
             f"{result!r}.\nHint: a record that cannot be decoded must fail the batch: do not catch MalformedRecord "
-            "(nor Exception, which includes it) around decode_record. Skipping it would lose it for good; lessons 03 "
-            "and 06 rely on the failure to retry it, send it to an on-failure destination, or report it. Catch "
-            "InvalidReading only, around normalise()."
+            "around decode_record, nor Exception or ValueError, which both include it (MalformedRecord is a "
+            "ValueError, as InvalidReading is). Skipping it would lose it for good; lessons 03 and 06 rely on the "
+            "failure to retry it, send it to an on-failure destination, or report it. Catch InvalidReading only, "
+            "around normalise()."
         )
+    wrapped = error.__cause__ or error.__context__
+    if type(error).__name__ != "MalformedRecord" and type(wrapped).__name__ == "MalformedRecord":
+        failed = ExerciseCheckFailed(
+            f"{where}: expected MalformedRecord, got {type(error).__name__}: {error}.\n"
+            f"Hint: let MalformedRecord itself propagate, not wrapped in a {type(error).__name__}: Lambda reports "
+            "the exception's class (errorType) and message, and MalformedRecord's say which record and what is wrong "
+            "with it. Do not catch it in the handler at all."
+        )
+        failed.__cause__ = error
+        raise failed
     if type(error).__name__ != "MalformedRecord":
         failed = ExerciseCheckFailed(
             f"{where}: expected MalformedRecord, got {type(error).__name__}: {error}.\n"
@@ -350,16 +519,26 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
             hint = f"FunctionName is the name of the function to invoke: the function_name argument ({function_name!r})."
         elif "Stream not found" in text or "must be of the format" in text or "EventSourceArn" in text:
             hint = f"EventSourceArn is the stream's ARN (the stream_arn argument, {stream_arn!r}), not its name."
+        elif "Invalid type for parameter" in text:
+            hint = ("boto3 refused a value of the wrong type: BatchSize is an int (4), not a string ('4'); "
+                    "FunctionName, EventSourceArn and StartingPosition are strings.")
         else:
             hint = ("call client('lambda').create_event_source_mapping(FunctionName=..., EventSourceArn=..., "
                     "StartingPosition=..., BatchSize=...) and return its response.")
+        if mappings.mappings_of(function_name):  # a first call may have succeeded before the one that failed
+            mappings.delete_mappings_of(function_name)
+            hint += " (The check deleted the mapping your function had created before it failed.)"
         failed = ExerciseCheckFailed(
             f"{label}: create_reading_mapping({function_name!r}, {stream_arn!r}) raised "
             f"{type(error).__name__}: {error}\nHint: {hint}"
         )
         failed.__cause__ = error
         raise failed
-    mapping = mapping_of(label, answer)
+    try:
+        mapping = mapping_of(label, answer)
+    except ExerciseCheckFailed:
+        mappings.delete_mappings_of(function_name)  # created, maybe, but not returned: it must not poll unchecked
+        raise
 
     function_arn = mapping.get("FunctionArn", "")
     if not function_arn.endswith(f":function:{function_name}"):
@@ -388,8 +567,20 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
         if batch_size == 100:
             hint = ("BatchSize left at the default 100: give BatchSize=4, as the exercise asks. A mapping's defaults "
                     "are rarely what you want; say every setting that matters.")
+        elif isinstance(batch_size, int) and batch_size > BATCH_SIZE:
+            hint = (f"BatchSize is the most records a batch may hold: with {batch_size}, a batch can carry "
+                    f"{batch_size} records, one more than the {BATCH_SIZE} the exercise allows. BatchSize={BATCH_SIZE}.")
+        elif isinstance(batch_size, int) and batch_size < BATCH_SIZE:
+            hint = (f"BatchSize={batch_size} is smaller than asked: batches of at most {batch_size} records mean more "
+                    f"invocations for the same readings, and the lesson follows batches of up to {BATCH_SIZE}. "
+                    f"BatchSize={BATCH_SIZE}.")
         else:
             hint = f"the exercise asks for batches of at most {BATCH_SIZE} records: BatchSize={BATCH_SIZE}."
         raise _reject(mapping, function_name, f"{label}: expected BatchSize {BATCH_SIZE}, got {batch_size!r}.\nHint: {hint}")
+    if mapping.get("State") in ("Disabled", "Disabling"):
+        raise _reject(mapping, function_name, (
+            f"{label}: expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: Enabled=False creates "
+            "a mapping that never reads the stream: the readings would wait there. Leave Enabled out (it defaults "
+            "to True)."))
     passed(label, f"the mapping reads the stream from TRIM_HORIZON in batches of at most {BATCH_SIZE} records")
     return mapping

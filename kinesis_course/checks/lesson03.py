@@ -29,6 +29,7 @@ from ..logs import delete_logs
 from ..mappings import delete_mappings_of, wait_for_state
 from ..streams import ensure_stream, put_records
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
+from .cases import property_cases, unchanged
 from .mapping import mapping_of, on_failure_destination, setting
 
 # ---------------------------------------------------------------------------------------------- 03.1 triage
@@ -56,12 +57,18 @@ def _event_record(rng: random.Random, data: bytes, *, encode: bool = True) -> di
     }
 
 
+KEEP_THE_RECORD = (
+    "triage must not change the record it is given: the handler reports it, and Lambda retries the same batch. Read "
+    "from it, keep what you compute in local variables."
+)
+
+
 def _triage_of(label: str, module, record: dict):
     """(returned value, exception raised or None, lines printed) of module.triage(record)."""
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
-            result = call_exercise(label, module.triage, json.loads(json.dumps(record)))
+            result = unchanged(label, module.triage, record, hint=KEEP_THE_RECORD)
     except (ExerciseCheckFailed, ExerciseNotSolved):
         raise
     except Exception as error:  # noqa: BLE001 - judged below, by kind
@@ -107,6 +114,8 @@ def check_triage(module) -> None:
     poison_cases = [
         ("data is not JSON (a truncated payload)", _event_record(rng, truncated[: rng.randint(30, 45)].encode())),
         ("data is not base64", _event_record(rng, b"%%not-base64%%", encode=False)),
+        ("data is not UTF-8", _event_record(rng, '{"unit": "°C"}'.encode("latin-1"))),
+        ("data is JSON but not an object", _event_record(rng, f"[{round(rng.uniform(-10, 35), 1)}]".encode())),
     ]
     for what, record in poison_cases:
         where = f"{label}, a record whose {what}"
@@ -116,7 +125,9 @@ def check_triage(module) -> None:
                 f"{where}: expected PoisonRecord to be raised, got {got!r} returned (printed: {lines}).\n"
                 "Hint: the poison record would be lost silently: the batch succeeds, the mapping checkpoints past "
                 "it, and no retry limit or on-failure destination ever hears of it. Catch MalformedRecord and "
-                "raise PoisonRecord instead of returning."
+                "raise PoisonRecord instead of returning. (except ValueError or except Exception around "
+                "decode_record catches it too: MalformedRecord is a ValueError, as InvalidReading is; catch "
+                "each by its own class.)"
             )
         if not isinstance(error, poison_type):
             mistake = (
@@ -134,11 +145,15 @@ def check_triage(module) -> None:
             hint="name the record's eventID in the message (f\"{record['eventID']}: {error}\"): it says which "
             "shard and which sequence number, so whoever reads the logs can find the record.",
         )
+        cause = error.__cause__
         expect(
-            f"{where}: the PoisonRecord's __cause__", isinstance(error.__cause__, malformed_type),
-            expected="the MalformedRecord it replaces", got=error.__cause__,
+            f"{where}: the PoisonRecord's __cause__", isinstance(cause, malformed_type),
+            expected="the MalformedRecord it replaces", got=cause,
             hint="chain it: `raise PoisonRecord(...) from error`, so the traceback Lambda logs keeps the "
-            "MalformedRecord and what exactly is wrong with the data.",
+            "MalformedRecord and what exactly is wrong with the data." if cause is None else
+            f"the cause is a {type(cause).__name__}: decode the record with decode_record (your decoding.py), "
+            "not with your own base64/json calls, and turn its MalformedRecord into PoisonRecord. decode_record "
+            "catches every kind of bad data (not UTF-8, JSON but not an object, ...) and names it.",
         )
 
     # Harmless bad readings: skipped (None) after exactly one SKIPPED line naming the record.
@@ -147,16 +162,20 @@ def check_triage(module) -> None:
                                  "temperature": round(rng.uniform(270, 310), 1), "unit": "K", "humidity": 50}),
         ("a reading without a temperature", {"reading_id": f"r-{rng.randint(10000, 99999)}",
                                              "sensor": f"s-{rng.randint(10, 99)}", "unit": "C"}),
+        ("an empty object {}", {}),
     ]
     for what, reading in harmless:
         record = _event_record(rng, json.dumps(reading).encode())
         where = f"{label}, {what} {json.dumps(reading)}"
         got, error, lines = _triage_of(label, module, record)
         if isinstance(error, poison_type):
+            empty = (" {} decodes: it is a JSON object, an empty one, so it is not poison; normalise refuses it "
+                     "(no reading_id), which makes it a harmless bad reading." if reading == {} else "")
             raise ExerciseCheckFailed(
                 f"{where}: expected None (skipped), got PoisonRecord: {error}.\nHint: a harmless reading would block "
                 "the shard: PoisonRecord fails the whole batch, and with it every record behind it, for a reading "
                 "no retry can change and nothing needs. Catch InvalidReading, print a SKIPPED line, return None."
+                + empty
             ) from error
         if error is not None:
             raise ExerciseCheckFailed(
@@ -177,12 +196,14 @@ def check_triage(module) -> None:
         except json.JSONDecodeError:
             report = None
         number = record["kinesis"]["sequenceNumber"]
+        event_id = isinstance(report, dict) and report.get("sequenceNumber") == record["eventID"]
         expect(
             f"{where}: the SKIPPED line", isinstance(report, dict) and report.get("sequenceNumber") == number
             and isinstance(report.get("reason"), str) and report["reason"],
             expected=f'SKIPPED {{"sequenceNumber": "{number}", "reason": "..."}}', got=skipped[0],
             hint="after 'SKIPPED ', print JSON with the record's sequenceNumber and the reason (str of the "
-            "InvalidReading).",
+            "InvalidReading)." + (" You printed the eventID: sequenceNumber is record['kinesis']['sequenceNumber'], "
+                                  "not its eventID." if event_id else ""),
         )
     passed(label, "a good reading kept, poison raised as PoisonRecord, harmless readings skipped and reported")
 
@@ -220,9 +241,16 @@ def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn
                     "refuse it for a Kinesis mapping.")
         elif "destination" in text:
             hint = ("give the queue's ARN (arn:aws:sqs:...), not its URL (http...): a destination is named by ARN.")
+        elif "maximumretryattempts" in text:
+            hint = ("MaximumRetryAttempts ranges from -1 to 10,000 (-1: retry until the record expires); the lesson "
+                    "asks for 2: MaximumRetryAttempts=2.")
+        elif "provided arn" in text or "must be of the format" in text:
+            hint = (f"EventSourceArn is the stream's ARN (the stream_arn argument, {stream_arn!r}), not its name: a "
+                    "mapping names its event source by ARN.")
         else:
             hint = ("the call itself failed: check the parameter names (FunctionName, EventSourceArn, "
                     "StartingPosition, BatchSize, MaximumRetryAttempts, DestinationConfig) and their types.")
+        delete_mappings_of(function_name)  # one call may have succeeded before the one that failed
         raise ExerciseCheckFailed(
             f"{label}: create_event_source_mapping raised {type(error).__name__}: {error}\nHint: {hint}"
         ) from error
@@ -259,6 +287,16 @@ def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn
                 "expected MaximumRetryAttempts 2, got 0.\nHint: 0 means no retry at all: one attempt, and a batch "
                 "that failed once for a passing reason (a throttled database) is given up. The lesson asks for 2 "
                 "retries, 3 invocations in all: MaximumRetryAttempts counts retries after the first attempt.")
+    if retries == 3:
+        _reject(label, uuid_, function_name,
+                "expected MaximumRetryAttempts 2, got 3.\nHint: MaximumRetryAttempts counts the retries after the "
+                "first attempt, not the invocations: 3 retries make 4 invocations of a failing batch. The lesson asks "
+                "for 3 invocations in all: MaximumRetryAttempts=2.")
+    if retries == 10000:
+        _reject(label, uuid_, function_name,
+                "expected MaximumRetryAttempts 2, got 10000.\nHint: 10,000 is the most AWS allows, not a bound that "
+                "gives up soon: a poison record would be retried 10,000 times while the shard waits behind it. Set "
+                "MaximumRetryAttempts=2.")
     if retries != 2:
         _reject(label, uuid_, function_name,
                 f"expected MaximumRetryAttempts 2, got {retries!r}.\nHint: MaximumRetryAttempts counts the retries "
@@ -281,10 +319,24 @@ def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn
                 f"expected the queue's ARN {queue_arn!r} as destination, got its URL {destination!r}.\nHint: a "
                 "destination is named by ARN (arn:aws:sqs:...), not by the queue's URL. AWS refuses a URL; "
                 "LocalStack 4.14 stores it and then cannot deliver anything to it. Use the queue_arn argument.")
+    if destination == queue_arn.rsplit(":", 1)[-1]:
+        _reject(label, uuid_, function_name,
+                f"expected the queue's ARN {queue_arn!r} as destination, got the queue's name {destination!r}.\n"
+                "Hint: a destination is named by its ARN (arn:aws:sqs:region:account:name), not by the queue's name "
+                "or URL. Use the queue_arn argument.")
     if destination != queue_arn:
         _reject(label, uuid_, function_name,
                 f"expected the OnFailure destination {queue_arn!r}, got {destination!r}.\nHint: use the queue_arn "
                 "your function receives.")
+    if setting(mapping, "BisectBatchOnFunctionError"):
+        _reject(label, uuid_, function_name,
+                "expected BisectBatchOnFunctionError False (not set), got True.\nHint: this lesson watches whole-batch "
+                "retries: the failing batch of 3 is invoked again as it is. BisectBatchOnFunctionError splits it in "
+                "halves instead (lesson 06): leave it out here.")
+    if mapping.get("State") in ("Disabled", "Disabling"):
+        _reject(label, uuid_, function_name,
+                f"expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: Enabled=False creates a "
+                "mapping that never reads the stream: leave Enabled out (it defaults to True).")
     wait_for_state(uuid_, "Enabled")
     passed(label, "TRIM_HORIZON, BatchSize 3, MaximumRetryAttempts 2, failed batches described in the queue")
     return uuid_
@@ -340,33 +392,79 @@ def _sequence_numbers(rng: random.Random, count: int) -> list[str]:
     return numbers
 
 
+def _failed_range_hint(got, record: dict) -> str:
+    info = record["KinesisBatchInfo"]
+    start, end, size = info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]
+    general = ("Read everything from record['KinesisBatchInfo']: shardId, startSequenceNumber, endSequenceNumber, "
+               "and return them as a tuple of the strings they are. A RecordAgeExceeded record has no "
+               "responseContext (and, on LocalStack, no requestContext), so do not rely on those.")
+    if not (isinstance(got, tuple) and len(got) == 3):
+        return general
+    got_end = got[2]
+    if isinstance(got_end, str) and got_end.isdigit() and got[1] == start:
+        if int(got_end) == int(start) + size - 1 and got_end != end:
+            return ("sequence numbers are not contiguous: start + batchSize - 1 is not the last record's number "
+                    "(Kinesis leaves gaps between them). Read endSequenceNumber from KinesisBatchInfo.")
+        if int(got_end) > int(end):
+            return ("the range is inclusive: endSequenceNumber is the last record of the failed batch, as given; do "
+                    "not move it past the end (Python's exclusive ranges do not apply here).")
+    return general
+
+
+def _check_one_range(label: str, failed_range, case: tuple) -> None:
+    condition, shard_number, numbers, invoke_count = case
+    stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-03-{shard_number}"
+    shard_id = f"shardId-{shard_number:012d}"
+    record = failure_record(stream_arn, shard_id, numbers[0], numbers[-1], len(numbers), condition,
+                            invoke_count=invoke_count)
+    where = f"{label}, a {condition} record of a batch of {len(numbers)}"
+    try:
+        got = unchanged(label, failed_range, record,
+                        hint="failed_range only reads the record: do not pop KinesisBatchInfo or assign into it "
+                        "(lesson 07's replay consumer reads the same message again).")
+    except (ExerciseNotSolved, ExerciseCheckFailed):
+        raise
+    except KeyError as error:
+        raise ExerciseCheckFailed(
+            f"{where}: your function raised KeyError {error}.\nHint: only KinesisBatchInfo is in every on-failure "
+            f"record; this one has the keys {sorted(record)}."
+        ) from None
+    expected = (shard_id, numbers[0], numbers[-1])
+    expect(where, isinstance(got, tuple) and got == expected, expected=expected, got=got,
+           hint=_failed_range_hint(got, record))
+
+
+def _batch_strategy():
+    from hypothesis import strategies as st
+
+    @st.composite
+    def numbers(draw):
+        # Increasing, with the gaps Kinesis leaves between a shard's sequence numbers (at least 1).
+        current = draw(st.integers(10**55, 5 * 10**55))
+        gaps = draw(st.lists(st.integers(1, 10**22), max_size=draw(st.sampled_from([0, 1, 5, 30]))))
+        found = [current]
+        for gap in gaps:
+            current += gap
+            found.append(current)
+        return [str(number) for number in found]
+
+    return st.tuples(st.sampled_from(["RetryAttemptsExhausted", "RecordAgeExceeded"]), st.integers(0, 10**4),
+                     numbers(), st.integers(1, 10_001))
+
+
 def check_failed_range(failed_range) -> None:
+    """Exercise 03.3: both conditions, batches of 1 (start = end) to many, with gaps between sequence numbers.
+
+    The learner's function gets the record itself: a change made in place is caught."""
     label = "Exercise 03.3"
     rng = random.Random()
-    stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-03-{rng.randint(1000, 9999)}"
-    for condition in ("RetryAttemptsExhausted", "RecordAgeExceeded"):
-        shard_id = f"shardId-{rng.randint(0, 20):012d}"
-        size = rng.randint(2, 50)
-        numbers = _sequence_numbers(rng, size)
-        record = failure_record(stream_arn, shard_id, numbers[0], numbers[-1], size, condition,
-                                invoke_count=rng.randint(1, 4))
-        # A copy, so a function that modifies its argument cannot change what the check compares with.
-        try:
-            got = call_exercise(label, failed_range, json.loads(json.dumps(record)))
-        except KeyError as error:
-            raise ExerciseCheckFailed(
-                f"{label}, a {condition} record: your function raised KeyError {error}.\nHint: only "
-                "KinesisBatchInfo is in every on-failure record; this one has the keys "
-                f"{sorted(record)}."
-            ) from None
-        expected = (shard_id, numbers[0], numbers[-1])
-        expect(
-            f"{label}, a {condition} record", isinstance(got, tuple) and got == expected, expected=expected, got=got,
-            hint="Read everything from record['KinesisBatchInfo']: shardId, startSequenceNumber, endSequenceNumber, "
-            "and return them as a tuple of the strings they are. A RecordAgeExceeded record has no responseContext "
-            "(and, on LocalStack, no requestContext), so do not rely on those.",
-        )
-    passed(label, "both conditions")
+    examples = [
+        (condition, rng.randint(0, 20), _sequence_numbers(rng, size), rng.randint(1, 4))
+        for condition in ("RetryAttemptsExhausted", "RecordAgeExceeded") for size in (rng.randint(2, 50), 1)
+    ]
+    drawn = property_cases(label, _batch_strategy(), lambda case: _check_one_range(label, failed_range, case),
+                           examples=examples, max_examples=40)
+    passed(label, f"both conditions, {drawn} on-failure records")
 
 
 PAGE = 3  # the most records one GetRecords call of the check's stream returns
@@ -380,8 +478,11 @@ def _paged_get_records():
     same position). Yields the list of (records returned, MillisBehindLatest) per call."""
     original = botocore.client.BaseClient._make_api_call
     calls: list[tuple[int, int]] = []
+    calls_iterator_types: list[str] = []
 
     def make_api_call(self, operation_name, api_params):
+        if operation_name == "GetShardIterator":
+            calls_iterator_types.append(api_params.get("ShardIteratorType"))
         if operation_name != "GetRecords":
             return original(self, operation_name, api_params)
         if len(calls) >= MAX_CALLS:
@@ -400,7 +501,7 @@ def _paged_get_records():
 
     botocore.client.BaseClient._make_api_call = make_api_call
     try:
-        yield calls
+        yield calls, calls_iterator_types
     finally:
         botocore.client.BaseClient._make_api_call = original
 
@@ -424,8 +525,10 @@ def check_reread(reread, lesson) -> None:
     shard_id = chosen[0]["ShardId"]
     record = failure_record(stream_arn, shard_id, chosen[0]["SequenceNumber"], chosen[-1]["SequenceNumber"], len(chosen))
 
-    with _paged_get_records() as calls:
-        got = call_exercise(label, reread, json.loads(json.dumps(record)))
+    with _paged_get_records() as (calls, iterator_types):
+        got = unchanged(label, reread, record,
+                        hint="reread only reads the on-failure record: do not pop from it or assign into it (lesson 07's "
+                        "replay consumer reads the same message again).")
     if not isinstance(got, list) or not all(isinstance(item, dict) and "SequenceNumber" in item for item in got):
         raise ExerciseCheckFailed(
             f"{label}: expected a list of records as GetRecords returns them (dicts with SequenceNumber, Data, ...), "
@@ -433,6 +536,23 @@ def check_reread(reread, lesson) -> None:
         )
     expected_numbers = [entry["SequenceNumber"] for entry in chosen]
     got_numbers = [item["SequenceNumber"] for item in got]
+    where = f"{label}, the sequence numbers of {len(chosen)} records re-read (start..end inclusive)"
+    if "LATEST" in iterator_types and not got_numbers:
+        expect(where, False, expected=expected_numbers, got=got_numbers,
+               hint="a LATEST shard iterator starts after the newest record of the shard, so it finds nothing of a "
+               "batch that failed earlier. Use ShardIteratorType='AT_SEQUENCE_NUMBER' with "
+               "StartingSequenceNumber=startSequenceNumber.")
+    if got_numbers[:1] and str(got_numbers[0]).isdigit() and int(got_numbers[0]) < int(expected_numbers[0]):
+        types = ", ".join(sorted(set(map(str, iterator_types)))) or "?"
+        expect(where, False, expected=expected_numbers, got=got_numbers,
+               hint=f"your list begins with records before startSequenceNumber (iterator type {types}): "
+               "TRIM_HORIZON starts at the oldest record of the shard, not at the failed batch. Use "
+               "ShardIteratorType='AT_SEQUENCE_NUMBER' with StartingSequenceNumber=startSequenceNumber.")
+    if got_numbers == expected_numbers[:-1]:
+        expect(where, False, expected=expected_numbers, got=got_numbers,
+               hint="the last failed record is missing: endSequenceNumber is included in the range (it is the last "
+               "record of the failed batch). Stop at the first record whose int(SequenceNumber) is greater than "
+               "int(endSequenceNumber), not greater or equal.")
     if got_numbers != expected_numbers and got_numbers == expected_numbers[: len(got_numbers)]:
         if len(calls) <= 1:
             hint = ("one GetRecords call is not enough: a call may return fewer records than exist, or none at all "

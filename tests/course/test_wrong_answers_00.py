@@ -27,7 +27,7 @@ class FunctionFailed(RuntimeError):
 def lesson():
     prefix = f"kcm00-{uuid.uuid4().hex[:8]}-"
     yield SimpleNamespace(name=lambda suffix: prefix + suffix)
-    for suffix in ("check-echo", "check-fail"):
+    for suffix in ("check-echo", "check-fail", "check-report"):
         delete_function(prefix + suffix)
 
 
@@ -70,6 +70,38 @@ def undecoded(function_name, payload):
     return invoke(function_name, payload)["Payload"].read()
 
 
+def error_keys_in_the_answer(function_name, payload):
+    answer = json.load(invoke(function_name, payload)["Payload"])
+    if isinstance(answer, dict) and "errorType" in answer:  # guesses the failure from the answer's shape
+        raise FunctionFailed(f"{answer['errorType']}: {answer.get('errorMessage')}")
+    return answer
+
+
+def status_code(function_name, payload):
+    response = invoke(function_name, payload)
+    answer = json.load(response["Payload"])
+    if response["StatusCode"] != 200:
+        raise FunctionFailed(f"{answer.get('errorType')}: {answer.get('errorMessage')}")
+    return answer
+
+
+def another_exception_class(function_name, payload):
+    response = invoke(function_name, payload)
+    answer = json.load(response["Payload"])
+    if "FunctionError" in response:
+        raise RuntimeError(f"{answer.get('errorType')}: {answer.get('errorMessage')}")
+    return answer
+
+
+def json_text(function_name, payload):
+    return invoke(function_name, payload)["Payload"].read().decode("utf-8")
+
+
+def payload_as_a_dict(function_name, payload):
+    response = client("lambda").invoke(FunctionName=function_name, Payload=payload)
+    return json.load(response["Payload"])
+
+
 def stub(function_name, payload):
     raise NotImplementedError("Exercise 00.1: replace this line with your solution")
 
@@ -92,6 +124,11 @@ def test_the_stub_is_not_solved(lesson):
         (ignores_function_error, ["FunctionError"]),
         (vague_failure, ["errorType", "errorMessage"]),
         (undecoded, ["decoded JSON answer"]),
+        (error_keys_in_the_answer, ["errorType", "only response['FunctionError']"]),
+        (status_code, ["FunctionError", "HTTP 200"]),
+        (another_exception_class, ["FunctionFailed", "RuntimeError", "the class the exercise gives"]),
+        (json_text, ["JSON text", "decode it"]),
+        (payload_as_a_dict, ["JSON bytes", "json.dumps"]),
     ],
     ids=lambda value: getattr(value, "__name__", ""),
 )

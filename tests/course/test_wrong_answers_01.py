@@ -11,6 +11,7 @@ import pytest
 from wrong_answers import assert_rejected
 
 from kinesis_course import handler_steps
+from kinesis_course.checks import ExerciseNotSolved
 from kinesis_course.checks import lesson01 as checks
 
 
@@ -121,6 +122,65 @@ def plain_value_error(record):
         raise ValueError(str(error)) from error
 
 
+def _steps(record, *, refuse_empty=False, loads_bytes=False, flat=False, in_place=False, object_test=None,
+           utf8_error=()):
+    """The reference's four steps, with one mistake switched on."""
+    where = _where(record) if not flat else "record"
+    data = record["data"] if flat else record["kinesis"]["data"]
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except binascii.Error as error:
+        raise MalformedRecord(f"{where}: data is not base64") from error
+    if in_place:  # keeps the decoded bytes in the record, "for later"
+        record["kinesis"]["data"] = raw
+    try:
+        value = json.loads(raw) if loads_bytes else json.loads(raw.decode("utf-8"))
+    except utf8_error:  # caught only to be raised again as it is: the decoder's own class reaches the caller
+        raise
+    except UnicodeDecodeError as error:
+        raise MalformedRecord(f"{where}: data is not UTF-8") from error
+    except json.JSONDecodeError as error:
+        raise MalformedRecord(f"{where}: data is not JSON") from error
+    is_object = object_test(value) if object_test else isinstance(value, dict)
+    if not is_object or (refuse_empty and not value):
+        raise MalformedRecord(f"{where}: data is JSON but not an object")
+    return value
+
+
+NEW_DECODER_MISTAKES = {
+    "refuses-the-empty-object": (dict(refuse_empty=True), ["{}", "is a JSON object", "isinstance"]),
+    "json-loads-of-bytes": (dict(loads_bytes=True), ["UTF-16", "guesses the encoding", ".decode('utf-8')"]),
+    "flat-record-data": (dict(flat=True), ["record['kinesis']['data']", "flat"]),
+    "changes-the-record": (dict(in_place=True), ["in place"]),
+    "lets-the-decoders-error-through": (dict(utf8_error=UnicodeDecodeError), ["expected MalformedRecord",
+                                                                            "got UnicodeDecodeError", "decoder's own"]),
+    "object-test-misses-strings": (
+        dict(object_test=lambda value: not (value is None or isinstance(value, (list, int, float)))),
+        ["not objects", "isinstance"],
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(NEW_DECODER_MISTAKES))
+def test_a_new_wrong_decoder_is_rejected(mistake):
+    options, mentions = NEW_DECODER_MISTAKES[mistake]
+    assert_rejected(lambda: checks.check_decode_record(lambda record: _steps(record, **options), MalformedRecord),
+                    *mentions)
+
+
+def test_the_reference_steps_pass(capsys):
+    checks.check_decode_record(_steps, MalformedRecord)
+    assert "✔ Exercise 01.1 passed" in capsys.readouterr().out
+
+
+def test_the_stub_decoder_is_not_solved():
+    def stub(record):
+        raise NotImplementedError("Exercise 01.1: replace this line with your solution")
+
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_decode_record(stub, MalformedRecord)
+
+
 def test_the_reference_decoder_passes(capsys):
     checks.check_decode_record(decoding.decode_record, MalformedRecord)
     assert "✔ Exercise 01.1 passed" in capsys.readouterr().out
@@ -162,3 +222,25 @@ def test_the_reference_shard_of_passes(capsys):
 )
 def test_a_wrong_shard_of_is_rejected(wrong, mentions):
     assert_rejected(lambda: checks.check_shard_of(wrong), *mentions)
+
+
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (lambda record: "shardId-000000000000", ["the same shard id", "eventID"]),
+        (lambda record: record["eventID"].split(":")[0].split("-")[1], ["the whole shard id", "shardId-"]),
+        (lambda record: record["eventID"].split(":", 1), ["a str", "[0]"]),
+        (lambda record: record.pop("eventID").split(":", 1)[0], ["in place"]),
+    ],
+    ids=["always-the-first-shard", "digits-only", "the-list-split-returns", "pops-event-id"],
+)
+def test_a_new_wrong_shard_of_is_rejected(wrong, mentions):
+    assert_rejected(lambda: checks.check_shard_of(wrong), *mentions)
+
+
+def test_the_stub_shard_of_is_not_solved():
+    def stub(record):
+        raise NotImplementedError("Exercise 01.2: replace this line with your solution")
+
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_shard_of(stub)

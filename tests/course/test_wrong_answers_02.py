@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import math
 import sys
 import tempfile
 import uuid
@@ -19,6 +20,7 @@ from wrong_answers import assert_rejected
 
 from kinesis_course import client, delete_function, delete_mappings_of, delete_stream, deploy_function, ensure_stream
 from kinesis_course import handler_steps
+from kinesis_course.checks import ExerciseNotSolved
 from kinesis_course.checks import lesson02 as checks
 
 
@@ -57,6 +59,8 @@ def _normalise_with(InvalidReading, *, error=None, bools=False, default_unit=Non
             raise error("no temperature")
         if not isinstance(temperature, (int, float)) or (isinstance(temperature, bool) and not bools):
             raise error("no numeric temperature")
+        if not math.isfinite(temperature):
+            raise error("temperature is not finite")
         unit = reading.get("unit", default_unit)
         if unit == "C":
             fahrenheit = temperature * 9 / 5 + 32
@@ -68,6 +72,89 @@ def _normalise_with(InvalidReading, *, error=None, bools=False, default_unit=Non
                 "unit": "F", "humidity": reading.get("humidity", default_humidity)}
 
     return normalise
+
+
+def _reference_like(InvalidReading, *, upper_unit=False, round_celsius_only=False, parse_strings=False,
+                    finite_only=True, refuse_true_only=False, humidity_or_none=False, keep_extra_keys=False,
+                    check_sensor=True, id_present_only=False, in_place=False):
+    """The mistakes of a learner's walk-through and of readings from the wild, one switched on at a time."""
+
+    def normalise(reading):
+        if id_present_only:
+            if "reading_id" not in reading:
+                raise InvalidReading("no reading_id")
+        elif not isinstance(reading.get("reading_id"), str) or not reading["reading_id"]:
+            raise InvalidReading("no reading_id")
+        if check_sensor and (not isinstance(reading.get("sensor"), str) or not reading["sensor"]):
+            raise InvalidReading("no sensor")
+        temperature = reading.get("temperature")
+        if parse_strings and isinstance(temperature, str):
+            try:
+                temperature = float(temperature)
+            except ValueError:
+                raise InvalidReading(f"temperature {temperature!r}") from None
+        if refuse_true_only:
+            if temperature is True or not isinstance(temperature, (int, float)):
+                raise InvalidReading("no numeric temperature")
+        elif not isinstance(temperature, (int, float)) or isinstance(temperature, bool):
+            raise InvalidReading("no numeric temperature")
+        if finite_only and not math.isfinite(temperature):
+            raise InvalidReading("temperature is not finite")
+        unit = reading.get("unit")
+        if upper_unit and isinstance(unit, str):
+            unit = unit.upper()
+        if unit == "C":
+            fahrenheit = round(temperature * 9 / 5 + 32, 2)
+        elif unit == "F":
+            fahrenheit = temperature if round_celsius_only else round(temperature, 2)
+        else:
+            raise InvalidReading(f"unit {unit!r}")
+        humidity = reading.get("humidity") or None if humidity_or_none else reading.get("humidity")
+        if in_place:
+            reading.update(temperature=fahrenheit, unit="F", humidity=humidity)
+            return {key: reading[key] for key in ("reading_id", "sensor", "temperature", "unit", "humidity")}
+        base = dict(reading) if keep_extra_keys else {}
+        return {**base, "reading_id": reading["reading_id"], "sensor": reading.get("sensor"),
+                "temperature": fahrenheit, "unit": "F", "humidity": humidity}
+
+    return normalise
+
+
+# Each new wrong answer, and words the check's message must use to name its mistake.
+NEW_NORMALISE_MISTAKES = {
+    "lowercase-unit-accepted": (dict(upper_unit=True), ["'c'", "exactly 'C' or 'F'"]),
+    "fahrenheit-not-rounded": (dict(round_celsius_only=True), ["2 decimals", "whichever the unit"]),
+    "numeric-string-accepted": (dict(parse_strings=True), ["string", "not a number"]),
+    "nan-and-infinity-accepted": (dict(finite_only=False), ["math.isfinite"]),
+    "false-accepted": (dict(refuse_true_only=True), ["False", "bool"]),
+    "zero-humidity-becomes-none": (dict(humidity_or_none=True), ["0 %", "keep"]),
+    "extra-keys-kept": (dict(keep_extra_keys=True), ["exactly the keys"]),
+    "sensor-not-validated": (dict(check_sensor=False), ["sensor"]),
+    "empty-reading-id-accepted": (dict(id_present_only=True), ["reading_id", "empty"]),
+    "input-changed-in-place": (dict(in_place=True), ["in place"]),
+}
+
+
+@pytest.mark.parametrize("mistake", list(NEW_NORMALISE_MISTAKES))
+def test_a_new_wrong_normalise_is_rejected(handler_package, mistake):
+    InvalidReading = handler_package["readings"].InvalidReading
+    options, mentions = NEW_NORMALISE_MISTAKES[mistake]
+    wrong = _reference_like(InvalidReading, **options)
+    assert_rejected(lambda: checks.check_normalise(wrong, InvalidReading), *mentions)
+
+
+def test_the_reference_like_normalise_passes(handler_package, capsys):
+    InvalidReading = handler_package["readings"].InvalidReading
+    checks.check_normalise(_reference_like(InvalidReading), InvalidReading)
+    assert "✔ Exercise 02.1 passed" in capsys.readouterr().out
+
+
+def test_the_stub_normalise_is_not_solved(handler_package):
+    def stub(reading):
+        raise NotImplementedError("Exercise 02.1: replace this line with your solution")
+
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_normalise(stub, handler_package["readings"].InvalidReading)
 
 
 def test_the_reference_normalise_passes(handler_package, capsys):
@@ -100,19 +187,28 @@ def test_a_wrong_normalise_is_rejected(handler_package, mistake, mentions):
 def _handlers(modules):
     decode_record = modules["decoding"].decode_record
     normalise, InvalidReading = modules["readings"].normalise, modules["readings"].InvalidReading
+    MalformedRecord = modules["decoding"].MalformedRecord
 
-    def loop(event, *, skip_malformed=False, count_skipped=False, decode=decode_record, totals=None):
+    def loop(event, *, skip_malformed=False, count_skipped=False, decode=decode_record, totals=None,
+             caught=InvalidReading, skipped_id="sequenceNumber", stop_at_invalid=False, wrap_malformed=False):
         processed, skipped = (totals["processed"], totals["skipped"]) if totals is not None else (0, [])
         for record in event["Records"]:
             sequence_number = record["kinesis"]["sequenceNumber"]
+            reported = record["eventID"] if skipped_id == "eventID" else sequence_number
             try:
                 normalised = normalise(decode(record))
-            except InvalidReading if not skip_malformed else Exception as error:
-                print("SKIPPED " + json.dumps({"sequenceNumber": sequence_number, "reason": str(error)}))
-                skipped.append(sequence_number)
+            except (caught if not skip_malformed else Exception) as error:
+                print("SKIPPED " + json.dumps({"sequenceNumber": reported, "reason": str(error)}))
+                skipped.append(reported)
                 if count_skipped:
                     processed += 1
+                if stop_at_invalid:
+                    break
                 continue
+            except MalformedRecord as error:
+                if wrap_malformed:
+                    raise RuntimeError(f"record {sequence_number} cannot be decoded") from error
+                raise
             print("READING " + json.dumps(normalised))
             processed += 1
         if totals is not None:
@@ -128,7 +224,20 @@ def _handlers(modules):
             event, decode=lambda record: json.loads(base64.b64decode(record["data"]))),
         "own-json-loads": lambda event, context: loop(
             event, decode=lambda record: json.loads(base64.b64decode(record["kinesis"]["data"]))),
+        "catches-valueerror": lambda event, context: loop(event, caught=ValueError),
+        "skipped-by-event-id": lambda event, context: loop(event, skipped_id="eventID"),
+        "stops-at-the-first-invalid-reading": lambda event, context: loop(event, stop_at_invalid=True),
+        "wraps-malformed-record": lambda event, context: loop(event, wrap_malformed=True),
+        "changes-the-event": lambda event, context: loop(
+            event, decode=lambda record: _decode_and_blank(decode_record, record)),
     }
+
+
+def _decode_and_blank(decode_record, record):
+    """Decodes, then drops the base64 from the event (to "save memory"): the event no longer holds the data."""
+    reading = decode_record(record)
+    record["kinesis"]["data"] = ""
+    return reading
 
 
 HANDLER_MISTAKES = {
@@ -137,12 +246,25 @@ HANDLER_MISTAKES = {
     "module-level-state": ["module level", "start from zero"],
     "record-data": ["record['kinesis']", "record['data'] does not exist"],
     "own-json-loads": ["decode_record", "MalformedRecord", "json.loads"],
+    "catches-valueerror": ["must fail the batch", "ValueError", "MalformedRecord is a ValueError"],
+    "skipped-by-event-id": ["sequence number", "not its eventID"],
+    "stops-at-the-first-invalid-reading": ["the READING lines stop early", "continue"],
+    "wraps-malformed-record": ["MalformedRecord itself", "RuntimeError"],
+    "changes-the-event": ["in place", "event"],
 }
 
 
 def test_the_reference_handler_passes(handler_package, capsys):
     checks.check_handler(handler_package["handler"].handler)
     assert "✔ Exercise 02.2 passed" in capsys.readouterr().out
+
+
+def test_the_stub_handler_is_not_solved():
+    def stub(event, context):
+        raise NotImplementedError("Exercise 02.2: replace this line with your solution")
+
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_handler(stub)
 
 
 @pytest.mark.parametrize("mistake", sorted(HANDLER_MISTAKES))
@@ -175,14 +297,27 @@ def resources():
             delete_stream(names[key])
 
 
-def _create(**overrides):
+def _create(*, returns=True, twice=False, **overrides):
     def create_reading_mapping(function_name, stream_arn):
         settings = dict(FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
                         BatchSize=4)
         settings.update(overrides)
-        return client("lambda").create_event_source_mapping(**{k: v for k, v in settings.items() if v is not None})
+        lam = client("lambda")
+        response = lam.create_event_source_mapping(**{k: v for k, v in settings.items() if v is not None})
+        if twice:  # "to be sure it exists"
+            response = lam.create_event_source_mapping(**{k: v for k, v in settings.items() if v is not None})
+        return response if returns else None
 
     return create_reading_mapping
+
+
+def test_the_stub_mapping_is_not_solved(resources):
+    def stub(function_name, stream_arn):
+        raise NotImplementedError("Exercise 02.3: replace this line with your solution")
+
+    names, arns = resources
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_reading_mapping(stub, names["fn"], arns["stream"])
 
 
 @pytest.mark.localstack
@@ -205,9 +340,17 @@ def test_the_reference_mapping_passes(resources, capsys):
         (dict(EventSourceArn="other_stream"), ["wrong stream"]),
         (dict(EventSourceArn="stream name"), ["stream's ARN", "not its name"]),
         (dict(StartingPosition=None), ["StartingPosition is required", "no default"]),
+        (dict(BatchSize=5), ["BatchSize=4", "carry 5 records"]),
+        (dict(BatchSize=3), ["BatchSize=4", "smaller"]),
+        (dict(BatchSize="4"), ["int", "not a string"]),
+        (dict(Enabled=False), ["Enabled=False", "never reads"]),
+        (dict(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1_700_000_000), ["AT_TIMESTAMP", "TRIM_HORIZON"]),
+        (dict(returns=False), ["return", "create_event_source_mapping"]),
+        (dict(twice=True), ["exactly one mapping"]),
     ],
     ids=["latest", "default-batch-size", "batch-size-10", "other-function", "other-stream", "stream-name",
-         "no-starting-position"],
+         "no-starting-position", "batch-size-5", "batch-size-3", "batch-size-string", "disabled", "at-timestamp",
+         "nothing-returned", "created-twice"],
 )
 def test_a_wrong_mapping_is_rejected_and_deleted(resources, overrides, mentions):
     names, arns = resources

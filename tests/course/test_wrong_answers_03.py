@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import sys
@@ -113,7 +114,69 @@ def wrong_triages(m):
             skipped(record, error)
             return None
 
+    def changes_the_record(record):
+        record["reading"] = triage_right(record)  # keeps the result with its record, in the event itself
+        return record["reading"]
+
+    def triage_right(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(f"{record['eventID']}: {error}") from error
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            skipped(record, error)
+            return None
+
+    def empty_object_is_poison(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(f"{record['eventID']}: {error}") from error
+        if not reading:
+            raise m.PoisonRecord(f"{record['eventID']}: empty reading")
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            skipped(record, error)
+            return None
+
+    def own_decoding(record):
+        try:
+            reading = json.loads(base64.b64decode(record["kinesis"]["data"]))
+        except ValueError as error:  # binascii.Error and JSONDecodeError are both ValueErrors
+            raise m.PoisonRecord(f"{record['eventID']}: {error}") from error
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            skipped(record, error)
+            return None
+
+    def catches_valueerror(record):
+        try:
+            return m.normalise(m.decode_record(record))
+        except ValueError as error:  # InvalidReading is a ValueError... and so is MalformedRecord
+            skipped(record, error)
+            return None
+
+    def skipped_with_event_id(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(f"{record['eventID']}: {error}") from error
+        try:
+            return m.normalise(reading)
+        except m.InvalidReading as error:
+            print("SKIPPED " + json.dumps({"sequenceNumber": record["eventID"], "reason": str(error)}))
+            return None
+
     return {
+        "changes_the_record": (changes_the_record, ["in place"]),
+        "empty_object_is_poison": (empty_object_is_poison, ["{}", "block the shard"]),
+        "own_decoding": (own_decoding, ["decode_record", "MalformedRecord"]),
+        "catches_valueerror": (catches_valueerror, ["lost silently", "ValueError"]),
+        "skipped_with_event_id": (skipped_with_event_id, ["sequenceNumber", "not its eventID"]),
         "swallows_poison": (swallows_poison, ["lost silently", "PoisonRecord"]),
         "poison_for_invalid": (poison_for_invalid, ["block the shard", "InvalidReading"]),
         "no_event_id": (no_event_id, ["eventID"]),
@@ -132,6 +195,21 @@ def test_check_triage_rejects(triage_module, name):
 
 def test_check_triage_accepts_the_reference(triage_module, capsys):
     checks.check_triage(triage_module)
+    assert "✔ Exercise 03.1 passed" in capsys.readouterr().out
+
+
+def test_check_triage_accepts_the_event_id_anywhere_in_the_message(triage_module, capsys):
+    """The statement asks for a message that contains the eventID, not one that starts with it."""
+    m = triage_module
+
+    def event_id_last(record):
+        try:
+            reading = m.decode_record(record)
+        except m.MalformedRecord as error:
+            raise m.PoisonRecord(f"cannot decode ({error}), record {record['eventID']}") from error
+        return m.triage(record) if reading is not None else None
+
+    checks.check_triage(variant(m, event_id_last))
     assert "✔ Exercise 03.1 passed" in capsys.readouterr().out
 
 
@@ -189,6 +267,13 @@ WRONG_MAPPINGS = {
     "latest": ({"StartingPosition": "LATEST"}, ["LATEST", "TRIM_HORIZON"]),
     "default_batch_size": ({"BatchSize": None}, ["BatchSize 3"]),
     "nothing_returned": ({"return": False}, ["return", "create_event_source_mapping"]),
+    "retries_counting_the_first_attempt": ({"MaximumRetryAttempts": 3}, ["after the first attempt", "4 invocations"]),
+    "retries_at_the_limit": ({"MaximumRetryAttempts": 10000}, ["10,000", "the most"]),
+    "retries_over_the_limit": ({"MaximumRetryAttempts": 10001}, ["-1 to 10,000", "MaximumRetryAttempts"]),
+    "stream_name": ({"EventSourceArn": "stream-name"}, ["stream's ARN", "not its name"]),
+    "queue_name": ({"DestinationConfig": "queue-name"}, ["queue's name", "ARN"]),
+    "disabled": ({"Enabled": False}, ["Enabled=False", "never reads"]),
+    "bisection": ({"BisectBatchOnFunctionError": True}, ["BisectBatchOnFunctionError", "whole-batch retries"]),
 }
 
 
@@ -201,6 +286,10 @@ def test_check_bounded_mapping_rejects(resources, name):
         overrides = {"DestinationConfig": {"OnSuccess": {"Destination": resources.queue_arn}}}
     elif overrides.get("DestinationConfig") == "url":
         overrides = {"DestinationConfig": {"OnFailure": {"Destination": resources.queue_url}}}
+    elif overrides.get("DestinationConfig") == "queue-name":
+        overrides = {"DestinationConfig": {"OnFailure": {"Destination": resources.queue_arn.rsplit(":", 1)[-1]}}}
+    elif overrides.get("EventSourceArn") == "stream-name":
+        overrides = {"EventSourceArn": resources.stream_arn.rsplit("/", 1)[-1]}
     answer = mapping_answer(**overrides)
     assert_rejected(
         lambda: checks.check_bounded_mapping(answer, resources.function, resources.stream_arn, resources.queue_arn),
@@ -240,6 +329,14 @@ WRONG_RANGES = {
     "integers": (lambda r: (failed_range(r)[0], int(failed_range(r)[1]), int(failed_range(r)[2])), ["strings"]),
     "start_and_end_swapped": (lambda r: (failed_range(r)[0], failed_range(r)[2], failed_range(r)[1]),
                               ["startSequenceNumber", "endSequenceNumber"]),
+    "end_from_batch_size": (
+        lambda r: (failed_range(r)[0], failed_range(r)[1],
+                   str(int(failed_range(r)[1]) + r["KinesisBatchInfo"]["batchSize"] - 1)),
+        ["not contiguous", "endSequenceNumber"],
+    ),
+    "end_exclusive": (lambda r: (failed_range(r)[0], failed_range(r)[1], str(int(failed_range(r)[2]) + 1)),
+                      ["inclusive", "last record"]),
+    "pops_batch_info": (lambda r: failed_range({"KinesisBatchInfo": r.pop("KinesisBatchInfo")}), ["in place"]),
 }
 
 
@@ -247,6 +344,14 @@ WRONG_RANGES = {
 def test_check_failed_range_rejects(name):
     answer, mentions = WRONG_RANGES[name]
     assert_rejected(lambda: checks.check_failed_range(answer), *mentions)
+
+
+def test_check_failed_range_on_the_stub_is_not_solved():
+    def stub(record):
+        raise NotImplementedError("Exercise 03.3: replace this line with your solution")
+
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_failed_range(stub)
 
 
 def test_check_failed_range_accepts_the_reference(capsys):
@@ -258,21 +363,24 @@ def test_check_failed_range_accepts_the_reference(capsys):
 
 
 def reread_answer(*, iterator_type="AT_SEQUENCE_NUMBER", single_call=False, stop_at_empty=False,
-                  stop_at_end=True, decode=False):
+                  stop_at_end=True, decode=False, end_exclusive=False, pop_info=False, numbers_only=False):
     kinesis = client("kinesis")
 
     def reread(record):
         shard_id, start, end = failed_range(record)
-        arn = record["KinesisBatchInfo"]["streamArn"]
+        arn = (record.pop("KinesisBatchInfo") if pop_info else record["KinesisBatchInfo"])["streamArn"]
+        position = {"StartingSequenceNumber": start} if "SEQUENCE" in iterator_type else {}
         iterator = kinesis.get_shard_iterator(StreamARN=arn, ShardId=shard_id, ShardIteratorType=iterator_type,
-                                              StartingSequenceNumber=start)["ShardIterator"]
+                                              **position)["ShardIterator"]
         found = []
         while iterator:
             response = kinesis.get_records(StreamARN=arn, ShardIterator=iterator, Limit=1000)
             for item in response["Records"]:
-                if stop_at_end and int(item["SequenceNumber"]) > int(end):
+                if stop_at_end and (int(item["SequenceNumber"]) >= int(end) if end_exclusive
+                                    else int(item["SequenceNumber"]) > int(end)):
                     return found
-                found.append(dict(item, Data=item["Data"].decode("utf-8")) if decode else item)
+                found.append(dict(item, Data=item["Data"].decode("utf-8")) if decode
+                             else item["SequenceNumber"] if numbers_only else item)
             if single_call or (stop_at_empty and not response["Records"]):
                 return found
             if not response["Records"] and response.get("MillisBehindLatest", 0) == 0:
@@ -289,6 +397,11 @@ WRONG_REREADS = {
     "after_sequence_number": ({"iterator_type": "AFTER_SEQUENCE_NUMBER"}, ["AFTER_SEQUENCE_NUMBER"]),
     "reads_past_the_end": ({"stop_at_end": False}, ["stop after endSequenceNumber"]),
     "decodes_the_data": ({"decode": True}, ["bytes"]),
+    "end_exclusive": ({"end_exclusive": True}, ["endSequenceNumber is included", "last failed record"]),
+    "latest_iterator": ({"iterator_type": "LATEST"}, ["LATEST", "AT_SEQUENCE_NUMBER"]),
+    "trim_horizon_from_the_start": ({"iterator_type": "TRIM_HORIZON"}, ["before startSequenceNumber", "TRIM_HORIZON"]),
+    "pops_batch_info": ({"pop_info": True}, ["in place"]),
+    "sequence_numbers_only": ({"numbers_only": True}, ["list of records", "SequenceNumber, Data"]),
 }
 
 
@@ -297,6 +410,15 @@ WRONG_REREADS = {
 def test_check_reread_rejects(resources, name):
     options, mentions = WRONG_REREADS[name]
     assert_rejected(lambda: checks.check_reread(reread_answer(**options), resources), *mentions)
+
+
+@pytest.mark.localstack
+def test_check_reread_on_the_stub_is_not_solved(resources):
+    def stub(record):
+        raise NotImplementedError("Exercise 03.4: replace this line with your solution")
+
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_reread(stub, resources)
 
 
 @pytest.mark.localstack

@@ -1,5 +1,6 @@
 """Step 2 of the course's handler: a sensor reading in °F, or InvalidReading; never an invented value."""
 import json
+import math
 
 
 class InvalidReading(ValueError):
@@ -12,9 +13,9 @@ def normalise(reading: dict) -> dict:
         if not isinstance(reading.get(field), str) or not reading[field]:
             raise InvalidReading(f"no {field} in {json.dumps(reading)}")
     temperature = reading.get("temperature")
-    # bool is a subclass of int in Python; True is not a temperature.
-    if not isinstance(temperature, (int, float)) or isinstance(temperature, bool):
-        raise InvalidReading(f"no numeric temperature in {json.dumps(reading)}")
+    # bool is a subclass of int in Python; True is not a temperature. json.loads accepts NaN and Infinity.
+    if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not math.isfinite(temperature):
+        raise InvalidReading(f"no finite numeric temperature in {json.dumps(reading)}")
     unit = reading.get("unit")
     if unit == "C":
         fahrenheit = temperature * 9 / 5 + 32
