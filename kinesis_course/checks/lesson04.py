@@ -9,18 +9,25 @@ reading store it at the worst moment (just before the learner's own write): a de
 from __future__ import annotations
 
 import base64
+import copy
+import inspect
 import json
+import os
 import random
 import re
+import string
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 from botocore.exceptions import ClientError
+from hypothesis import strategies as st
 
 from ..endpoint import client
 from ..events import kinesis_event
 from ..tables import delete_table, ensure_table
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
+from .cases import in_another_process, on_another_date, property_cases, unchanged
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -56,6 +63,13 @@ class _Shard:
         self.shard_id = f"shardId-{rng.randint(0, 9):012d}"
         self.stream_arn = f"arn:aws:kinesis:us-east-1:000000000000:stream/check-04-{rng.randint(1000, 9999)}"
 
+    def child(self) -> _Shard:
+        """The shard that takes over this one's partition keys after a reshard (a split or a merge)."""
+        child = _Shard(self.rng)
+        child.stream_arn, child.sequence, child.arrival = self.stream_arn, self.sequence + 10**30, self.arrival
+        child.shard_id = f"shardId-{int(self.shard_id.rsplit('-', 1)[1]) + 10:012d}"
+        return child
+
     def record(self, data: bytes, partition_key: str) -> dict:
         self.sequence += self.rng.randrange(10**20, 10**22)
         self.arrival += timedelta(milliseconds=self.rng.randint(5, 900))
@@ -77,12 +91,26 @@ def _with_data(record: dict, data: bytes) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 # Exercise 04.1 · idempotency_key(record, reading)
 
+KEY_MUTATION_HINT = (
+    "Your idempotency_key changed the record or the reading it was given. The handler passes that same reading to "
+    "write_reading next, so what it stores is no longer what normalise made. Read the values you need; do not pop, "
+    "delete or assign into the dicts you receive."
+)
+
+
 def _key(label: str, idempotency_key, record: dict, reading: dict) -> str:
-    key = call_checked(
-        label, idempotency_key, json.loads(json.dumps(record)), dict(reading), shown_args="record, reading",
-        hint="idempotency_key receives one record of the event and the reading normalise made of it (a dict with "
-        "reading_id, sensor, temperature, unit, humidity); return a string.",
-    )
+    # Fresh copies for every call (so one call's damage cannot leak into the next), compared after the call.
+    record, reading = copy.deepcopy(record), dict(reading)
+    try:
+        key = unchanged(label, idempotency_key, record, reading, hint=KEY_MUTATION_HINT)
+    except (ExerciseNotSolved, ExerciseCheckFailed):
+        raise
+    except Exception as error:
+        raise ExerciseCheckFailed(
+            f"{label}: {getattr(idempotency_key, '__name__', 'your function')}(record, reading) raised "
+            f"{type(error).__name__}: {error}\nHint: idempotency_key receives one record of the event and the reading "
+            "normalise made of it (a dict with reading_id, sensor, temperature, unit, humidity); return a string."
+        ) from error
     expect(
         f"{label}: the key's type", isinstance(key, str) and key != "", expected="a non-empty str (a DynamoDB S key)",
         got=key, hint="Return a string: it becomes the pk (type S) of the reading's DynamoDB item.",
@@ -133,6 +161,29 @@ def check_idempotency_key(idempotency_key) -> None:
             "own reading_id is the same in both copies."
         )
 
+    # 2b. A producer retry after a reshard: its partition key now maps to a child shard.
+    moved = shard.child().record(_compact(payload), payload["sensor"])
+    moved_key = _key(label, idempotency_key, moved, reading)
+    if moved_key != first:
+        named = "Your key contains the shard's id. " if shard.shard_id in first else ""
+        raise ExerciseCheckFailed(
+            f"{label}: the same reading, resent by its producer after a reshard, gave another key: expected {first!r} "
+            f"again, got {moved_key!r}.\nHint: {named}A reshard (a split or a merge of shards) moves a partition "
+            "key to a new shard, so a copy of a reading can arrive from another shard than the first. Leave the "
+            "shard out of the key: the reading's reading_id is the same on every shard."
+        )
+
+    # 2c. The same record in a new execution environment (another Python process) and on another day.
+    _check_in_another_process(label, idempotency_key, record, reading, first)
+    later_day = on_another_date(lambda: _key(label, idempotency_key, record, reading), days=400)
+    if later_day != first:
+        raise ExerciseCheckFailed(
+            f"{label}: the same record, delivered again on another day, gave another key: expected {first!r}, got "
+            f"{later_day!r}.\nHint: your key depends on the date or the clock. A copy can arrive on another day (a "
+            "replay of the on-failure queue, a retry that waits out an outage, a record kept for up to a year), "
+            "and must find the item stored the first time. Leave the date out: key on the reading's reading_id."
+        )
+
     # 3. The same stored record whose data arrives re-serialised (same sequence number, other bytes).
     respelled = _with_data(record, json.dumps(json.loads(_compact(payload))).encode())
     respelled_key = _key(label, idempotency_key, respelled, reading)
@@ -169,17 +220,77 @@ def check_idempotency_key(idempotency_key) -> None:
         "losing a reading. Only reading_id tells them apart.",
     )
 
-    # 6. A few more readings of other sensors.
-    others = [_payload(rng) for _ in range(5)]
-    keys = {_key(label, idempotency_key, shard.record(_compact(other), other["sensor"]), _normalised(other))
-            for other in others}
+    # 6. Distinct reading_ids give distinct keys: pairs drawn from the spec (the boundaries first), then many at once.
+    def distinct(pair):
+        keys = [_key(label, idempotency_key, shard.record(_compact(one), one["sensor"]), _normalised(one))
+                for one in (_payload(rng, reading_id=pair[0]), _payload(rng, reading_id=pair[1]))]
+        expect(
+            f"{label}: two readings with reading_id {pair[0]!r} and {pair[1]!r}", keys[0] != keys[1],
+            expected="two different keys", got=keys,
+            hint="Two different readings got the same key, so the second would be refused as a duplicate of the "
+            "first and lost. Keep the reading_id whole and as it is: do not shorten it, change its case or "
+            "shorten a digest of it.",
+        )
+
+    property_cases(f"{label}: distinct reading_ids", READING_ID_PAIRS, distinct, examples=READING_ID_EDGES,
+                   max_examples=40)
+    many = [f"r-{rng.randint(10_000, 99_999)}-{index:04d}" for index in range(300)]
+    keys = {_key(label, idempotency_key, shard.record(_compact(one), one["sensor"]), _normalised(one))
+            for one in (_payload(rng, reading_id=reading_id) for reading_id in many)}
     expect(
-        f"{label}: 5 other readings", len(keys) == 5 and first not in keys,
-        expected="5 distinct keys, none equal to the first reading's", got=sorted(keys),
-        hint="Each reading_id must give its own key.",
+        f"{label}: 300 readings with 300 different reading_ids", len(keys) == len(many) and first not in keys,
+        expected="300 distinct keys, none equal to the first reading's", got=f"{len(keys)} distinct keys",
+        hint="Some different readings got the same key: the later ones would be refused as duplicates and lost. A "
+        "short digest (a few hex digits, a number modulo something) collides; keep the reading_id whole.",
     )
-    passed(label, "an ESM retry, a producer retry and re-serialised data give the same key; 7 other readings, "
-                  "some sharing sensor and temperature, give 7 other keys")
+    passed(label, "an ESM retry, a producer retry (also after a reshard), another process, another day and "
+                  "re-serialised data give the same key; different readings, some sharing sensor and "
+                  "temperature, give different keys")
+
+
+ID_ALPHABET = string.ascii_letters + string.digits + "-_:#."
+READING_ID_PAIRS = st.tuples(st.text(ID_ALPHABET, min_size=1, max_size=40),
+                             st.text(ID_ALPHABET, min_size=1, max_size=40)).filter(lambda pair: pair[0] != pair[1])
+READING_ID_EDGES = [
+    ("r-1a2b", "r-1A2B"),                      # only the case differs
+    ("r-100", "r-1000"),                       # one is a prefix of the other
+    ("sensor-7-000001", "sensor-7-000002"),     # only the last character differs
+    ("x" * 40 + "1", "x" * 40 + "2"),          # a long shared prefix
+    ("a", "b"),                                # the shortest ids
+]
+
+
+def _check_in_another_process(label: str, idempotency_key, record: dict, reading: dict, expected: str) -> None:
+    """The key of the same record in a fresh interpreter, with another hash() salt, as a new Lambda environment."""
+    path = _module_file(idempotency_key)
+    if path is None:
+        return  # defined outside a module file (a test's lambda): nothing to run elsewhere
+    current = os.environ.get("PYTHONHASHSEED", "random")
+    seed = int(current) + 1 if current.isdigit() else 1  # any salt other than this process's
+    other = in_another_process(path, idempotency_key.__name__, [record, reading], hash_seed=seed, label=label)
+    if other != expected:
+        named = "Your key uses hash(), which " if "hash(" in path.read_text(encoding="utf-8") else "Something in your key "
+        raise ExerciseCheckFailed(
+            f"{label}: the same record in another Python process (another Lambda execution environment) gave "
+            f"another key: expected {expected!r}, got {other!r}.\nHint: {named}changes from one process to the "
+            "next: Python salts hash() of a str per process (PYTHONHASHSEED), and every Lambda execution environment "
+            "is a new process, so a retry would not find the stored item. Use the reading_id itself (or a stable "
+            "digest such as hashlib.sha256)."
+        )
+
+
+def _module_file(function) -> Path | None:
+    """The .py file that defines ``function`` at its top level, if there is one."""
+    name = getattr(function, "__name__", "")
+    if not name.isidentifier() or getattr(function, "__qualname__", name) != name:
+        return None
+    try:
+        path = Path(inspect.getsourcefile(function) or "")
+    except TypeError:
+        return None
+    if path.suffix != ".py" or not path.is_file() or f"def {name}(" not in path.read_text(encoding="utf-8"):
+        return None
+    return path
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -246,15 +357,27 @@ def _condition_hint(recorder: _RecordingClient) -> str:
     tests = _exists_tests(expression, names)
     if tests and all(attribute != "pk" for _, attribute in tests):
         named = ", ".join(sorted({attribute for _, attribute in tests}))
-        return (f"Your ConditionExpression {expression!r} tests attribute {named}, which the stored item does not have, "
-                "so the condition never matches an existing item and every put goes through. Test the table's key "
-                "attribute, pk. ")
+        return (f"Your ConditionExpression {expression!r} tests attribute {named}, not the table's key: it never matches "
+                f"an existing item that lacks {named}, so the put goes through again and overwrites it. Test the "
+                "table's key attribute, pk, which every item has. ")
     return ""
 
 
+WRITE_MUTATION_HINT = (
+    "Your write_reading changed the reading it was given (popped or replaced a value). The handler still uses that "
+    "reading after the write (to log it, to report it), and a caller's data must not change behind its back: build "
+    "the item in a new dict and leave the reading as it came."
+)
+
+
 def _write(label: str, write_reading, recorder, table: str, key: str, reading: dict, what: str):
+    def call(given: dict):
+        return write_reading(recorder, table, key, given)
+
+    call.__name__ = getattr(write_reading, "__name__", "write_reading")
     try:
-        result = call_exercise(label, write_reading, recorder, table, key, dict(reading))
+        # The reading the learner's code gets is compared with a copy afterwards: a change in place is reported.
+        result = unchanged(label, call, dict(reading), hint=WRITE_MUTATION_HINT)
     except ClientError as error:
         code = error.response["Error"]["Code"]
         hint = ("A ConditionalCheckFailedException means an item with that key is already there: catch it "
@@ -265,7 +388,7 @@ def _write(label: str, write_reading, recorder, table: str, key: str, reading: d
                 + (" This reading has no humidity (None, as normalise returns it when the sensor sent none): "
                    "{'N': 'None'} is not a number, so leave the attribute out." if reading.get("humidity") is None else ""))
         raise ExerciseCheckFailed(f"{label}: write_reading raised {code} on {what}: {error}.\nHint: {hint}") from None
-    except ExerciseNotSolved:
+    except (ExerciseNotSolved, ExerciseCheckFailed):
         raise
     except Exception as error:
         raise ExerciseCheckFailed(
@@ -278,6 +401,11 @@ def _write(label: str, write_reading, recorder, table: str, key: str, reading: d
         hint="Return True when this call stored the item, False when an item with that key was already there.",
     )
     return result
+
+
+def _key_of(reading: dict) -> str:
+    """The key the check gives write_reading: not the bare reading_id, so that a write must use the key it is given."""
+    return f"{reading['sensor']}#{reading['reading_id']}"
 
 
 def _item(table: str, key: str) -> dict | None:
@@ -296,8 +424,9 @@ def _check_item(label: str, item: dict | None, key: str, reading: dict) -> None:
                 "temperature": {"N": str(reading["temperature"])}, "unit": {"S": reading["unit"]}}
     if reading.get("humidity") is not None:
         expected["humidity"] = {"N": str(reading["humidity"])}
-    expect(f"{label}: the stored item", item is not None, expected=expected, got=item,
-           hint="Store the item in the table named table_name, under pk = key.")
+    expect(f"{label}: the stored item under pk {key!r}", item is not None, expected=expected, got=item,
+           hint="Store the item in the table named table_name, under pk = the key argument as it is given (here "
+           "not the reading's reading_id: the key comes from idempotency_key, and the caller looks the item up by it).")
     temperature = item.get("temperature", {})
     expect(
         f"{label}: the stored temperature's type", "N" in temperature, expected={"N": str(reading["temperature"])},
@@ -336,7 +465,7 @@ def check_write_reading(write_reading, lesson) -> None:
 
 def _check_writes(label: str, write_reading, real, table: str, rng: random.Random) -> None:
     reading = _normalised(_payload(rng))
-    key = reading["reading_id"]
+    key = _key_of(reading)
 
     recorder = _RecordingClient(real)
     first = _write(label, write_reading, recorder, table, key, reading, "the first write of a reading")
@@ -375,7 +504,7 @@ def _check_writes(label: str, write_reading, real, table: str, rng: random.Rando
 
     # The race: another delivery of a new reading stores it between what this call read and what it writes.
     raced = _normalised(_payload(rng))
-    rival_item = {"pk": {"S": raced["reading_id"]}, "reading_id": {"S": raced["reading_id"]},
+    rival_item = {"pk": {"S": _key_of(raced)}, "reading_id": {"S": raced["reading_id"]},
                   "sensor": {"S": raced["sensor"]}, "temperature": {"N": str(raced["temperature"])},
                   "unit": {"S": "F"}, "stored_by": {"S": "the other delivery"}}
 
@@ -383,9 +512,9 @@ def _check_writes(label: str, write_reading, real, table: str, rng: random.Rando
         real.put_item(TableName=table, Item=rival_item, ConditionExpression="attribute_not_exists(pk)")
 
     recorder = _RecordingClient(real, rival=rival)
-    result = _write(label, write_reading, recorder, table, raced["reading_id"], raced,
+    result = _write(label, write_reading, recorder, table, _key_of(raced), raced,
                     "a reading that another delivery stores at the same moment")
-    survived = (_item(table, raced["reading_id"]) or {}).get("stored_by") == rival_item["stored_by"]
+    survived = (_item(table, _key_of(raced)) or {}).get("stored_by") == rival_item["stored_by"]
     if result is not False or not survived:
         reads = [name for name in recorder.names() if name in READS]
         if reads:
@@ -403,13 +532,22 @@ def _check_writes(label: str, write_reading, real, table: str, rng: random.Rando
         )
 
     fresh_reading = dict(_normalised(_payload(rng)), humidity=None)  # a sensor that measures no humidity
-    fresh = _write(label, write_reading, _RecordingClient(real), table, fresh_reading["reading_id"], fresh_reading,
+    fresh_key = _key_of(fresh_reading)
+    fresh = _write(label, write_reading, _RecordingClient(real), table, fresh_key, fresh_reading,
                    "a new reading without humidity")
-    humidity = (_item(table, fresh_reading["reading_id"]) or {}).get("humidity")
+    humidity = (_item(table, fresh_key) or {}).get("humidity")
     expect(
         f"{label}: the humidity of a reading whose humidity is None", humidity in (None, {"NULL": True}),
         expected="no humidity attribute", got=humidity,
         hint="When reading['humidity'] is None, leave humidity out of the item: there is no number to store.",
+    )
+    recorder = _RecordingClient(real)
+    again = _write(label, write_reading, recorder, table, fresh_key, fresh_reading,
+                   "the reading without humidity written again")
+    expect(
+        f"{label}: the reading without humidity written again", again is False, expected=False, got=again,
+        hint=_condition_hint(recorder) + "An item with that key is already there: the put must be refused whatever "
+        "attributes the reading has. Test the table's key attribute, pk, which every item has.",
     )
     count = real.scan(TableName=table, Select="COUNT", ConsistentRead=True)["Count"]
     expect(
@@ -422,7 +560,7 @@ def _check_writes(label: str, write_reading, real, table: str, rng: random.Rando
 def _check_other_errors(label: str, write_reading, real, missing: str, rng: random.Random) -> None:
     reading = _normalised(_payload(rng))
     try:
-        returned = call_exercise(label, write_reading, real, missing, reading["reading_id"], reading)
+        returned = call_exercise(label, write_reading, real, missing, _key_of(reading), reading)
     except ExerciseNotSolved:
         raise
     except ClientError:

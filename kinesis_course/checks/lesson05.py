@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 import random
 import statistics
+from fractions import Fraction
 
 from ..endpoint import client
 from ..mappings import wait_for_state
 from . import ExerciseCheckFailed, call_checked, call_exercise, expect, expect_raises, passed
-from .mapping import mapping_of
+from .cases import property_cases, unchanged
+from .mapping import calls_to, left_out, mapping_of, setting
 
 STATS_KEYS = {"invocations", "records", "mean_size", "max_size", "p50_latency_s", "max_latency_s"}
 TOLERANCE = 1e-6
@@ -61,25 +63,79 @@ HINTS = {
 }
 
 
+STATS_MUTATION_HINT = (
+    "batch_stats changed the batches it was given (sorted the list, or added or removed keys of a batch). The caller "
+    "plots and prints those same batches after your function: work on a sorted copy (sorted(...)) and keep the "
+    "latencies in a list of your own."
+)
+
+
+def _rounded_to(got, expected) -> int | None:
+    """The number of decimals ``got`` is ``expected`` rounded to, if it is that (and not simply equal)."""
+    if not isinstance(got, (int, float)) or isinstance(got, bool) or _close(got, expected):
+        return None
+    return next((digits for digits in range(4, -1, -1) if _close(got, round(expected, digits))), None)
+
+
+def _judge_stats(label: str, batch_stats, batches: list[dict]) -> None:
+    count = len(batches)
+    given = [dict(batch) for batch in batches]
+    got = unchanged(label, batch_stats, given, hint=STATS_MUTATION_HINT)
+    expect(
+        f"{label}, the keys for {count} batches", isinstance(got, dict) and set(got) == STATS_KEYS,
+        expected=sorted(STATS_KEYS), got=sorted(got) if isinstance(got, dict) else got,
+        hint="Return a dict with exactly these keys.",
+    )
+    expected = _expected_stats(batches)
+    for key in sorted(STATS_KEYS):
+        digits = _rounded_to(got[key], expected[key])
+        hint = HINTS[key] if digits is None else (
+            f"{key} is rounded to {digits} decimal{'s' if digits != 1 else ''}: do not round the statistics. They are "
+            "compared (and plotted) as measured, to a millionth; round only where you print them (f'{value:.3f}')."
+        )
+        expect(f"{label}, {key} of {count} batches", _close(got[key], expected[key]), expected=expected[key],
+               got=got[key], hint=hint)
+
+
+def _batches_of(spec: tuple[list[int], list[float], list[float]]) -> list[dict]:
+    """Batches from (sizes, waits of the oldest record, gaps between invocations)."""
+    sizes, waits, gaps = spec
+    moment, batches = 1_700_000_000.0, []
+    for size, wait, gap in zip(sizes, waits, gaps, strict=False):
+        moment += gap
+        batches.append({"size": size, "first_arrival": moment - wait, "last_arrival": moment - wait / 3,
+                        "invoked_at": moment, "shardId": "shardId-000000000000"})
+    return batches[::-1]  # newest first: not in the order they were invoked
+
+
+def _batch_lists():
+    """(sizes, waits, gaps) of 1 to 12 batches, as Hypothesis draws them."""
+    from hypothesis import strategies as st
+
+    return st.integers(1, 12).flatmap(lambda count: st.tuples(
+        st.lists(st.integers(1, 10_000), min_size=count, max_size=count),
+        st.lists(st.floats(0.0005, 300, allow_nan=False), min_size=count, max_size=count),
+        st.lists(st.floats(0.2, 60, allow_nan=False), min_size=count, max_size=count)))
+
+
+BATCH_EDGES = [
+    ([7], [1.23456], [1.0]),                                   # a single batch
+    ([1, 2], [0.5004, 2.2506], [1.0, 1.0]),                    # the smallest even count: the median averages
+    ([1, 1, 2], [0.0004, 0.0016, 0.0021], [1.0, 1.0, 1.0]),    # sub-millisecond latencies, a mean of 1.333...
+    ([10_000, 10_000], [3.0, 3.0], [5.0, 5.0]),                # the largest batches, equal latencies
+]
+
+
 def check_batch_stats(batch_stats) -> None:
     label = "Exercise 05.1"
     rng = random.Random()
     # An odd and an even count (the median differs), and a single batch.
     counts = [rng.randrange(5, 30, 2), rng.randrange(6, 30, 2), 1]
     for count in counts:
-        batches = _synthetic_batches(rng, count)
-        got = call_exercise(label, batch_stats, [dict(batch) for batch in batches])
-        expect(
-            f"{label}, the keys for {count} batches", isinstance(got, dict) and set(got) == STATS_KEYS,
-            expected=sorted(STATS_KEYS), got=sorted(got) if isinstance(got, dict) else got,
-            hint="Return a dict with exactly these keys.",
-        )
-        expected = _expected_stats(batches)
-        for key in sorted(STATS_KEYS):
-            expect(
-                f"{label}, {key} of {count} batches", _close(got[key], expected[key]), expected=expected[key],
-                got=got[key], hint=HINTS[key],
-            )
+        _judge_stats(label, batch_stats, _synthetic_batches(rng, count))
+    property_cases(f"{label}, batches drawn from the statement", _batch_lists(),
+                   lambda spec: _judge_stats(label, batch_stats, _batches_of(spec)),
+                   examples=BATCH_EDGES, max_examples=40)
     expect_raises(
         f"{label}, no batches at all", ValueError, batch_stats, [],
         hint="With no batches nothing was measured: raise ValueError rather than return made-up zeros.",
@@ -92,16 +148,38 @@ MAX_BATCH_SIZE = 10_000
 MAX_WINDOW_S = 300
 
 
+def _exact_rate(records_per_second: float, shards: int) -> Fraction:
+    """The shard's rate exactly, reading the stream's rate as the decimal it is written as (0.3, not 0.2999...)."""
+    return Fraction(repr(records_per_second)) / shards
+
+
 def _per_shard_settings(records_per_second: float, shards: int, max_latency_s: float) -> tuple[int, set[int]]:
     """The window, and the BatchSize values accepted for it, for ``records_per_second`` spread over ``shards``.
 
-    rate x window can land a hair above a whole number in floating point (0.3 * 10 = 3.0000000000000004);
-    rounding up gives 4 from the float and 3 from the exact product, and both are accepted.
+    BatchSize is the exact product rate x window rounded up: in floating point 0.3 * 10 is 3.0000000000000004,
+    which math.ceil makes 4. Rounding the float product to 9 decimals first gives the exact answer too.
     """
     window = min(MAX_WINDOW_S, math.floor(max_latency_s))
+    exact = _exact_rate(records_per_second, shards) * max(window, 1)
     product = records_per_second / shards * max(window, 1)
-    sizes = {min(MAX_BATCH_SIZE, max(1, math.ceil(value))) for value in (product, round(product, 9))}
+    sizes = {min(MAX_BATCH_SIZE, max(1, math.ceil(value))) for value in (exact, round(product, 9))}
     return window, sizes
+
+
+def _float_error_cases(rng: random.Random, wanted: int = 2) -> list[tuple[float, int, int]]:
+    """(rate, shards, budget) whose floating-point rate / shards x window lands a hair above the exact whole number."""
+    found = []
+    for _ in range(5_000):
+        shards, window = rng.randint(2, 8), rng.randint(2, 30)
+        rate = round(rng.randint(1, 400) * shards / 10 / window * rng.choice([1, 3, 7]), 1)
+        if rate <= 0 or rate / shards > SHARD_RECORDS_PER_SECOND:
+            continue
+        exact = _exact_rate(rate, shards) * window
+        if math.ceil(rate / shards * window) != math.ceil(exact):
+            found.append((rate, shards, window))
+            if len(found) == wanted:
+                break
+    return found or [(0.9, 3, 10)]  # 0.9 / 3 * 10 = 3.0000000000000004
 
 
 def _is_int(value) -> bool:
@@ -148,6 +226,8 @@ def _judge_settings(where: str, got, rate: float, shards: int, budget: float) ->
         hint="The longest whole number of seconds within the budget: round the budget down, never up (a window "
         f"longer than the budget breaks it), at most {MAX_WINDOW_S}.",
     )
+    if size not in expected_sizes:
+        _name_the_rounding(where, size, rate, shards, window, expected_sizes)
     stream_wide = {min(MAX_BATCH_SIZE, max(1, math.ceil(v))) for v in (rate * max(window, 1), round(rate * max(window, 1), 9))}
     expect(
         f"{where}, BatchSize", size in expected_sizes or size not in stream_wide, expected=min(expected_sizes),
@@ -159,6 +239,30 @@ def _judge_settings(where: str, got, rate: float, shards: int, budget: float) ->
         "x window, rounded up; with a window of 0, the shard's rate x 1 s (about one poll). At least 1, at most "
         f"{MAX_BATCH_SIZE:,}.",
     )
+
+
+def _name_the_rounding(where: str, size: int, rate: float, shards: int, window: int, expected: set[int]) -> None:
+    """Fails with a hint naming the rounding mistake that gives ``size``, if one does."""
+    seconds = max(window, 1)
+    per_shard = rate / shards
+
+    def capped(value) -> int:
+        return min(MAX_BATCH_SIZE, max(1, math.ceil(value)))
+
+    mistakes = [
+        (capped(per_shard * seconds), "the floating-point product was rounded up: rate / shards x window is "
+         f"{per_shard * seconds!r} in floating point but exactly {_exact_rate(rate, shards) * seconds}, so math.ceil "
+         "adds a whole record that is not needed. Round the product to a few decimals first (round(x, 9)), or compute "
+         "it exactly (fractions.Fraction, decimal.Decimal of str(rate))."),
+        (capped(math.ceil(per_shard) * seconds), "round up once, at the end: rounding the shard's rate up first "
+         "(math.ceil(rate / shards) x window) multiplies that rounding by the window. Use rate / shards x window, "
+         "then round up."),
+        (capped(rate // shards * seconds), "rate // shards is a floor division: it drops the fraction of the shard's "
+         "rate. Use rate / shards."),
+    ]
+    for wrong, hint in mistakes:
+        if size == wrong and size not in expected:
+            raise ExerciseCheckFailed(f"{where}, BatchSize: expected {min(expected)}, got {size}.\nHint: {hint}")
 
 
 def check_choose_settings(choose_settings) -> None:
@@ -174,9 +278,32 @@ def check_choose_settings(choose_settings) -> None:
         ("almost no traffic", round(rng.uniform(0.01, 0.2), 3), rng.randint(2, 4), rng.randint(2, 10)),
         ("a single shard", round(rng.uniform(1, 20), 1), 1, rng.randint(3, 30)),
     ]
+    cases += [("a product that floating point rounds up", rate, shards, budget)
+              for rate, shards, budget in _float_error_cases(rng)]
+    limit_shards = rng.randint(2, 6)
+    cases += [
+        ("exactly 1,000 records/s per shard, a batch of exactly 10,000", SHARD_RECORDS_PER_SECOND * limit_shards,
+         limit_shards, 10),
+        ("a budget of exactly 300 s", round(rng.uniform(0.5, 3), 1), rng.randint(2, 4), 300),
+        ("a budget of exactly 1 s", round(rng.uniform(10, 500), 1), rng.randint(2, 4), 1),
+    ]
     for what, rate, shards, budget in cases:
+        where = f"{label}, {what}: choose_settings({rate}, {shards}, {budget})"
+        if rate / shards == SHARD_RECORDS_PER_SECOND:
+            got = call_checked(
+                label, choose_settings, rate, shards, budget,
+                hint=f"exactly {SHARD_RECORDS_PER_SECOND:,} records/s per shard is what a shard accepts, not more: "
+                "raise ValueError only when the shard's rate is over the limit (>, not >=).")
+        else:
+            got = call_exercise(label, choose_settings, rate, shards, budget)
+        _judge_settings(where, got, rate, shards, budget)
+
+    def one_stream(case):
+        rate, shards, budget = case
         got = call_exercise(label, choose_settings, rate, shards, budget)
-        _judge_settings(f"{label}, {what}: choose_settings({rate}, {shards}, {budget})", got, rate, shards, budget)
+        _judge_settings(f"{label}: choose_settings({rate}, {shards}, {budget})", got, rate, shards, budget)
+
+    property_cases(f"{label}, streams drawn from the statement", _streams(), one_stream, max_examples=40)
     shards = rng.randint(2, 6)
     rate = shards * rng.randint(1_200, 3_000)
     expect_raises(
@@ -185,7 +312,18 @@ def check_choose_settings(choose_settings) -> None:
         "accepts (Kinesis refuses the excess with ProvisionedThroughputExceededException): no batch setting fixes "
         "that. Raise ValueError saying the stream needs more shards.",
     )
-    passed(label, f"{len(cases)} streams, from almost no traffic to a busy one, and a ValueError for a shard over its limit")
+    passed(label, f"{len(cases)} streams, from almost no traffic to a busy one and exactly at a shard's limit, more "
+           "drawn at random, and a ValueError for a shard over its limit")
+
+
+def _streams():
+    """(stream rate written with up to 2 decimals, shards, budget) within a shard's limit, as Hypothesis draws them."""
+    from hypothesis import strategies as st
+
+    budgets = st.one_of(st.integers(0, 400), st.floats(0, 400, allow_nan=False).map(lambda b: round(b, 2)))
+    return st.integers(1, 16).flatmap(lambda shards: st.tuples(
+        st.integers(1, SHARD_RECORDS_PER_SECOND * 100 * shards).map(lambda hundredths: hundredths / 100),
+        st.just(shards), budgets))
 
 
 # Exercise 05.3: the target the lesson states for the "fleet" stream. Keep in step with the notebook's text.
@@ -255,6 +393,29 @@ def _judge_fleet_mapping(label: str, mapping: dict, target: dict = FLEET) -> Non
             "(lesson 03), so every record of it runs again."))
 
 
+OTHER_SETTINGS = ("ParallelizationFactor", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
+                  "BisectBatchOnFunctionError", "FunctionResponseTypes", "DestinationConfig", "TumblingWindowInSeconds",
+                  "FilterCriteria")
+
+
+def _judge_other_settings(label: str, uuid: str, before: dict, after: dict) -> None:
+    """Fails if the learner's call changed a setting the target does not ask about, after setting it back."""
+    changed = [name for name in OTHER_SETTINGS if setting(before, name) != setting(after, name)]
+    if not changed:
+        return
+    restore = {name: before[name] for name in changed if name in before and name != "FilterCriteria"}
+    if restore:
+        client("lambda").update_event_source_mapping(UUID=uuid, **restore)
+        wait_for_state(uuid, "Enabled")
+    shown = {name: (setting(before, name), setting(after, name)) for name in changed}
+    raise ExerciseCheckFailed(
+        f"{label}: your call also changed {', '.join(changed)} (before, after: {shown}).\nHint: change only the two "
+        "settings the target is about, BatchSize and MaximumBatchingWindowInSeconds: the target says a shard runs "
+        "one batch at a time and asks nothing about " + " or ".join(changed) + ". The check has set "
+        + ("it" if len(changed) == 1 else "them") + " back."
+    )
+
+
 def check_configure_for_target(configure_for_target, uuid: str) -> None:
     """Resets the mapping ``uuid`` to the defaults, calls the learner's function, and judges what LocalStack stored."""
     label = "Exercise 05.3"
@@ -264,11 +425,13 @@ def check_configure_for_target(configure_for_target, uuid: str) -> None:
     # The defaults, so that a call that sets only one parameter shows it.
     lam.update_event_source_mapping(UUID=uuid, BatchSize=100, MaximumBatchingWindowInSeconds=0)
     wait_for_state(uuid, "Enabled")
-    answer = call_checked(
-        label, configure_for_target, uuid, shown_args="uuid",
-        hint="update_event_source_mapping refused the call: pass UUID=uuid, and values in range (BatchSize 1 to "
-        f"10,000, MaximumBatchingWindowInSeconds 0 to {MAX_WINDOW_S}).",
-    )
+    reset = lam.get_event_source_mapping(UUID=uuid)
+    with calls_to("UpdateEventSourceMapping") as calls:
+        answer = call_checked(
+            label, configure_for_target, uuid, shown_args="uuid",
+            hint="update_event_source_mapping refused the call: pass UUID=uuid, and values in range (BatchSize 1 to "
+            f"10,000, MaximumBatchingWindowInSeconds 0 to {MAX_WINDOW_S}).",
+        )
     mapping = mapping_of(label, answer)
     expect(
         f"{label}, the mapping", mapping["UUID"] == uuid, expected=uuid, got=mapping["UUID"],
@@ -279,6 +442,18 @@ def check_configure_for_target(configure_for_target, uuid: str) -> None:
         f"{label}, the stream", mapping["EventSourceArn"] == before["EventSourceArn"],
         expected=before["EventSourceArn"], got=mapping["EventSourceArn"], hint="Change only the two settings.",
     )
+    _judge_other_settings(label, uuid, reset, mapping)
+    for name in left_out(calls, ("BatchSize", "MaximumBatchingWindowInSeconds")):
+        raise ExerciseCheckFailed(
+            f"{label}: your update_event_source_mapping call left out {name}, so the mapping keeps {mapping.get(name)} "
+            f"(the check set it back to the default, {reset.get(name)}, first).\nHint: set both settings in the one "
+            "call, each worked out per shard from the target."
+        )
     _judge_fleet_mapping(label, mapping)
+    # The ranges are shown only once the exercise is solved: next to the exercise they would give it away.
+    limits = fleet_limits()
+    windows, sizes = limits["MaximumBatchingWindowInSeconds"], limits["BatchSize"]
     passed(label, f"BatchSize {mapping['BatchSize']}, window {mapping['MaximumBatchingWindowInSeconds']} s, as "
-           "LocalStack stored them")
+           f"LocalStack stored them. Any window from {windows[0]} to {windows[1]} s with any BatchSize from "
+           f"{sizes[0]:,} to {sizes[1]:,} meets the target: {windows[1]} s and a small batch give the fewest quiet "
+           f"invocations, {windows[0]} s and {sizes[1]:,} the shortest wait with the most headroom in a burst")

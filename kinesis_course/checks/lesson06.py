@@ -9,16 +9,21 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import io
 import json
 import os
 import random
+import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from botocore.exceptions import ClientError
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from ..endpoint import REGION, client, endpoint_url
 from ..events import kinesis_event
@@ -26,7 +31,8 @@ from ..mappings import delete_mapping, mappings_of
 from ..queues import ensure_queue
 from ..streams import ensure_stream
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_equal, passed
-from .mapping import mapping_of, on_failure_destination, setting
+from .cases import property_cases
+from .mapping import calls_to, mapping_of, on_failure_destination, refused, setting
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/kc06-check"
 SHARD_ID = "shardId-000000000000"
@@ -36,7 +42,8 @@ SHARD_ID = "shardId-000000000000"
 
 def bisection_schedule(batch_size: int, poison_index: int, max_retries: int, *, second_half_first: bool = False,
                        odd_to_second: bool = False, lone_retries: bool = True, split_costs_retry: bool = False,
-                       split_every_half: bool = False) -> list[int]:
+                       split_every_half: bool = False, retries_before_split: bool = False,
+                       halves_floor: bool = False, smallest_split: int = 2) -> list[int]:
     """The batch sizes an ESM with BisectBatchOnFunctionError invokes with, for one record that always fails.
 
     With the defaults, this kit's schedule: a failed batch of two or more records is split in two, the first half
@@ -50,18 +57,20 @@ def bisection_schedule(batch_size: int, poison_index: int, max_retries: int, *, 
     def deliver(start: int, end: int) -> None:
         sizes.append(end - start)
         failed = start <= poison_index < end
-        if end - start == 1:
+        if end - start < smallest_split:
             if failed and lone_retries:
-                sizes.extend([1] * max(retries_left[0], 0))
+                sizes.extend([end - start] * max(retries_left[0], 0))
             return
         if not failed and not split_every_half:
             return
+        if retries_before_split:
+            sizes.extend([end - start] * max_retries)
         if split_costs_retry:
             if retries_left[0] <= 0:
                 return
             retries_left[0] -= 1
-        middle = start + ((end - start) // 2 if odd_to_second else (end - start + 1) // 2)
-        halves = [(start, middle), (middle, end)]
+        middle = start + ((end - start) // 2 if odd_to_second or halves_floor else (end - start + 1) // 2)
+        halves = [(start, middle), (middle, middle + (end - start) // 2 if halves_floor else end)]
         for half in reversed(halves) if second_half_first else halves:
             deliver(*half)
 
@@ -84,6 +93,13 @@ MISTAKES = [
                                   "retries count against max_retries."),
     ({"split_every_half": True}, "Only a batch that failed is split: a half without the poison succeeds at its "
                                  "first invocation and is not split again."),
+    ({"retries_before_split": True}, "A failed batch of two or more records is split at once, with no retry of the "
+                                     "whole batch first: splitting uses no retry attempt; only the lone record is "
+                                     "retried."),
+    ({"halves_floor": True}, "Halves of n // 2 and n // 2 lose a record when n is odd: the two halves hold every "
+                             "record of the batch, and the first takes the odd one (5 -> 3 + 2)."),
+    ({"smallest_split": 3}, "A failed batch of two records is split too, into two batches of one: only a lone "
+                            "record is retried."),
 ]
 
 
@@ -98,14 +114,21 @@ def check_predict_bisection(predict_bisection, observed: list[int], case: tuple[
     size = rng.choice([64, 100, 128, 500])
     cases += [(size, 0, 2), (size, size - 1, 1), (size, rng.randrange(size), rng.randint(0, 2))]
 
-    for batch_size, poison_index, max_retries in cases:
+    def judge(case):
+        batch_size, poison_index, max_retries = case
         where = f"{label}: predict_bisection({batch_size}, {poison_index}, {max_retries})"
         got = call_exercise(label, predict_bisection, batch_size, poison_index, max_retries)
         expected = reference_bisection(batch_size, poison_index, max_retries)
-        expect(where, isinstance(got, list) and all(isinstance(n, int) for n in got),
+        expect(where, isinstance(got, list) and all(isinstance(n, int) and not isinstance(n, bool) for n in got),
                expected="a list of ints (the batch size of each invocation, in order)", got=got,
                hint="Return a list such as [8, 4, 4, ...], one number per invocation.")
-        expect_equal(where, got, expected, hint=_bisection_hint(got, (batch_size, poison_index, max_retries)))
+        expect_equal(where, got, expected,
+                     hint=_bisection_hint(got, (batch_size, poison_index, max_retries), predict_bisection))
+
+    for fresh in cases:
+        judge(fresh)
+    property_cases(f"{label}, batches drawn from the statement", _bisection_cases(), judge,
+                   examples=BISECTION_EDGES, max_examples=40)
 
     reference = reference_bisection(*case)
     if reference != list(observed):
@@ -117,13 +140,39 @@ def check_predict_bisection(predict_bisection, observed: list[int], case: tuple[
     got = call_exercise(label, predict_bisection, *case)
     expect_equal(f"{label}: predict_bisection{case} against the real run", got, list(observed),
                  hint="Your prediction should match the table printed above.")
-    passed(label, f"{len(cases)} fresh cases and the real run {tuple(case)} agree")
+    passed(label, f"{len(cases)} fresh cases, {len(BISECTION_EDGES)} edge cases, more drawn at random, and the real "
+           f"run {tuple(case)} agree")
 
 
-def _bisection_hint(got, case) -> str:
-    for mistake, hint in MISTAKES:
-        if got == bisection_schedule(*case, **mistake):
-            return hint
+# One record, two, powers of two and the odd sizes next to them, the poison first, last and in the middle.
+BISECTION_EDGES = [(1, 0, 0), (1, 0, 3), (2, 0, 2), (2, 1, 0), (3, 0, 1), (3, 1, 0), (4, 3, 1), (16, 15, 0),
+                   (17, 16, 2), (31, 0, 1), (33, 16, 2), (256, 128, 1), (255, 254, 0)]
+
+
+def _bisection_cases():
+    """(batch_size, poison_index, max_retries) within the statement, as Hypothesis draws them."""
+    from hypothesis import strategies as st
+
+    return st.integers(1, 600).flatmap(lambda size: st.tuples(st.just(size), st.integers(0, size - 1),
+                                                                st.integers(0, 5)))
+
+
+PROBES = [(8, 5, 2), (5, 4, 1), (2, 1, 2), (7, 0, 1), (12, 11, 3)]
+
+
+def _bisection_hint(got, case, predict_bisection) -> str:
+    candidates = [(mistake, hint) for mistake, hint in MISTAKES if got == bisection_schedule(*case, **mistake)]
+    for probe in PROBES:  # several mistakes can give the same answer here: ask the learner's function a few more
+        if len(candidates) <= 1:
+            break
+        try:
+            answer = predict_bisection(*probe)
+        except Exception:
+            break
+        narrowed = [(mistake, hint) for mistake, hint in candidates if bisection_schedule(*probe, **mistake) == answer]
+        candidates = narrowed or candidates
+    if candidates:
+        return candidates[0][1]
     return ("Only a failed batch is split, into two halves (the first takes the odd record), first half first; the "
             "lone poison record is invoked max_retries + 1 times.")
 
@@ -166,35 +215,78 @@ def load_handler(where, table: str = "kc06-check-table"):
     return module
 
 
-class ProvisionedThroughputExceededException(ClientError):
-    """What a throttled DynamoDB write raises (boto3 builds a class of that name)."""
+@functools.cache
+def _answered_client():
+    """One real DynamoDB client for the stand-in (creating one costs a few tenths of a second); no request leaves it."""
+    return boto3.session.Session().client(
+        "dynamodb", region_name=REGION, endpoint_url="http://127.0.0.1:9", aws_access_key_id="test",
+        aws_secret_access_key="test", config=Config(retries={"max_attempts": 0}))
+
+
+NOT_EXISTS = re.compile(r"attribute_not_exists\s*\(\s*([#\w.]+)\s*\)")
 
 
 class FakeDynamoDB:
-    """A stand-in for the handler's DynamoDB client: conditional puts in memory, one write that fails, a log."""
+    """A real boto3 DynamoDB client whose calls are answered here, in memory, instead of by a server.
 
-    class exceptions:  # noqa: N801 (boto3's spelling)
-        class ConditionalCheckFailedException(ClientError):
-            pass
+    Being a real client, it has every exception class a real one has (``dynamodb.exceptions.X`` works for any X
+    DynamoDB defines) and raises them as botocore does, as ClientError subclasses built from the error code.
+    botocore's ``before-call`` event (the hook botocore's own Stubber answers through) returns the answer:
+    conditional puts and updates on a dict, and for each reading_id in ``failing`` a write that fails: "throttled"
+    (ProvisionedThroughputExceededException) or "timeout" (botocore's ReadTimeoutError, a BotoCoreError and not a
+    ClientError). Items are found by their reading_id (the learner's key may be made of more than it).
+    ``written`` lists the reading_ids stored, in order.
+    """
 
-    def __init__(self, stored: set[str], failing: set[str]) -> None:
+    def __init__(self, stored: set[str], failing: dict[str, str]) -> None:
         self.stored = set(stored)
-        self.items = {key: {} for key in stored}
-        self.failing = failing
-        self.written: list[str] = []  # keys stored, in order
+        self.items = {key: {"pk": {"S": key}, "reading_id": {"S": key}} for key in stored}
+        self.failing = dict(failing)
+        self.written: list[str] = []  # reading_ids stored, in order
+        self.client = _answered_client()
 
-    def put_item(self, TableName, Item, ConditionExpression=None, **_):  # noqa: N803 (boto3's names)
-        key = Item["pk"]["S"]
-        if key in self.failing:
-            raise ProvisionedThroughputExceededException({"Error": {"Code": "ProvisionedThroughputExceededException",
-                                          "Message": "Rate of requests exceeds the allowed throughput."}}, "PutItem")
-        if ConditionExpression and key in self.items:
-            raise self.exceptions.ConditionalCheckFailedException(
-                {"Error": {"Code": "ConditionalCheckFailedException", "Message": "The conditional request failed"}},
-                "PutItem")
-        self.items[key] = Item
+    def __enter__(self) -> FakeDynamoDB:
+        self.client.meta.events.register("before-call.dynamodb", self._answer, unique_id="kc06-stand-in")
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.client.meta.events.unregister("before-call.dynamodb", unique_id="kc06-stand-in")
+
+    @staticmethod
+    def _reply(status: int, body: dict):
+        return AWSResponse("http://127.0.0.1:9", status, {}, None), {
+            **body, "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0}}
+
+    def _error(self, code: str, message: str):
+        return self._reply(400, {"Error": {"Code": code, "Message": message}})
+
+    def _answer(self, model, params, **_):
+        request = json.loads(params.get("body") or b"{}")
+        operation = model.name
+        if operation not in ("PutItem", "UpdateItem", "GetItem"):
+            return self._error("ValidationException", f"the check's stand-in DynamoDB does not answer {operation}; "
+                               "write_reading needs only put_item (lesson 04)")
+        item = request.get("Item") or {}
+        key = (item.get("reading_id") or (request.get("Key") or item).get("pk") or {}).get("S")
+        if operation == "GetItem":
+            return self._reply(200, {"Item": self.items[key]} if key in self.items else {})
+        if self.failing.get(key) == "timeout":
+            raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com/")
+        if self.failing.get(key) == "throttled":
+            return self._error("ProvisionedThroughputExceededException",
+                               "Rate of requests exceeds the allowed throughput.")
+        condition = request.get("ConditionExpression")
+        if condition and key in self.items:
+            names = request.get("ExpressionAttributeNames") or {}
+            tested = [names.get(attribute, attribute) for attribute in NOT_EXISTS.findall(condition)]
+            if not tested or any(attribute in self.items[key] for attribute in tested):
+                return self._error("ConditionalCheckFailedException", "The conditional request failed")
+        if operation == "PutItem":
+            self.items[key] = request.get("Item", {})
+        else:
+            self.items.setdefault(key, {"pk": {"S": key}})
         self.written.append(key)
-        return {}
+        return self._reply(200, {})
 
 
 def _reading(rng: random.Random, index: int) -> dict:
@@ -227,23 +319,27 @@ def _scenarios(rng: random.Random) -> list[tuple[str, list, set[str], set[str], 
     good = batch(rng.randint(6, 9))
     skipped_at, duplicate_at = rng.sample(range(len(good)), 2)
     good[skipped_at] = {**good[skipped_at], "unit": "K"}
-    made.append(("no failure (one duplicate, one skipped reading)", good, {good[duplicate_at]["reading_id"]}, set(), None))
+    made.append(("no failure (one duplicate, one skipped reading)", good, {good[duplicate_at]["reading_id"]}, {}, None))
     # A poison record (not JSON) in the middle.
     poisoned = batch(rng.randint(6, 10))
     at = rng.randrange(2, len(poisoned) - 2)
     poisoned[at] = json.dumps(poisoned[at]).encode()[: rng.randint(10, 30)]
-    made.append((f"a poison record at position {at}", poisoned, set(), set(), at))
+    made.append((f"a poison record at position {at}", poisoned, set(), {}, at))
     # A write that fails (DynamoDB throttles) in the middle.
     throttled = batch(rng.randint(6, 10))
     at = rng.randrange(1, len(throttled) - 2)
-    made.append((f"a failed write at position {at}", throttled, set(), {throttled[at]["reading_id"]}, at))
+    made.append((f"a throttled write at position {at}", throttled, set(), {throttled[at]["reading_id"]: "throttled"}, at))
+    # A write that times out (botocore's ReadTimeoutError: not a ClientError) in the middle.
+    slow = batch(rng.randint(6, 10))
+    at = rng.randrange(1, len(slow) - 2)
+    made.append((f"a write that times out at position {at}", slow, set(), {slow[at]["reading_id"]: "timeout"}, at))
     # The first record fails, then the last one.
     first = batch(rng.randint(4, 7))
     first[0] = b"\xff\xfe not even UTF-8"
-    made.append(("a poison record at position 0", first, set(), set(), 0))
+    made.append(("a poison record at position 0", first, set(), {}, 0))
     last = batch(rng.randint(4, 7))
-    made.append((f"a failed write at the last position ({len(last) - 1})", last, set(), {last[-1]["reading_id"]},
-                 len(last) - 1))
+    made.append((f"a failed write at the last position ({len(last) - 1})", last, set(),
+                 {last[-1]["reading_id"]: "throttled"}, len(last) - 1))
     return made
 
 
@@ -259,10 +355,10 @@ def check_partial_response(where) -> None:
     for description, payloads, stored, failing, failed_at in scenarios:
         event, numbers = _event(rng, payloads)
         fake = FakeDynamoDB(stored, failing)
-        module.dynamodb = fake
+        module.dynamodb = fake.client
         output = io.StringIO()
         try:
-            with contextlib.redirect_stdout(output):
+            with fake, contextlib.redirect_stdout(output):
                 response = call_exercise(label, module.handler, event, None)
         except ExerciseNotSolved:
             raise
@@ -270,12 +366,14 @@ def check_partial_response(where) -> None:
             raise ExerciseCheckFailed(
                 f"{label} ({description}): handler raised {type(escaped).__name__}: {escaped}.\n"
                 "Hint: an exception that escapes the handler fails the whole batch, and Lambda learns nothing about "
-                "which record failed (catching nothing is lesson 04's handler). Catch the exception of "
-                "process(record) and return a partial batch response instead."
+                "which record failed (catching nothing is lesson 04's handler). process(record) can raise any "
+                "exception: a poison record, a throttled write, a timeout (botocore's ReadTimeoutError is not a "
+                "ClientError), a bug. Catch Exception around it, not only the classes you have seen raised, and "
+                "return a partial batch response instead."
             ) from None
         _judge(label, description, event, numbers, payloads, fake, response, output.getvalue(), failed_at)
-    passed(label, f"{len(scenarios)} fresh batches: no failure, a poison record, a failed write, "
-                  "a failure at the first and at the last record")
+    passed(label, f"{len(scenarios)} fresh batches: no failure, a poison record, a throttled write, a write that "
+                  "times out, a failure at the first and at the last record")
 
 
 def _short(response):
@@ -336,6 +434,13 @@ def _judge(label, description, event, numbers, payloads, fake, response, printed
             "kinesis.sequenceNumber, not its eventID (shardId:sequenceNumber). Lambda finds no record with that "
             "identifier and fails the whole batch."
         )
+    partition_keys = {record["kinesis"]["partitionKey"] for record in event["Records"]}
+    if any(identifier in partition_keys for identifier in identifiers):
+        raise ExerciseCheckFailed(
+            f"{where}: expected {_short(expected)!r}, got {_short(response)!r}.\nHint: itemIdentifier is the record's "
+            "kinesis.sequenceNumber, not its partitionKey: every record of a sensor shares the partition key, so it "
+            "names no record. Lambda finds no record with that identifier and fails the whole batch."
+        )
     unknown = [identifier for identifier in identifiers if identifier not in position]
     if unknown:
         raise ExerciseCheckFailed(
@@ -363,6 +468,13 @@ def _judge(label, description, event, numbers, payloads, fake, response, printed
                 f"{where}: expected positions {list(range(failed_at, len(numbers)))}, got {reported}.\nHint: you "
                 f"reported records before the failure (positions {earlier}), which were processed and written. "
                 "Lambda resumes from the lowest reported sequence number, so they would be sent and written again."
+            )
+        if reported == list(range(failed_at + 1, len(numbers))):
+            raise ExerciseCheckFailed(
+                f"{where}: expected positions {list(range(failed_at, len(numbers)))}, got {reported}.\nHint: you "
+                "reported the records after the failure but not the failed record itself. Lambda resumes from the "
+                "lowest reported record, so the failed one would count as processed and never be retried: report "
+                "it first, then every later one."
             )
         if reported == [failed_at] and failed_at < len(numbers) - 1:
             raise ExerciseCheckFailed(
@@ -395,6 +507,15 @@ def _judge(label, description, event, numbers, payloads, fake, response, printed
 
 # Exercise 06.3 ---------------------------------------------------------------------------------------------------
 
+# Settings the statement does not ask for, with the value a mapping has without them, and what changing them does.
+UNASKED = {
+    "MaximumRecordAgeInSeconds": (-1, "records older than that are given up without their retries, so a poison "
+                                      "record's neighbours can be dropped before they are retried"),
+    "ParallelizationFactor": (1, "batches of one shard run side by side, so a shard's records no longer take "
+                                 "effect in order"),
+    "TumblingWindowInSeconds": (0, "the handler must then return a state, or every invocation counts as failed"),
+}
+
 MAX_RETRIES = 2
 BATCH_SIZE = 8
 
@@ -409,14 +530,29 @@ def check_partial_mapping(create_partial_mapping, function_name: str, lesson) ->
             delete_mapping(leftover["UUID"])
     answer = None
     try:
-        answer = call_exercise(label, create_partial_mapping, function_name, stream_arn, queue_arn)
+        with calls_to("CreateEventSourceMapping") as calls:
+            try:
+                answer = call_exercise(label, create_partial_mapping, function_name, stream_arn, queue_arn)
+            except ClientError as error:
+                raise refused(label, "create_event_source_mapping", error) from None
         mapping = mapping_of(label, answer)
         _judge_mapping(label, mapping, function_name, stream_arn, queue_arn)
+        _judge_unasked(label, mapping, calls)
     finally:
         uuid = answer.get("UUID") if isinstance(answer, dict) else answer
         if isinstance(uuid, str) and uuid:
             delete_mapping(uuid)
     passed(label, "ReportBatchItemFailures, bisection, 2 retries and the on-failure queue, read back from LocalStack")
+
+
+def _judge_unasked(label: str, mapping: dict, calls: list[dict]) -> None:
+    for name, (default, effect) in UNASKED.items():
+        value = mapping.get(name, default)
+        if value not in (default, None) or (calls and name in calls[-1] and calls[-1][name] != default):
+            raise ExerciseCheckFailed(
+                f"{label}: {name}: expected it left at {default} (not given), got {value!r}.\nHint: {name} is not asked "
+                f"for here: {effect}. Pass only the parameters the statement lists."
+            )
 
 
 def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> None:
@@ -427,7 +563,12 @@ def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: st
         wrong("EventSourceArn", stream_arn, mapping.get("EventSourceArn"), "pass EventSourceArn=stream_arn.")
     if not str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"):
         wrong("FunctionArn", function_name, mapping.get("FunctionArn"), "pass FunctionName=function_name.")
-    if "ReportBatchItemFailures" not in (setting(mapping, "FunctionResponseTypes") or []):
+    response_types = setting(mapping, "FunctionResponseTypes") or []
+    if response_types and "ReportBatchItemFailures" not in response_types:
+        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], response_types,
+              "a misspelt response type: the only value is ReportBatchItemFailures (plural, as in batchItemFailures). "
+              "AWS refuses any other value; LocalStack stores it, and then ignores batchItemFailures.")
+    if "ReportBatchItemFailures" not in response_types:
         wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], setting(mapping, "FunctionResponseTypes"),
               "FunctionResponseTypes is missing ReportBatchItemFailures: batchItemFailures would be ignored: Lambda "
               "reads the response only when ReportBatchItemFailures is listed, and otherwise takes any normal return "
@@ -442,6 +583,10 @@ def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: st
         wrong("MaximumRetryAttempts", MAX_RETRIES, retries,
               "-1 (the default) retries until the records expire from the stream (24 hours by default, up to a "
               "year): the shard stays blocked behind one poison record all that time.")
+    if retries == MAX_RETRIES + 1:
+        wrong("MaximumRetryAttempts", MAX_RETRIES, retries,
+              "MaximumRetryAttempts counts the retries after the first attempt, not the attempts: two retries is "
+              f"MaximumRetryAttempts={MAX_RETRIES} (so {MAX_RETRIES + 1} invocations of a poison record in all).")
     if retries != MAX_RETRIES:
         wrong("MaximumRetryAttempts", MAX_RETRIES, retries,
               f"use {MAX_RETRIES}: few retries bound the cost of a poison record, and Part 3 counts on them.")

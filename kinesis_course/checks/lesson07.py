@@ -5,8 +5,11 @@ from __future__ import annotations
 import random
 
 from ..mappings import delete_mappings_of, wait_for_state
+from botocore.exceptions import ClientError
+
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
-from .mapping import mapping_of, on_failure_destination, setting
+from .cases import unchanged
+from .mapping import calls_to, left_out, mapping_of, on_failure_destination, refused, setting
 
 # Exercise 07.1 ---------------------------------------------------------------------------------------------------
 
@@ -32,6 +35,9 @@ HINTS = {
                                  "older than 10 minutes: 600 seconds (the range is 60 to 604800).",
     "BisectBatchOnFunctionError": "Without bisection, a function error (a crash, a timeout) retries the whole batch; "
                                   "BisectBatchOnFunctionError=True splits a failed batch in two, without using a retry.",
+    "DestinationConfig": "Give up records to the queue: DestinationConfig={'OnFailure': {'Destination': queue_arn}} "
+                         "(the queue's ARN, not its URL). Without it, a batch that runs out of retries is dropped "
+                         "with no trace.",
     "FunctionResponseTypes": "Without FunctionResponseTypes=['ReportBatchItemFailures'], Lambda ignores the "
                              "batchItemFailures the handler returns and treats the batch as a success: a poison "
                              "record would be skipped silently, never retried nor sent to the queue.",
@@ -42,9 +48,20 @@ def check_capstone_mapping(create_capstone_mapping, function_name: str, stream_a
     """Creates the learner's mapping (after deleting any earlier one of the function) and judges what LocalStack stored."""
     label = "Exercise 07.1"
     delete_mappings_of(function_name)  # a second run of the cell must not leave two mappings on one stream
-    answer = call_exercise(label, create_capstone_mapping, function_name, stream_arn, queue_arn)
+    with calls_to("CreateEventSourceMapping") as calls:
+        try:
+            answer = call_exercise(label, create_capstone_mapping, function_name, stream_arn, queue_arn)
+        except ClientError as error:
+            raise refused(label, "create_event_source_mapping", error) from None
     mapping = mapping_of(label, answer)
     try:
+        # The statement asks for every value written out: a value that is right only as AWS's default is left out.
+        for name in left_out(calls, ("StartingPosition", *TARGET, "DestinationConfig")):
+            raise ExerciseCheckFailed(
+                f"{label}: your create_event_source_mapping call left out {name}, so the mapping has "
+                f"{setting(mapping, name)!r}.\nHint: the target asks for every value written out, even where it "
+                f"equals AWS's default: a reader of the call should not need to know the defaults. {HINTS[name]}"
+            )
         expect(f"{label}: the mapping's stream", mapping.get("EventSourceArn") == stream_arn, expected=stream_arn,
                got=mapping.get("EventSourceArn"), hint="Pass EventSourceArn=stream_arn.")
         expect(f"{label}: the mapping's function", str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"),
@@ -57,8 +74,7 @@ def check_capstone_mapping(create_capstone_mapping, function_name: str, stream_a
             expect(f"{label}: {key}", got == wanted, expected=wanted, got=got, hint=HINTS[key])
         destination = on_failure_destination(mapping)
         expect(f"{label}: the OnFailure destination", destination == queue_arn, expected=queue_arn, got=destination,
-               hint="Give up records to the queue: DestinationConfig={'OnFailure': {'Destination': queue_arn}} (the "
-                    "queue's ARN, not its URL). Without it, a batch that runs out of retries is dropped with no trace.")
+               hint=HINTS["DestinationConfig"])
     except ExerciseCheckFailed:
         delete_mappings_of(function_name)  # a wrong mapping must not start the fault run
         raise
@@ -97,6 +113,19 @@ def _scenario(rng: random.Random):
     return shards, failures, failing, skipped
 
 
+class ProvisionedThroughputExceededException(Exception):
+    """What a throttled DynamoDB write raises (its own class, as boto3 builds it)."""
+
+
+FAILURES = [RuntimeError, ValueError, KeyError, ProvisionedThroughputExceededException]
+
+REPLAY_MUTATION_HINT = (
+    "replay changed the list of on-failure records it was given (popped or removed them). The caller still needs "
+    "them: to report what was replayed, and to delete each message from the queue only once its range is done. "
+    "Loop over the list (for failure in failures) without changing it."
+)
+
+
 def _record(shard: str, number: str) -> dict:
     return {"eventID": f"{shard}:{number}", "kinesis": {"sequenceNumber": number, "partitionKey": "sensor-01",
                                                         "data": "e30="}}
@@ -121,36 +150,54 @@ def check_replay(replay) -> None:
             for number in numbers[numbers.index(sequence_number):]:
                 yield _record(shard_id, number)
 
+        calls: dict[str, int] = {}
+        # What process raises differs from record to record, as in the handler: a poison record, a bad value, a
+        # throttled write.
+        kinds = dict(zip(sorted(failing, key=int), rng.sample(FAILURES, len(failing)), strict=False))
+
         def process(record):
             number = record["kinesis"]["sequenceNumber"]
+            calls[number] = calls.get(number, 0) + 1
             if number in failing:
-                raise RuntimeError(f"record {number} cannot be processed")
+                raise kinds[number](f"record {number} cannot be processed")
             return "skipped" if number in skipped else "stored"
 
         expected = reference_replay(failures, read_from, process)
         reads.clear()
+        calls.clear()
         try:
-            got = call_exercise(label, replay, failures, read_from, process)
-        except ExerciseNotSolved:
+            got = unchanged(label, replay, failures, read_from, process, hint=REPLAY_MUTATION_HINT)
+        except (ExerciseNotSolved, ExerciseCheckFailed):
             raise
         except Exception as error:
             raise ExerciseCheckFailed(
                 f"{label}: replay raised {type(error).__name__}: {error}.\nHint: a record that cannot be processed "
-                "must not stop the replay: catch Exception around process(record), note 'failed', and go on."
+                "must not stop the replay. process(record) can raise any exception (here RuntimeError, ValueError, "
+                "KeyError or a throttled write's error, as a handler's process does): catch Exception around "
+                "process(record), not only the classes you have seen, note 'failed', and go on."
             ) from error
         expect(f"{label}: the result", isinstance(got, dict), expected="a dict {sequence number: outcome}", got=got,
                hint="Return {sequence_number: what process returned, or 'failed'} for every record of the ranges.")
-        if got == expected:
-            continue
-        raise ExerciseCheckFailed(f"{label}: expected {expected!r}, got {got!r}.\nHint: {_replay_hint(got, failures, read_from, process)}")
+        if got != expected:
+            raise ExerciseCheckFailed(
+                f"{label}: expected {expected!r}, got {got!r}.\nHint: {_replay_hint(got, failures, read_from, process)}")
+        repeated = {number: count for number, count in calls.items() if count > 1}
+        if repeated:
+            number, count = next(iter(repeated.items()))
+            raise ExerciseCheckFailed(
+                f"{label}: process was called {count} times for record {number} ({len(repeated)} records were "
+                "processed more than once).\nHint: call process(record) once per record and keep what it returned "
+                "(or 'failed'): each call writes, and a second call of a stored record only returns 'duplicate'."
+            )
+
     passed(label, "fresh ranges on two shards, with records that fail and records that are skipped")
 
 
 def _variant(failures, read_from, process, *, text=False, exclusive=False, no_stop=False, stop_at_failure=False,
-             one_shard=False) -> dict:
+             one_shard=False, first_only=False, skip_start=False) -> dict:
     """What a replay with one of the usual mistakes returns (to name the mistake in the hint)."""
     outcomes = {}
-    for failure in failures:
+    for failure in failures[:1] if first_only else failures:
         info = failure["KinesisBatchInfo"]
         shard = failures[0]["KinesisBatchInfo"]["shardId"] if one_shard else info["shardId"]
         end = info["endSequenceNumber"] if text else int(info["endSequenceNumber"])
@@ -158,6 +205,8 @@ def _variant(failures, read_from, process, *, text=False, exclusive=False, no_st
             for record in read_from(shard, info["startSequenceNumber"]):
                 number = record["kinesis"]["sequenceNumber"]
                 value = number if text else int(number)
+                if skip_start and number == info["startSequenceNumber"]:
+                    continue
                 if not no_stop and (value >= end if exclusive else value > end):
                     break
                 try:
@@ -180,6 +229,10 @@ MISTAKES = [
     (dict(stop_at_failure=True), "A record that fails is noted as 'failed', and the replay goes on with the next "
                                  "record of the range: the records after it can still be processed."),
     (dict(one_shard=True), "Read each range from its own KinesisBatchInfo['shardId']."),
+    (dict(first_only=True), "You replayed only the first range: go through every on-failure record in the list "
+                            "(is there a return inside the loop?)."),
+    (dict(skip_start=True), "startSequenceNumber is part of the range: the record at startSequenceNumber was given "
+                            "up too (it is not a checkpoint of what was done), so process it."),
 ]
 
 

@@ -7,7 +7,11 @@ or just its ``UUID``. The check does not trust that answer: it reads the mapping
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from ..endpoint import client
 from . import ExerciseCheckFailed
@@ -39,3 +43,47 @@ def setting(mapping: dict, key: str) -> Any:
 
 def on_failure_destination(mapping: dict) -> str | None:
     return (setting(mapping, "DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+
+
+@contextlib.contextmanager
+def calls_to(operation: str) -> Iterator[list[dict]]:
+    """The parameters of every ``operation`` call made through the course's Lambda client while the block runs.
+
+    The stored mapping cannot tell a parameter written out from one left to its default (BatchSize 100 either
+    way); what the learner's call passed can. botocore's ``provide-client-params`` event sees each call's own
+    keyword arguments. A call through another client (a ``boto3.client("lambda", ...)`` of the learner's) is not
+    seen: then the list stays empty and a check judges the stored mapping alone.
+    """
+    seen: list[dict] = []
+
+    def record(params, **_):
+        seen.append(dict(params))
+
+    event = f"provide-client-params.lambda.{operation}"
+    events = client("lambda").meta.events
+    events.register(event, record)
+    try:
+        yield seen
+    finally:
+        events.unregister(event, record)
+
+
+def left_out(calls: list[dict], names) -> list[str]:
+    """Which of ``names`` the last call seen did not pass (none if no call was seen)."""
+    return [name for name in names if calls and name not in calls[-1]]
+
+
+def refused(label: str, operation: str, error: ClientError) -> ExerciseCheckFailed:
+    """What to tell a learner whose create/update_event_source_mapping call LocalStack refused."""
+    message = error.response.get("Error", {}).get("Message", str(error))
+    lowered = message.lower()
+    if "startingposition" in lowered:
+        hint = ("StartingPosition is required for a Kinesis stream: it says where a new mapping starts reading "
+                "(TRIM_HORIZON: the oldest record the stream keeps; LATEST: only records put from now on).")
+    elif "destinationconfig" in lowered:
+        hint = ("A Kinesis mapping has an OnFailure destination only (no OnSuccess: AWS refuses it for stream "
+                "sources): DestinationConfig={'OnFailure': {'Destination': queue_arn}}.")
+    else:
+        hint = (f"{operation} refused a parameter: read the message above, then compare your names and values with "
+                "the statement and the cheat sheet (docs/esm-parameters.md): spelling, type, range.")
+    return ExerciseCheckFailed(f"{label}: {operation} refused your call: {message}\nHint: {hint}")

@@ -13,6 +13,8 @@ import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
+from botocore.exceptions import ClientError
+
 import pytest
 from wrong_answers import assert_rejected
 
@@ -218,4 +220,110 @@ def test_04_2_stub_is_not_solved(lesson):
     pytest.param(humidity_as_a_string_when_none, ("humidity is None", "leave humidity out"), id="humidity-S-none"),
 ])
 def test_04_2_rejects(wrong, mentions, lesson):
+    assert_rejected(lambda: checks.check_write_reading(wrong, lesson), *mentions)
+
+
+# --- 04.1: keys that change in another process, on another day, on another shard, or that collide --------------
+# Written to a module file, as the learner's store.py is, so that the check can import it in a second interpreter.
+
+WRONG_KEY_MODULES = {
+    "salted-hash": ('''
+def idempotency_key(record, reading):
+    return str(hash(reading["reading_id"]))
+''', ("hash()", "PYTHONHASHSEED")),
+    "date-in-key": ('''
+import datetime
+
+def idempotency_key(record, reading):
+    return f"{datetime.date.today().isoformat()}#{reading['reading_id']}"
+''', ("another day", "date")),
+    "shard-in-key": ('''
+def idempotency_key(record, reading):
+    return record["eventID"].split(":")[0] + "#" + reading["reading_id"]
+''', ("shard", "reshard")),
+    "pops-the-reading-id": ('''
+def idempotency_key(record, reading):
+    return reading.pop("reading_id")
+''', ("changed", "reading")),
+    "short-hash-collides": ('''
+import hashlib
+
+def idempotency_key(record, reading):
+    return hashlib.sha256(reading["reading_id"].encode()).hexdigest()[:2]
+''', ("same key", "reading_id")),
+    "lowercased-id": ('''
+def idempotency_key(record, reading):
+    return reading["reading_id"].lower()
+''', ("same key", "reading_id")),
+}
+
+
+def key_module(tmp_path, source):
+    path = tmp_path / "store.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("kc_test_wrong_store_04", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", list(WRONG_KEY_MODULES))
+def test_04_1_rejects_keys_that_change_elsewhere_or_collide(tmp_path, name):
+    source, mentions = WRONG_KEY_MODULES[name]
+    assert_rejected(lambda: checks.check_idempotency_key(key_module(tmp_path, source).idempotency_key), *mentions)
+
+
+# --- 04.2: more wrong writes --------------------------------------------------------------------------------------
+
+def condition_on_humidity(dynamodb, table_name, key, reading):
+    """attribute_not_exists on an attribute that only some items have: a reading without humidity is stored twice."""
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading),
+                          ConditionExpression="attribute_not_exists(humidity)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def keyed_on_reading_id(dynamodb, table_name, key, reading):
+    """Ignores the key it is given and stores the item under the reading's own id."""
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item_of(reading["reading_id"], reading),
+                          ConditionExpression="attribute_not_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def drops_humidity_from_the_reading(dynamodb, table_name, key, reading):
+    """Deletes a None humidity from the caller's reading to build the item from what is left (mutates its input)."""
+    if reading.get("humidity") is None:
+        reading.pop("humidity", None)
+    item = {"pk": {"S": key}}
+    for name, value in reading.items():
+        item[name] = {"N": str(value)} if isinstance(value, (int, float)) else {"S": value}
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def swallows_every_client_error(dynamodb, table_name, key, reading):
+    try:
+        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading), ConditionExpression="attribute_not_exists(pk)")
+    except ClientError:
+        return False
+    return True
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("wrong, mentions", [
+    pytest.param(condition_on_humidity, ("attribute humidity", "pk"), id="condition-on-humidity"),
+    pytest.param(keyed_on_reading_id, ("key argument",), id="ignores-the-key"),
+    pytest.param(drops_humidity_from_the_reading, ("changed", "reading"), id="mutates-the-reading"),
+    pytest.param(swallows_every_client_error, ("missing table", "ConditionalCheckFailedException only"),
+                 id="swallows-every-ClientError"),
+])
+def test_04_2_rejects_more(wrong, mentions, lesson):
     assert_rejected(lambda: checks.check_write_reading(wrong, lesson), *mentions)

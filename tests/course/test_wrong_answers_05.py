@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import statistics
 import uuid
+from fractions import Fraction
 
 import pytest
 from wrong_answers import assert_rejected
 
 from kinesis_course import client, create_mapping, delete_function, delete_mappings_of, delete_stream, deploy_function
 from kinesis_course import ensure_stream
+from kinesis_course.checks import ExerciseNotSolved
 from kinesis_course.checks import lesson05 as checks
 from kinesis_course.logs import delete_logs
 
@@ -84,11 +86,70 @@ def test_batch_stats_rejects(wrong, mentions):
     assert_rejected(lambda: checks.check_batch_stats(wrong), *mentions)
 
 
+def latencies_in_milliseconds_rounded(batches):
+    """Rounds every latency to the millisecond, as a log line would show it."""
+    result = batch_stats(batches)
+    latencies = [round(b["invoked_at"] - b["first_arrival"], 3) for b in batches]
+    result.update(p50_latency_s=statistics.median(latencies), max_latency_s=max(latencies))
+    return result
+
+
+def mean_rounded(batches):
+    result = batch_stats(batches)
+    result["mean_size"] = round(result["mean_size"], 1)
+    return result
+
+
+def sorts_the_batches_in_place(batches):
+    """Sorts the caller's list by latency to read the median and the maximum off it."""
+    if not batches:
+        raise ValueError("no batches")
+    batches.sort(key=lambda b: b["invoked_at"] - b["first_arrival"])
+    return batch_stats(batches)
+
+
+def notes_each_latency_in_its_batch(batches):
+    """Adds a latency_s key to every batch dict of the caller's."""
+    if not batches:
+        raise ValueError("no batches")
+    for b in batches:
+        b["latency_s"] = b["invoked_at"] - b["first_arrival"]
+    return stats_of([b["size"] for b in batches], [b["latency_s"] for b in batches])
+
+
+def median_low(batches):
+    result = batch_stats(batches)
+    result["p50_latency_s"] = statistics.median_low([b["invoked_at"] - b["first_arrival"] for b in batches])
+    return result
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (latencies_in_milliseconds_rounded, ["rounded", "do not round"]),
+    (mean_rounded, ["mean_size", "do not round"]),
+    (sorts_the_batches_in_place, ["changed", "batches"]),
+    (notes_each_latency_in_its_batch, ["changed", "batches"]),
+    (median_low, ["p50_latency_s", "two middle values"]),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_batch_stats_rejects_more(wrong, mentions):
+    assert_rejected(lambda: checks.check_batch_stats(wrong), *mentions)
+
+
 # ---- Exercise 05.2: choose_settings --------------------------------------------------------------------------
 
 
 def choose_settings(rate, shards, budget):
+    """The solution's answer: the product rounded to 9 decimals before rounding up (0.3 * 10 is 3.0000000000000004)."""
     per_shard = rate / shards
+    if per_shard > 1_000:
+        raise ValueError("add shards")
+    window = min(300, math.floor(budget))
+    return {"BatchSize": min(10_000, max(1, math.ceil(round(per_shard * max(window, 1), 9)))),
+            "MaximumBatchingWindowInSeconds": window}
+
+
+def choose_settings_exact(rate, shards, budget):
+    """The reference, computed exactly: the rate as the decimal it is written as."""
+    per_shard = Fraction(str(rate)) / shards
     if per_shard > 1_000:
         raise ValueError("add shards")
     window = min(300, math.floor(budget))
@@ -146,6 +207,7 @@ def zero_window_size_zero(rate, shards, budget):
 
 def test_choose_settings_reference_passes():
     checks.check_choose_settings(choose_settings)
+    checks.check_choose_settings(choose_settings_exact)
 
 
 @pytest.mark.parametrize("wrong, mentions", [
@@ -159,6 +221,48 @@ def test_choose_settings_reference_passes():
     (zero_window_size_zero, ["window of 0", "1 s"]),
 ], ids=lambda value: getattr(value, "__name__", ""))
 def test_choose_settings_rejects(wrong, mentions):
+    assert_rejected(lambda: checks.check_choose_settings(wrong), *mentions)
+
+
+def float_ceiling(rate, shards, budget):
+    """Rounds up the floating-point product: 0.3 x 10 is 3.0000000000000004, which math.ceil makes 4."""
+    per_shard = rate / shards
+    if per_shard > 1_000:
+        raise ValueError("add shards")
+    window = min(300, math.floor(budget))
+    return {"BatchSize": min(10_000, max(1, math.ceil(per_shard * max(window, 1)))),
+            "MaximumBatchingWindowInSeconds": window}
+
+
+def refuses_exactly_the_limit(rate, shards, budget):
+    if rate / shards >= 1_000:
+        raise ValueError("add shards")
+    return choose_settings_exact(rate, shards, budget)
+
+
+def rate_rounded_up_first(rate, shards, budget):
+    if rate / shards > 1_000:
+        raise ValueError("add shards")
+    window = min(300, math.floor(budget))
+    return {"BatchSize": min(10_000, max(1, math.ceil(rate / shards) * max(window, 1))),
+            "MaximumBatchingWindowInSeconds": window}
+
+
+def integer_division_of_the_rate(rate, shards, budget):
+    if rate / shards > 1_000:
+        raise ValueError("add shards")
+    window = min(300, math.floor(budget))
+    return {"BatchSize": min(10_000, max(1, math.ceil(rate // shards * max(window, 1)))),
+            "MaximumBatchingWindowInSeconds": window}
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (float_ceiling, ["floating point", "exact"]),
+    (refuses_exactly_the_limit, ["exactly 1,000", "over"]),
+    (rate_rounded_up_first, ["round up once", "rate / shards"]),
+    (integer_division_of_the_rate, ["//", "rate / shards"]),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_choose_settings_rejects_more(wrong, mentions):
     assert_rejected(lambda: checks.check_choose_settings(wrong), *mentions)
 
 
@@ -200,7 +304,7 @@ def test_configure_reference_passes(fleet_mapping):
 @pytest.mark.localstack
 @pytest.mark.parametrize("wrong, mentions", [
     (update(BatchSize=10_000, MaximumBatchingWindowInSeconds=0), ["window of 0 with BatchSize 10,000", "every poll"]),
-    (update(BatchSize=200), ["window of 0", "did your call leave it out"]),
+    (update(BatchSize=200), ["left out", "MaximumBatchingWindowInSeconds"]),
     (update(BatchSize=500, MaximumBatchingWindowInSeconds=30), ["latency budget"]),
     (update(BatchSize=500, MaximumBatchingWindowInSeconds=3), ["more than one invocation per 5 s", "cost"]),
     (update(BatchSize=80, MaximumBatchingWindowInSeconds=10), ["fills in 4 s", "BatchSize ends a batch"]),
@@ -212,3 +316,42 @@ def test_configure_reference_passes(fleet_mapping):
         "batch-too-small-for-burst", "batch-over-retry-limit", "returns-none", "window-out-of-range"])
 def test_configure_rejects(fleet_mapping, wrong, mentions):
     assert_rejected(lambda: checks.check_configure_for_target(wrong, fleet_mapping), *mentions)
+
+
+def update_and_also(**settings):
+    """Sets the two settings and changes another one the target did not ask about."""
+    def configure(uuid):
+        return client("lambda").update_event_source_mapping(UUID=uuid, BatchSize=120, MaximumBatchingWindowInSeconds=5,
+                                                            **settings)
+    return configure
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("wrong, mentions", [
+    (update(MaximumBatchingWindowInSeconds=10), ["BatchSize", "left out", "100"]),
+    (update(BatchSize=119, MaximumBatchingWindowInSeconds=10), ["too small for the burst"]),
+    (update(BatchSize=200, MaximumBatchingWindowInSeconds=11), ["latency budget"]),
+    (update(BatchSize=1_001, MaximumBatchingWindowInSeconds=5), ["retried whole"]),
+    (update_and_also(ParallelizationFactor=2), ["ParallelizationFactor", "only the two settings"]),
+    (update_and_also(MaximumRetryAttempts=0), ["MaximumRetryAttempts", "only the two settings"]),
+], ids=["batch-size-left-out", "batch-one-under-the-burst", "window-one-over-budget", "batch-one-over-retry-limit",
+        "parallelization-factor-too", "retries-too"])
+def test_configure_rejects_more(fleet_mapping, wrong, mentions):
+    assert_rejected(lambda: checks.check_configure_for_target(wrong, fleet_mapping), *mentions)
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise 05.M: replace this line with your solution")
+
+
+def test_the_stubs_are_not_solved():
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_batch_stats(stub)
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_choose_settings(stub)
+
+
+@pytest.mark.localstack
+def test_the_configure_stub_is_not_solved(fleet_mapping):
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_configure_for_target(stub, fleet_mapping)

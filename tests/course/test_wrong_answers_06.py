@@ -255,3 +255,140 @@ def test_wrong_mappings_are_rejected(mapping_target, create, mentions):
     assert_rejected(lambda: checks.check_partial_mapping(create, function_name, lesson), *mentions)
     assert not [m for m in client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
                 if m["State"] not in ("Deleting",)], "the check must delete the mapping it read back"
+
+
+# ---- More wrong answers: 06.1's boundaries, 06.2's identifiers and exception classes ------------------------------
+
+def retries_before_splitting(batch_size, poison_index, max_retries):
+    """Retries the whole failed batch max_retries times before splitting it (bisection does not wait for retries)."""
+    sizes = []
+
+    def deliver(start, end):
+        sizes.append(end - start)
+        if not start <= poison_index < end:
+            return
+        sizes.extend([end - start] * max_retries)
+        if end - start > 1:
+            middle = start + (end - start + 1) // 2
+            deliver(start, middle)
+            deliver(middle, end)
+
+    deliver(0, batch_size)
+    return sizes
+
+
+def halves_of_equal_size(batch_size, poison_index, max_retries):
+    """Splits n into n // 2 and n // 2: right for powers of two only, loses the odd record."""
+    sizes = []
+
+    def deliver(start, size):
+        sizes.append(size)
+        if not start <= poison_index < start + size:
+            return
+        if size <= 1:
+            sizes.extend([1] * max_retries)
+            return
+        deliver(start, size // 2)
+        deliver(start + size // 2, size // 2)
+
+    deliver(0, batch_size)
+    return sizes
+
+
+def pair_treated_as_lone(batch_size, poison_index, max_retries):
+    """Stops splitting at two records: a failed pair is retried, never split."""
+    sizes = []
+
+    def deliver(start, end):
+        sizes.append(end - start)
+        if not start <= poison_index < end:
+            return
+        if end - start <= 2:
+            sizes.extend([end - start] * max_retries)
+            return
+        middle = start + (end - start + 1) // 2
+        deliver(start, middle)
+        deliver(middle, end)
+
+    deliver(0, batch_size)
+    return sizes
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (retries_before_splitting, ["split at once", "no retry"]),
+    (halves_of_equal_size, ["odd", "every record"]),
+    (pair_treated_as_lone, ["two records", "split"]),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_more_wrong_predictions_are_rejected(wrong, mentions):
+    assert_rejected(lambda: checks.check_predict_bisection(wrong, observed=OBSERVED, case=CASE), *mentions)
+
+
+MORE_WRONG_HANDLERS = {
+    "uses partitionKey as itemIdentifier": (REFERENCE.replace('seq(r)}', 'r["kinesis"]["partitionKey"]}'),
+                                            ["partitionKey", "sequenceNumber"]),
+    "reports the records after the failed one, not the failed one": (
+        REFERENCE.replace("records[index:]", "records[index + 1:]"), ["failed record itself"]),
+    "sequence numbers as ints": (REFERENCE.replace('seq(r)}', 'int(seq(r))}'), ["string"]),
+    "catches only the classes a throttled write raises": (
+        REFERENCE.replace("except Exception", "except (PoisonRecord, dynamodb.exceptions.ProvisionedThroughputExceededException)"),
+        ["any exception", "timeout"]),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE_WRONG_HANDLERS))
+def test_more_wrong_handlers_are_rejected(tmp_path, name):
+    body, mentions = MORE_WRONG_HANDLERS[name]
+    for _ in range(3):
+        assert_rejected(lambda: checks.check_partial_response(_handler_folder(tmp_path, body)), *mentions)
+
+
+def test_a_handler_naming_real_client_exception_classes_passes(tmp_path, capsys):
+    """A correct handler may name any of the real client's exception classes: the check's DynamoDB has them all."""
+    body = REFERENCE.replace(
+        "except Exception as error:",
+        "except (PoisonRecord, dynamodb.exceptions.ResourceNotFoundException, "
+        "dynamodb.exceptions.ProvisionedThroughputExceededException, Exception) as error:")
+    checks.check_partial_response(_handler_folder(tmp_path, body))
+    assert "✔ Exercise 06.2 passed" in capsys.readouterr().out
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("create, mentions", [
+    (_create_mapping(MaximumRetryAttempts=3), ["MaximumRetryAttempts", "retries after the first"]),
+    (_create_mapping(FunctionResponseTypes=["ReportBatchItemFailure"]), ["misspelt", "ReportBatchItemFailures"]),
+    (_create_mapping(MaximumRecordAgeInSeconds=60), ["MaximumRecordAgeInSeconds", "not asked"]),
+    (_create_mapping(StartingPosition=None), ["StartingPosition", "required"]),
+], ids=["3 retries", "misspelt response type", "record age set", "no StartingPosition"])
+def test_more_wrong_mappings_are_rejected(mapping_target, create, mentions):
+    function_name, lesson = mapping_target
+    assert_rejected(lambda: checks.check_partial_mapping(create, function_name, lesson), *mentions)
+    assert not [m for m in client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+                if m["State"] not in ("Deleting",)], "the check must delete the mapping it read back"
+
+
+@pytest.mark.localstack
+def test_an_on_success_destination_is_rejected(mapping_target):
+    function_name, lesson = mapping_target
+
+    def create(function_name, stream_arn, queue_arn):
+        return client("lambda").create_event_source_mapping(
+            FunctionName=function_name, EventSourceArn=stream_arn, **REFERENCE_MAPPING,
+            DestinationConfig={"OnSuccess": {"Destination": queue_arn}})
+
+    assert_rejected(lambda: checks.check_partial_mapping(create, function_name, lesson), "OnSuccess", "OnFailure")
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise 06.M: replace this line with your solution")
+
+
+def test_the_prediction_stub_is_not_solved():
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_predict_bisection(stub, observed=OBSERVED, case=CASE)
+
+
+@pytest.mark.localstack
+def test_the_mapping_stub_is_not_solved(mapping_target):
+    function_name, lesson = mapping_target
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_partial_mapping(stub, function_name, lesson)

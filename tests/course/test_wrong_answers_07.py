@@ -82,6 +82,24 @@ def test_a_queue_url_is_not_a_destination(resources):
     assert_rejected(lambda: checks.check_capstone_mapping(create, *resources), "queue's ARN")
 
 
+@pytest.mark.localstack
+@pytest.mark.parametrize("changes, mentions", [
+    (dict(BatchSize=None), ["BatchSize", "left out", "written out"]),
+    (dict(MaximumBatchingWindowInSeconds=None), ["MaximumBatchingWindowInSeconds", "left out"]),
+    (dict(MaximumRetryAttempts=-1), ["MaximumRetryAttempts", "blocks its shard"]),
+    (dict(MaximumRecordAgeInSeconds=10), ["MaximumRecordAgeInSeconds", "seconds", "600"]),
+    (dict(DestinationConfig={"OnSuccess": {"Destination": "QUEUE"}}), ["OnSuccess", "OnFailure"]),
+    (dict(StartingPosition=None), ["StartingPosition", "required"]),
+], ids=["batch-size-left-out", "window-left-out", "retries-minus-1", "age-in-minutes", "on-success-destination",
+        "starting-position-left-out"])
+def test_more_wrong_mappings_are_rejected(resources, changes, mentions):
+    function, stream_arn, queue_arn = resources
+    if "DestinationConfig" in changes:
+        changes = dict(DestinationConfig={"OnSuccess": {"Destination": queue_arn}})
+    assert_rejected(lambda: checks.check_capstone_mapping(mapping_answer(**changes), *resources), *mentions)
+    assert client("lambda").list_event_source_mappings(FunctionName=resources[0])["EventSourceMappings"] == []
+
+
 # Exercise 07.2: the replay -----------------------------------------------------------------------------------------
 
 def test_reference_replay_passes(capsys):
@@ -185,3 +203,110 @@ def replay_booleans(failures, read_from, process):
 ])
 def test_wrong_replays_are_rejected(wrong, mentions):
     assert_rejected(lambda: checks.check_replay(wrong), *mentions)
+
+
+def _outcome(outcomes, record, process):
+    try:
+        outcomes[record["kinesis"]["sequenceNumber"]] = process(record)
+    except Exception:
+        outcomes[record["kinesis"]["sequenceNumber"]] = "failed"
+
+
+def replay_first_range_only(failures, read_from, process):
+    """Returns inside the loop over the on-failure records: only the first range is replayed."""
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            if int(record["kinesis"]["sequenceNumber"]) > int(info["endSequenceNumber"]):
+                break
+            _outcome(outcomes, record, process)
+        return outcomes
+    return outcomes
+
+
+def replay_skips_the_start(failures, read_from, process):
+    """Takes startSequenceNumber for the last record processed, as a checkpoint is, and skips it."""
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            number = int(record["kinesis"]["sequenceNumber"])
+            if number == int(info["startSequenceNumber"]):
+                continue
+            if number > int(info["endSequenceNumber"]):
+                break
+            _outcome(outcomes, record, process)
+    return outcomes
+
+
+def replay_catches_runtime_error_only(failures, read_from, process):
+    """Catches the one exception class it saw in a test run."""
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            number = record["kinesis"]["sequenceNumber"]
+            if int(number) > int(info["endSequenceNumber"]):
+                break
+            try:
+                outcomes[number] = process(record)
+            except RuntimeError:
+                outcomes[number] = "failed"
+    return outcomes
+
+
+def replay_pops_the_failures(failures, read_from, process):
+    """Empties the caller's list of on-failure records as it goes (the caller can no longer report or re-run them)."""
+    outcomes = {}
+    while failures:
+        info = failures.pop(0)["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            if int(record["kinesis"]["sequenceNumber"]) > int(info["endSequenceNumber"]):
+                break
+            _outcome(outcomes, record, process)
+    return outcomes
+
+
+def replay_processes_twice(failures, read_from, process):
+    """Calls process once to test it and once more for the outcome: every record is written twice."""
+    outcomes = {}
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            number = record["kinesis"]["sequenceNumber"]
+            if int(number) > int(info["endSequenceNumber"]):
+                break
+            try:
+                process(record)
+            except Exception:
+                outcomes[number] = "failed"
+                continue
+            outcomes[number] = process(record)
+    return outcomes
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (replay_first_range_only, ["every on-failure record", "return"]),
+    (replay_skips_the_start, ["startSequenceNumber is part of the range"]),
+    (replay_catches_runtime_error_only, ["any exception"]),
+    (replay_pops_the_failures, ["changed", "failures"]),
+    (replay_processes_twice, ["once"]),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_more_wrong_replays_are_rejected(wrong, mentions):
+    assert_rejected(lambda: checks.check_replay(wrong), *mentions)
+
+
+def stub(*args):
+    raise NotImplementedError("Exercise 07.M: replace this line with your solution")
+
+
+def test_the_replay_stub_is_not_solved():
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_replay(stub)
+
+
+@pytest.mark.localstack
+def test_the_mapping_stub_is_not_solved(resources):
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_capstone_mapping(stub, *resources)
