@@ -36,6 +36,8 @@ from cpu_load import CpuLoad
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 CELL_TIMEOUT_S = 180  # as tools/run_tests.sh
+FIRST_LINE = 48  # characters of a failed cell's first line shown in the table
+LOGS = ROOT / ".state" / "soak"  # pytest's output of each failed run
 RUNNING: set[subprocess.Popen] = set()  # the pytest runs under way, stopped if the soak is interrupted
 
 
@@ -45,6 +47,7 @@ class Run:
     seconds: float
     failed_cells: list[str] = field(default_factory=list)  # "Cell N: first line", or what broke the run
     ok: bool = True
+    log: Path | None = None  # pytest's output, kept when the run failed
 
 
 def choose(selectors: list[str]) -> list[Path]:
@@ -68,7 +71,8 @@ def choose(selectors: list[str]) -> list[Path]:
 def first_lines(notebook: Path) -> list[str]:
     """The first line of each code cell, in nbval's numbering (code cells only, from 0)."""
     cells = nbformat.read(notebook, as_version=4).cells
-    return [(cell.source.strip().splitlines() or [""])[0] for cell in cells if cell.cell_type == "code"]
+    lines = [(cell.source.strip().splitlines() or [""])[0] for cell in cells if cell.cell_type == "code"]
+    return [line if len(line) <= FIRST_LINE else line[:FIRST_LINE - 1] + "…" for line in lines]
 
 
 def failed_cells(report: Path, notebook: Path) -> list[str]:
@@ -102,7 +106,10 @@ def run_once(notebook: Path) -> Run:
         if not cells:
             tail = output.strip().splitlines()[-1:] or ["no output"]
             cells = [f"pytest exit {pytest.returncode}: {tail[0][:100]}"]
-        return Run(notebook, seconds, cells, ok=False)
+        LOGS.mkdir(parents=True, exist_ok=True)
+        log = LOGS / f"{notebook.stem}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{threading.get_ident()}.log"
+        log.write_text(output)
+        return Run(notebook, seconds, cells, ok=False, log=log)
 
 
 def soak(notebooks: list[Path], runs: int, jobs: int, progress=print) -> list[Run]:
@@ -127,7 +134,8 @@ def soak(notebooks: list[Path], runs: int, jobs: int, progress=print) -> list[Ru
                 busy.discard(notebook)
                 done.append(run)
                 progress(f"[{len(done)}/{runs * len(notebooks)}] {notebook.name}: "
-                         f"{'ok' if run.ok else 'FAILED ' + '; '.join(run.failed_cells)} ({run.seconds:.0f} s)")
+                         f"{'ok' if run.ok else 'FAILED ' + '; '.join(run.failed_cells)} ({run.seconds:.0f} s)"
+                         + (f", output in {run.log.relative_to(ROOT)}" if run.log else ""))
                 lock.notify_all()
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, jobs))]
