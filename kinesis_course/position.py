@@ -18,6 +18,10 @@ import urllib.request
 from .endpoint import endpoint_url
 
 
+# The view counts the records behind each checkpoint (GetRecords on every shard): on a busy laptop that takes seconds.
+LOADED_LAPTOP_S = 60
+
+
 class PositionUnavailable(RuntimeError):
     pass
 
@@ -26,7 +30,7 @@ def mapping_position(uuid: str) -> dict:
     """{"uuid": ..., "shards": {shard_id: {"checkpoint", "in_flight", "batches_in_flight", "behind"}}}."""
     url = f"{endpoint_url()}/_kinesis_course/esm/{uuid}/position"
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=LOADED_LAPTOP_S) as response:
             return json.load(response)
     except urllib.error.HTTPError as error:
         if error.code == 404:
