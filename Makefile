@@ -13,6 +13,7 @@
 #   make check-lessons       fail when lessons/ is not what solutions/ generates
 #   make lock        re-pin requirements.lock after a change to requirements.txt
 #   make bench       print the engine's timings
+#   make soak        run solution notebooks N times under nbval, LOAD=1 with every core busy (NB="05 08" N=5 J=1)
 #   make clean       remove LocalStack's state and log (.state/)
 
 SHELL := /bin/bash
@@ -34,10 +35,10 @@ UV := $(shell command -v uv 2>/dev/null || echo .venv/uv/bin/uv)
 # uv must use the interpreter it is given, never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help doctor lab check fresh test up down status lessons check-lessons bench clean python313 setup prepare lock
+.PHONY: help doctor lab check fresh test up down status lessons check-lessons bench soak clean python313 setup prepare lock
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 doctor:
 	@tools/doctor
@@ -112,6 +113,13 @@ test: setup
 
 bench: setup
 	tools/with_localstack.sh $(COURSE_PY) benchmarks/engine_benchmark.py
+
+# A lesson's outcome must not depend on the machine's speed: each run is one nbval run of one notebook; the table
+# says per notebook how many runs failed, in which cells, and their wall times. LOAD=1 adds one busy process per
+# core (tools/cpu_load.py), stopped when the soak ends, however it ends. J=2 runs two notebooks at once.
+soak: setup
+	tools/with_localstack.sh $(COURSE_PY) tools/soak.py $(NB) --runs $(or $(N),5) --jobs $(or $(J),1) \
+	  $(if $(filter 1,$(LOAD)),--load)
 
 clean:
 	@tools/localstack-ctl down >/dev/null 2>&1 || true

@@ -18,7 +18,7 @@ stores it, and the sequence numbers in the line say which records the batch held
 first_arrival`` is how long a batch's oldest record waited before the function saw it. Kinesis and the function
 run on the same machine here, so their clocks agree.
 
-    batches = wait_for_batches(function_name, stream_name, records=120, timeout=30)
+    batches = wait_for_batches(function_name, stream_name, records=120, timeout=60)
     [b["invoked_at"] - b["first_arrival"] for b in batches]
 
 Every attempt logs its own line, so a retried batch appears once per attempt: that is what the function saw.
@@ -84,7 +84,7 @@ def read_batches(function_name: str, stream_name: str | None = None, prefix: str
 
 
 def wait_for_batches(
-    function_name: str, stream_name: str | None = None, records: int = 1, timeout: float = 30, prefix: str = PREFIX
+    function_name: str, stream_name: str | None = None, records: int = 1, timeout: float = 60, prefix: str = PREFIX
 ) -> list[dict]:
     """Waits until the logged batches hold ``records`` records or more in total; returns them as read_batches does."""
 

@@ -3,17 +3,26 @@
 The notebook keeps its cells short: the loops that put records at a steady rate, read the metrics and the
 position view, and draw the curves live here. Every figure is in real seconds and milliseconds, also when a
 mapping's course clock runs faster (the clock scales the mapping's record age, backoff, window and polling only).
+
+Whether a load makes a mapping fall behind depends on the machine: a slow or busy laptop moves fewer records a
+second. So the lesson measures first what an invocation and a record cost on this machine (``measure_costs``) and
+sizes each case's load from that, so that its story (this copy falls behind, the fixed one keeps up) holds on a
+laptop twice as slow as the one the lesson was written on.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import statistics
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .endpoint import client
+from .waiting import wait_until
 
 # A wrapper deployed next to handler.py (handler setting "slow.handler"): the course's handler, unchanged, made
 # slower by SLOW_MS_PER_RECORD milliseconds per record, as a handler calling a slow API would be.
@@ -48,12 +57,12 @@ class Producer(threading.Thread):
     """Puts ``per_second`` readings a second on ``stream`` for ``seconds``, in ticks of a quarter of a second.
 
     ``sensors`` is the list of partition keys used in turn. ``poison_at`` (indexes) puts a record that is not JSON
-    there instead of a reading.
+    there instead of a reading. The rate is kept on average (5.5 a second: 1, 2, 1, 2... a tick).
     """
 
     TICK_S = 0.25
 
-    def __init__(self, stream: str, per_second: int, seconds: float, sensors: list[str], start_index: int = 0,
+    def __init__(self, stream: str, per_second: float, seconds: float, sensors: list[str], start_index: int = 0,
                  poison_at: tuple[int, ...] = ()) -> None:
         super().__init__(daemon=True)
         self.stream, self.per_second, self.seconds, self.sensors = stream, per_second, seconds, sensors
@@ -61,21 +70,115 @@ class Producer(threading.Thread):
 
     def run(self) -> None:
         kinesis = client("kinesis")
-        per_tick = max(1, round(self.per_second * self.TICK_S))
         begin = time.monotonic()
-        ticks = round(self.seconds / self.TICK_S)
-        for tick in range(ticks):
+        while True:
+            # What is due by the end of this tick, from the clock: when PutRecords is slow (a busy laptop), the next
+            # call carries more records, so the rate and the length of the load stay as asked.
+            elapsed = time.monotonic() - begin
+            due = round(self.per_second * min(elapsed + self.TICK_S, self.seconds)) - self.put
             entries = []
-            for _ in range(per_tick):
+            for _ in range(max(0, due)):
                 sensor = self.sensors[self.index % len(self.sensors)]
                 data = b"{not json" if self.index in self.poison_at else json.dumps(reading(self.index, sensor)).encode()
                 entries.append({"Data": data, "PartitionKey": sensor})
                 self.index += 1
-            kinesis.put_records(StreamName=self.stream, Records=entries)
+            for first in range(0, len(entries), 500):  # PutRecords takes up to 500 records
+                kinesis.put_records(StreamName=self.stream, Records=entries[first:first + 500])
             self.put += len(entries)
-            pause = begin + (tick + 1) * self.TICK_S - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
+            if elapsed + self.TICK_S >= self.seconds:
+                return
+            time.sleep(max(0.0, self.TICK_S - (time.monotonic() - begin - elapsed)))
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What this machine measured, in milliseconds: one invocation's own cost (Lambda's and LocalStack's, whatever
+    the batch), and the course's handler per record (mostly its DynamoDB write)."""
+
+    invocation_ms: float
+    record_ms: float
+
+    def shard_rate(self, batch_size: int, slower_by_ms: float = 0.0) -> float:
+        """The most records a second one shard moves: full batches of ``batch_size``, one batch at a time."""
+        return 1000 * batch_size / (self.invocation_ms + batch_size * (self.record_ms + slower_by_ms))
+
+    def slow_api_ms(self) -> int:
+        """The slow API's delay per record: 250 ms, or five times the handler's own cost when that is more (a very
+        slow machine), so that the delay, not the machine, sets the slow handler's pace."""
+        return max(250, 50 * math.ceil(5 * self.record_ms / 50))
+
+    def __str__(self) -> str:
+        return (f"On this machine, just now: an invocation costs {self.invocation_ms:.0f} ms of its own, and the "
+                f"handler {self.record_ms:.0f} ms per record.")
+
+
+def measure_costs(lesson, function: str, batch_size: int = 1, batches: int = 20, timeout: float = 300) -> Costs:
+    """Times a mapping of ``function`` (the course's handler, not slowed) draining ``batches`` full batches of
+    ``batch_size`` readings from a stream of one shard.
+
+    The records are all on the stream before the mapping starts, so the batches run back to back. The handler's
+    time per record is its Duration (Lambda's metric) over the batch size; the invocation's own cost is what each
+    batch took beyond that, from the first batch done to the last (the mapping's start and first poll not counted).
+    """
+    from .mappings import create_mapping
+    from .position import mapping_position
+    from .streams import ensure_stream
+
+    stream = lesson.name("cost")
+    arn = ensure_stream(stream, shards=1)
+    readings = [dict(reading(index, "sensor-cost"), reading_id=f"cost-{index:06d}")
+                for index in range(batch_size * batches)]
+    for first in range(0, len(readings), 500):  # PutRecords takes up to 500 records
+        client("kinesis").put_records(StreamName=stream, Records=[
+            {"Data": json.dumps(item).encode(), "PartitionKey": "sensor-cost"} for item in readings[first:first + 500]])
+    start = _now()
+    uuid = create_mapping(function, arn, BatchSize=batch_size, FunctionResponseTypes=["ReportBatchItemFailures"])
+    try:
+        # When the checkpoint moves, and how many records it moved past: a moment of load elsewhere on the
+        # machine slows a few batches only, so the median of the time per batch is not thrown by it.
+        moves, seen, last, first = [], 0, None, None
+        deadline = time.monotonic() + timeout
+        while seen < len(readings):
+            shard = next(iter(mapping_position(uuid)["shards"].values()), {})
+            now = time.monotonic()
+            if shard.get("checkpoint") and shard.get("behind") is not None:
+                done = len(readings) - shard["behind"]
+                if done > seen:
+                    if last is not None:
+                        moves.append((now - last) / ((done - seen) / batch_size))
+                    seen, last = done, now
+                    first = first or now
+            if now > deadline:
+                raise TimeoutError(f"the mapping of {function} did not read its {len(readings)} records in "
+                                   f"{timeout:g} s: is the machine very busy? Run the cell again.")
+            time.sleep(0.02)
+    finally:
+        client("lambda").delete_event_source_mapping(UUID=uuid)  # lesson.reset() waits for it to go
+    # Each move is a batch or more; a machine too fast for the polls to see them apart: the whole drain's average.
+    batch_ms = 1000 * (statistics.median(moves) if len(moves) >= 5 else (last - first) / max(1, batches - 1))
+    end = _now() + timedelta(seconds=1)
+    wait_until(lambda: _samples(function, "Duration", start, end) >= batches, timeout=60,
+               what=f"the Duration of {batches} invocations of {function} in CloudWatch")
+    record_ms = metric_total(function, "Duration", start, end, "Average") / batch_size
+    return Costs(invocation_ms=max(1.0, batch_ms - batch_size * record_ms), record_ms=record_ms)
+
+
+def _samples(function: str, metric: str, start: datetime, end: datetime) -> int:
+    answer = client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": "FunctionName", "Value": function}],
+        StartTime=start, EndTime=end, Period=1, Statistics=["SampleCount"],
+    )
+    return int(sum(point["SampleCount"] for point in answer["Datapoints"]))
+
+
+def slow_down(function: str, milliseconds: int) -> None:
+    """Sets the slow wrapper's SLOW_MS_PER_RECORD of ``function`` (its other settings kept)."""
+    lam = client("lambda")
+    variables = lam.get_function_configuration(FunctionName=function).get("Environment", {}).get("Variables", {})
+    lam.update_function_configuration(FunctionName=function,
+                                      Environment={"Variables": dict(variables, SLOW_MS_PER_RECORD=str(milliseconds))})
+    wait_until(lambda: lam.get_function_configuration(FunctionName=function).get("LastUpdateStatus") != "InProgress",
+               timeout=120, what=f"the update of function {function}")
 
 
 def _now() -> datetime:
@@ -152,7 +255,22 @@ def _highest_attempts(uuid: str, into: dict) -> None:
         into[shard] = max(into.get(shard, 0), attempt)
 
 
-def run_phase(label: str, function: str, uuid: str, stream: str, per_second: int, seconds: float,
+def _wait_for_metrics(uuid: str, start: datetime, end: datetime, timeout: float = 30) -> None:
+    """Waits until the IteratorAge points of the stretch have all arrived: the kit publishes them in the background
+    (every half second), later on a busy machine. Settled means: ``end`` has passed, and two reads a second apart
+    agree."""
+    deadline = time.monotonic() + timeout
+    time.sleep(max(0.0, (end - _now()).total_seconds()))
+    previous = iterator_ages(uuid, start, end)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        current = iterator_ages(uuid, start, end)
+        if current == previous:
+            return
+        previous = current
+
+
+def run_phase(label: str, function: str, uuid: str, stream: str, per_second: float, seconds: float,
               sensors: list[str], poison_at: tuple[int, ...] = ()) -> Phase:
     """Puts the load on a stream the mapping has just started reading, then summarizes the stretch."""
     from .position import mapping_position
@@ -165,23 +283,30 @@ def run_phase(label: str, function: str, uuid: str, stream: str, per_second: int
         _highest_attempts(uuid, attempts)
         producer.join(0.5)
     end = _now()
-    time.sleep(1.0)  # the data points of the last invocations are sent a moment after them
     position = mapping_position(uuid)
+    _wait_for_metrics(uuid, start, end + timedelta(seconds=1))
     summary, ages = summarize(function, uuid, start, end + timedelta(seconds=1), producer.put, attempts)
     return Phase(label, start, end, summary, ages, position)
 
 
 class Case:
-    """One cause of a growing IteratorAge: two copies of a stream and mapping, fed the same load at the same time.
+    """One cause of a growing IteratorAge: two copies of a stream and mapping, fed the same load one after the other.
 
-    The first copy runs as set up (``settings``); the second was changed by the fix before the load began. Each copy
-    has its own stream, mapping and function, so their metrics stay apart; the mappings are deleted at the end.
+    The first copy runs as set up (``settings``); the second was changed by the fix before its load began. Each copy
+    has its own stream, mapping and function, so their metrics stay apart, and each has the machine to itself while
+    its load runs: the first copy's backlog (a storm of invocations, for batches too small) cannot slow the second.
+    The mappings are deleted at the end.
     """
 
-    def __init__(self, lesson, key: str, functions: tuple[str, str], settings: dict, per_second: int,
+    LONGEST_S = 30
+
+    def __init__(self, lesson, key: str, functions: tuple[str, str], settings: dict, per_second: float,
                  seconds: float, sensors: list[str], shards: int = 2, poison_at: tuple[int, ...] = (),
-                 clock: float | None = None) -> None:
+                 clock: float | None = None, at_least: int = 0) -> None:
+        """``at_least``: records per copy; on a slow machine (a low rate) the load runs longer, up to 30 s, so that a
+        few records landing unevenly on the shards do not decide the diagnosis."""
         self.lesson, self.key, self.functions, self.settings = lesson, key, functions, settings
+        seconds = max(seconds, min(self.LONGEST_S, at_least / per_second)) if at_least else seconds
         self.per_second, self.seconds, self.sensors, self.shards = per_second, seconds, sensors, shards
         self.poison_at, self.clock = poison_at, clock
 
@@ -197,43 +322,48 @@ class Case:
             wait_for_state(uuid, "Enabled")
         if self.clock:
             set_clock(uuid, self.clock)
+        factor = client("lambda").get_event_source_mapping(UUID=uuid).get("ParallelizationFactor") or 1
+        warm_up(self.functions[copy - 1], self.shards * factor)
         return stream, uuid
 
     def run(self, fix, fixed_sensors: list[str] | None = None) -> tuple[Phase, Phase]:
-        """Runs the load on both copies at once; returns (as set up, fixed)."""
-        copies = [self._start(1), self._start(2, fix)]
-        self.uuids = [uuid for _, uuid in copies]
-        for function, (_, uuid) in zip(self.functions, copies):
-            factor = client("lambda").get_event_source_mapping(UUID=uuid).get("ParallelizationFactor") or 1
-            warm_up(function, self.shards * factor)
-        results: dict = {}
+        """Runs the load on the copy as set up, then on the fixed copy; returns (as set up, fixed).
 
-        def run(index, label, sensors):
-            stream, uuid = copies[index]
-            results[index] = run_phase(label, self.functions[index], uuid, stream, self.per_second, self.seconds,
-                                       sensors, self.poison_at)
+        Each mapping is deleted when its load has been measured, so that the backlog it leaves is not read while
+        the other copy runs.
+        """
+        from .mappings import wait_for_state
 
-        threads = [threading.Thread(target=run, args=(0, "as set up", self.sensors)),
-                   threading.Thread(target=run, args=(1, "fixed", fixed_sensors or self.sensors))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        for uuid in self.uuids:
-            client("lambda").delete_event_source_mapping(UUID=uuid)  # lesson.reset() waits for them to go
-        return results[0], results[1]
+        self.uuids, phases = [], []
+        for copy, label, sensors in ((1, "as set up", self.sensors), (2, "fixed", fixed_sensors or self.sensors)):
+            stream, uuid = self._start(copy, fix if copy == 2 else None)
+            self.uuids.append(uuid)
+            try:
+                phases.append(run_phase(label, self.functions[copy - 1], uuid, stream, self.per_second, self.seconds,
+                                        sensors, self.poison_at))
+            finally:
+                client("lambda").delete_event_source_mapping(UUID=uuid)
+                wait_for_state(uuid, None, timeout=120)
+        return phases[0], phases[1]
 
 
-def warm_up(function: str, environments: int) -> None:
+def warm_up(function: str, environments: int, timeout: float = 300) -> None:
     """Starts ``environments`` execution environments of the function (concurrent calls with no records), so that
-    cold starts do not blur a measurement."""
+    cold starts do not blur a measurement. On a busy laptop several cold starts at once take seconds each, and one
+    that fails (e.g. its init outlasts the function's timeout) is tried again, until every call has answered."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def call(_):
-        client("lambda").invoke(FunctionName=function, Payload=b'{"Records": []}')
+    def call(_) -> bool:
+        answer = client("lambda").invoke(FunctionName=function, Payload=b'{"Records": []}')
+        answer["Payload"].read()
+        return "FunctionError" not in answer
 
+    deadline = time.monotonic() + timeout
     with ThreadPoolExecutor(environments) as pool:
-        list(pool.map(call, range(environments)))
+        while not all(pool.map(call, range(environments))):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{environments} execution environments of {function} did not start in "
+                                   f"{timeout:g} s: is the machine very busy? Run the cell again.")
 
 
 def scratch_mapping(lesson, function: str) -> str:

@@ -45,7 +45,7 @@ def json_lines(function_name: str, prefix: str) -> list[dict]:
 
 
 def wait_for_lines(
-    function_name: str, predicate: Callable[[list[str]], bool], timeout: float = 30, what: str = "log lines"
+    function_name: str, predicate: Callable[[list[str]], bool], timeout: float = 60, what: str = "log lines"
 ) -> list[str]:
     """Polls the function's logs until ``predicate(lines)`` holds; returns the lines."""
     return wait_until(

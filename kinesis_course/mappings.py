@@ -25,7 +25,7 @@ def mapping_state(uuid: str) -> str | None:
         return None
 
 
-def wait_for_state(uuid: str, state: str | None, timeout: float = 30) -> None:
+def wait_for_state(uuid: str, state: str | None, timeout: float = 60) -> None:
     """Waits until the mapping is in ``state`` (None: until it no longer exists)."""
     wait_until(lambda: mapping_state(uuid) == state, timeout=timeout, what=f"mapping {uuid} to be {state or 'deleted'}")
 
@@ -57,7 +57,7 @@ def delete_mapping(uuid: str) -> None:
     except lam.exceptions.ResourceNotFoundException:
         pass
     wait_for_state(uuid, None)
-    wait_until(lambda: not listed(uuid), timeout=30, what=f"mapping {uuid} to leave the list")
+    wait_until(lambda: not listed(uuid), timeout=60, what=f"mapping {uuid} to leave the list")
 
 
 def delete_mappings_of(function_name: str) -> None:

@@ -18,7 +18,7 @@ def stream_exists(name: str) -> bool:
         return False
 
 
-def ensure_stream(name: str, shards: int = 1, timeout: float = 30) -> str:
+def ensure_stream(name: str, shards: int = 1, timeout: float = 60) -> str:
     """Creates the stream unless it exists, waits until it is ACTIVE, returns its ARN."""
     kinesis = client("kinesis")
     # Only create what does not exist: kinesis-mock loses a stream created right after a delete of a missing one.
@@ -32,7 +32,7 @@ def ensure_stream(name: str, shards: int = 1, timeout: float = 30) -> str:
     return wait_until(active, timeout=timeout, what=f"stream {name} to become ACTIVE")
 
 
-def delete_stream(name: str, timeout: float = 30) -> None:
+def delete_stream(name: str, timeout: float = 60) -> None:
     if not stream_exists(name):
         return
     client("kinesis").delete_stream(StreamName=name, EnforceConsumerDeletion=True)

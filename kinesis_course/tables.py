@@ -27,7 +27,7 @@ def ensure_table(name: str, key: str = "pk", sort_key: str | None = None) -> str
             TableName=name, KeySchema=schema, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
         )
     return wait_until(
-        lambda: _arn_if_active(name), timeout=30, what=f"table {name} to become ACTIVE"
+        lambda: _arn_if_active(name), timeout=60, what=f"table {name} to become ACTIVE"
     )
 
 
@@ -39,7 +39,7 @@ def _arn_if_active(name: str) -> str | None:
 def delete_table(name: str) -> None:
     if table_exists(name):
         client("dynamodb").delete_table(TableName=name)
-        wait_until(lambda: not table_exists(name), timeout=30, what=f"table {name} to be deleted")
+        wait_until(lambda: not table_exists(name), timeout=60, what=f"table {name} to be deleted")
 
 
 def scan_all(name: str) -> list[dict]:

@@ -83,7 +83,7 @@ def invocations(function_name: str, labels: Mapping[str, str]) -> list[dict]:
 
 
 def wait_for_invocation(
-    function_name: str, labels: Mapping[str, str], predicate: Callable[[dict], bool], timeout: float = 30
+    function_name: str, labels: Mapping[str, str], predicate: Callable[[dict], bool], timeout: float = 60
 ) -> list[dict]:
     """Polls the logs until one invocation satisfies ``predicate``; returns every invocation so far."""
     return wait_until(

@@ -53,33 +53,40 @@ def _rising(rng: random.Random, top: int, length: int | None = None) -> list[int
     return [round(start + (top - start) * step / (length - 1)) + rng.randint(-50, 50) for step in range(length)]
 
 
+def _plain(description: str, cause: str, summary: dict) -> tuple[str, str, dict, None]:
+    return description, cause, summary, None
+
+
 def _summary(rng, ages, invocations, errors, duration_ms, records_done, batch_size, shards) -> dict:
     return {"iterator_age_ms": ages, "invocations": invocations, "errors": errors, "duration_ms": duration_ms,
             "records_done": records_done, "batch_size": batch_size, "shards": shards}
 
 
-def _cases(rng: random.Random) -> list[tuple[str, str, dict]]:
-    """(what the case shows, the cause, the summary), the traps included."""
+LATEST_NOT_LAST = (f"Judge the latest IteratorAge by the HIGHEST of the last three seconds, max(iterator_age_ms[-3:]), "
+                   "not the last value alone, not the lowest, not an average: a shard waiting between retries "
+                   "publishes no IteratorAge, so the last seconds may show only a healthy shard's low age.")
+def _cases(rng: random.Random) -> list[tuple[str, str, dict, str | None]]:
+    """(what the case shows, the cause, the summary, the hint naming its trap or None), the traps included."""
     count = rng.choice([2, 3, 4])
     cases = []
     # A poison record behind a partial batch response: no Errors, the batch on its 2nd+ attempt.
-    cases.append(("a shard retrying one batch, no Errors (partial batch response)", "poison_record", _summary(
+    cases.append(_plain("a shard retrying one batch, no Errors (partial batch response)", "poison_record", _summary(
         rng, _rising(rng, rng.randint(4_000, 20_000)), rng.randint(5, 20), 0, round(rng.uniform(3, 30), 1),
         rng.randint(50, 300), 100, _shards(rng, count, attempt_on=rng.randrange(count), attempt=rng.randint(2, 9)))))
     # A poison record that raises: Errors, and the attempt already back to 1 when the view was read.
-    cases.append(("Errors counted, the batch given up", "poison_record", _summary(
-        rng, _rising(rng, rng.randint(3_000, 9_000)), rng.randint(5, 20), rng.randint(1, 4), 12.0,
+    cases.append(_plain("Errors counted, the batch given up", "poison_record", _summary(
+        rng, _rising(rng, rng.randint(4_000, 9_000)), rng.randint(5, 20), rng.randint(1, 4), 12.0,
         rng.randint(50, 300), 100, _shards(rng, count))))
     # Keeping up: the curve rises a little but stays under the threshold.
-    cases.append(("a low age that rises a little", "keeping_up", _summary(
+    cases.append(_plain("a low age that rises a little", "keeping_up", _summary(
         rng, sorted(rng.randint(100, KEEPING_UP_MS - 200) for _ in range(6)), rng.randint(10, 40), 0,
         round(rng.uniform(100, 900), 1), rng.randint(100, 400), 100, _shards(rng, count, behind=[0] * count))))
     # A poison record that was dealt with (retried, sent to the destination): the age is low again.
-    cases.append(("a batch retried, and the age low again", "keeping_up", _summary(
+    cases.append(_plain("a batch retried, and the age low again", "keeping_up", _summary(
         rng, [rng.randint(300, 1_500) for _ in range(5)], 20, rng.randint(0, 2), 40.0, 300, 100,
         _shards(rng, count, behind=[0] * count, attempt_on=0, attempt=3))))
     # Keeping up after a backlog: a high start, a low end.
-    cases.append(("a high age that fell", "keeping_up", _summary(
+    cases.append(_plain("a high age that fell", "keeping_up", _summary(
         rng, [rng.randint(8_000, 12_000), rng.randint(3_000, 6_000)] + [rng.randint(200, 1_500) for _ in range(3)], 30,
         0, 400.0, 600, 100,
         _shards(rng, count, behind=[0] * count))))
@@ -87,41 +94,70 @@ def _cases(rng: random.Random) -> list[tuple[str, str, dict]]:
     hot = rng.randrange(count)
     behind = [rng.randint(0, 3) for _ in range(count)]
     behind[hot] = rng.randint(80, 400)
-    cases.append(("one shard far behind, the others idle", "hot_partition_key", _summary(
+    cases.append(_plain("one shard far behind, the others idle", "hot_partition_key", _summary(
         rng, _rising(rng, rng.randint(4_000, 12_000)), rng.randint(5, 30), 0, round(rng.uniform(400, 3_000), 1),
         rng.randint(50, 300), 100, _shards(rng, count, behind=behind))))
     # A slow handler on small batches: a short Duration that is long per record.
     per_invocation = rng.randint(2, 5)
     invocations = rng.randint(20, 60)
-    cases.append(("a short Duration over few records per invocation", "slow_handler", _summary(
+    cases.append(_plain("a short Duration over few records per invocation", "slow_handler", _summary(
         rng, _rising(rng, rng.randint(4_000, 12_000)), invocations, 0,
         round(per_invocation * rng.uniform(120, 400), 1), per_invocation * invocations, 100, _shards(rng, count))))
     # A slow handler on full batches.
     invocations = rng.randint(5, 15)
-    cases.append(("full batches, long per record", "slow_handler", _summary(
+    cases.append(_plain("full batches, long per record", "slow_handler", _summary(
         rng, _rising(rng, rng.randint(4_000, 12_000)), invocations, 0, round(100 * rng.uniform(150, 300), 1),
         100 * invocations, 100, _shards(rng, count))))
     # Batches too small: one record per invocation, a fast handler.
     invocations = rng.randint(100, 300)
-    cases.append(("one record per invocation, each fast", "batch_too_small", _summary(
+    cases.append(_plain("one record per invocation, each fast", "batch_too_small", _summary(
         rng, _rising(rng, rng.randint(4_000, 12_000)), invocations, 0, round(rng.uniform(4, 60), 1), invocations, 1,
         _shards(rng, count))))
     # Batches too small, but a long Duration (big batches of a fast handler): per record it is fast.
     invocations = rng.randint(20, 60)
     size = rng.choice([5, 10])
-    cases.append(("a longish Duration over many records", "batch_too_small", _summary(
+    cases.append(_plain("a longish Duration over many records", "batch_too_small", _summary(
         rng, _rising(rng, rng.randint(4_000, 12_000)), invocations, 0, round(size * rng.uniform(10, 60), 1),
         size * invocations, size, _shards(rng, count))))
+    # A poison record on a shard that publishes only when it retries: the last second shows the healthy shard.
+    stuck = rng.randrange(count)
+    behind = [0] * count
+    behind[stuck] = rng.randint(60, 300)
+    ages = _rising(rng, rng.randint(5_000, 9_000))
+    cases.append(("a stuck shard between its retries, the last second a healthy shard's", "poison_record", _summary(
+        rng, ages + [rng.randint(150, 400), ages[-1] + rng.randint(500, 1_500), rng.randint(150, 400)],
+        rng.randint(10, 30), 0, round(rng.uniform(5, 40), 1), rng.randint(50, 300), 100,
+        _shards(rng, count, behind=behind, attempt_on=stuck, attempt=rng.randint(3, 12))), LATEST_NOT_LAST))
+    # The same, with the one high second first: its average and its last values are low.
+    cases.append(("one high second among the last three, the others low", "poison_record", _summary(
+        rng, [rng.randint(200, 600) for _ in range(3)] + [rng.randint(2_500, 4_000)] +
+        [rng.randint(150, 500) for _ in range(2)], rng.randint(10, 30), 0, round(rng.uniform(5, 40), 1),
+        rng.randint(50, 300), 100, _shards(rng, count, behind=behind, attempt_on=stuck, attempt=rng.randint(2, 5))),
+        LATEST_NOT_LAST))
+    # A poison record in a slow handler: long per record, and everything behind on the stuck shard.
+    invocations = rng.randint(5, 15)
+    cases.append(("a slow handler stuck on a poison record", "poison_record", _summary(
+        rng, _rising(rng, rng.randint(5_000, 15_000)), invocations, 0, round(5 * rng.uniform(150, 400), 1),
+        5 * invocations, 5, _shards(rng, count, attempt_on=stuck, attempt=rng.randint(2, 9))), None))
+    # A hot key on a slow handler: long per record too, but one shard holds the backlog.
+    hot_behind = [0] * count
+    hot_behind[rng.randrange(count)] = rng.randint(40, 200)
+    invocations = rng.randint(4, 12)
+    cases.append(("a hot key on a slow handler", "hot_partition_key", _summary(
+        rng, _rising(rng, rng.randint(4_000, 9_000)), invocations, 0, round(5 * rng.uniform(150, 400), 1),
+        5 * invocations, 5, _shards(rng, count, behind=hot_behind)), None))
     rng.shuffle(cases)
     return cases
 
 
 DIAGNOSIS_HINTS = {
     "poison_record": "Once the age is too high, look at the retries first: a shard whose batch reached attempt 2 or "
-    "more (max_attempt in the position view) is stuck on a failing batch, even with 0 Errors (a partial batch response is a successful "
-    "invocation, so it counts no Error); Errors > 0 means the same.",
-    "keeping_up": f"Judge the latest IteratorAge, the highest of the last three seconds, max(iterator_age_ms[-3:]): "
-    f"under {KEEPING_UP_MS:,} ms the mapping keeps "
+    "more (max_attempt in the position view) is stuck on a failing batch, even with 0 Errors (a partial batch response "
+    "is a successful invocation, so it counts no Error); Errors > 0 means the same. Retries come before the other "
+    "signs: a poison record holds its shard, so the records behind pile up there (as for a hot key) and its "
+    "batches look long (as for a slow handler).",
+    "keeping_up": f"Judge the latest IteratorAge, the highest of the last three seconds, max(iterator_age_ms[-3:]), "
+    f"not the whole curve nor its average: under {KEEPING_UP_MS:,} ms the mapping keeps "
     "up (an idle shard is polled about once a second), however the curve got there, and whatever else the "
     "summary shows: a retried batch that is over does not hold the shard any more.",
     "hot_partition_key": f"When one shard holds {HOT_SHARE:.0%} or more of all the records behind, one partition "
@@ -134,19 +170,26 @@ DIAGNOSIS_HINTS = {
 }
 
 
+def _hint(cause: str, got: str, trap: str | None) -> str:
+    """The case's own trap first; a mapping called keeping up while its latest age is high is about the age."""
+    if got == "keeping_up" and not trap:
+        trap = LATEST_NOT_LAST
+    return (f"{trap}\n" if trap else "") + DIAGNOSIS_HINTS[cause]
+
+
 def check_diagnose(diagnose, observed: list[tuple[str, dict]] = ()) -> None:
     """``observed``: (the cause the lesson set up, the summary it measured), judged like the made-up ones."""
     label = "Exercise 08.1"
     rng = random.Random()
-    cases = _cases(rng) + [(f"the lesson's own run ({cause})", cause, summary) for cause, summary in observed]
-    for description, cause, summary in cases:
+    cases = _cases(rng) + [(f"the lesson's own run ({cause})", cause, summary, None) for cause, summary in observed]
+    for description, cause, summary, trap in cases:
         got = call_checked(label, diagnose, summary, shown_args="summary",
                            hint="diagnose must read only the summary's keys shown above and return one of "
                            f"{', '.join(CAUSES)}.")
         expect(f"{label}, {description}", got in CAUSES, expected=f"one of {CAUSES}", got=got,
                hint="Return one of the five names, spelt as in CAUSES.")
         expect(f"{label}, {description}", got == cause, expected=cause, got=got,
-               hint=DIAGNOSIS_HINTS[cause] + f"\nThe summary was: {summary}")
+               hint=_hint(cause, got, trap) + f"\nThe summary was: {summary}")
     passed(label, f"{len(cases)} summaries diagnosed, {len(observed)} of them measured in this lesson")
 
 
@@ -166,8 +209,10 @@ def _settings(mapping: dict) -> dict:
     return {key: setting(mapping, key) for key in BASELINE}
 
 
-def judge_fix(label: str, cause: str, before: dict, mapping: dict | None) -> None:
-    """Raises ExerciseCheckFailed unless ``mapping`` (read back after the fix; None: no call made) fixes ``cause``."""
+def judge_fix(label: str, cause: str, before: dict, mapping: dict | None, queue_arn: str | None = None) -> None:
+    """Raises ExerciseCheckFailed unless ``mapping`` (read back after the fix; None: no call made) fixes ``cause``.
+
+    ``queue_arn``: the queue the poison's failure records must go to (None: any destination)."""
     got = _settings(mapping) if mapping else None
     changed = {key: value for key, value in (got or {}).items() if value != before[key]}
     destination = on_failure_destination(mapping) if mapping else None
@@ -190,7 +235,15 @@ def judge_fix(label: str, cause: str, before: dict, mapping: dict | None) -> Non
     if got is None:
         fail("an update_event_source_mapping call, its response returned", "Only a hot key or a mapping that keeps "
              "up needs no update.")
+    if got["FunctionResponseTypes"] != ["ReportBatchItemFailures"]:
+        fail("FunctionResponseTypes kept as ['ReportBatchItemFailures']", "Without it Lambda ignores the "
+             "handler's partial batch response: a record the handler reports as failed would count as processed, "
+             "and be lost. Change only what the cause needs.")
     if cause == "slow_handler":
+        if got["BatchSize"] < before["BatchSize"]:
+            fail(f"BatchSize kept at {before['BatchSize']} or more", f"BatchSize {got['BatchSize']} gives each "
+                 "invocation fewer records: a slow handler is no faster per record, and each record then pays more "
+                 "of an invocation's own cost. Keep the batches; add ParallelizationFactor.")
         if got["ParallelizationFactor"] < 2:
             hint = ("A bigger batch of a slow handler takes longer, record for record: it moves no more records a "
                     "second. " if got["BatchSize"] > before["BatchSize"] else "")
@@ -210,9 +263,6 @@ def judge_fix(label: str, cause: str, before: dict, mapping: dict | None) -> Non
             fail("a batching window of at most 1 s", "Under a backlog the batches fill at once; a window only adds "
                  f"waiting ({got['MaximumBatchingWindowInSeconds']} s more IteratorAge at quiet times).")
     elif cause == "poison_record":
-        if got["FunctionResponseTypes"] != ["ReportBatchItemFailures"]:
-            fail("FunctionResponseTypes kept as ['ReportBatchItemFailures']", "Without it Lambda ignores the "
-                 "handler's partial batch response: the poison record would count as processed, and lost.")
         if got["MaximumRetryAttempts"] == -1 or got["MaximumRetryAttempts"] > MAX_RETRIES:
             extra = ""
             if got["MaximumRecordAgeInSeconds"] != -1:
@@ -226,6 +276,9 @@ def judge_fix(label: str, cause: str, before: dict, mapping: dict | None) -> Non
             fail("an OnFailure destination (the queue given)", "After the last retry Lambda drops the record: "
                  "send its failure record to the queue (DestinationConfig={'OnFailure': {'Destination': arn}}) so "
                  "that nothing is lost without a trace.")
+        if queue_arn and destination != queue_arn:
+            fail(f"the OnFailure destination {queue_arn} (the queue_arn given)", f"The failure records would go to "
+                 f"{destination}, where nobody reads them: use the queue_arn your function is given.")
 
 
 def _reset(uuid: str, cause: str) -> dict:
@@ -256,13 +309,13 @@ def check_fix(fix, uuid: str, queue_arn: str) -> None:
         )
         if answer is None:
             mapping = client("lambda").get_event_source_mapping(UUID=uuid)
-            judge_fix(label, cause, before, mapping if _settings(mapping) != before else None)
+            judge_fix(label, cause, before, mapping if _settings(mapping) != before else None, queue_arn)
             continue
         mapping = mapping_of(label, answer)
         expect(f"{label} ({cause}), the mapping", mapping["UUID"] == uuid, expected=uuid, got=mapping["UUID"],
                hint="Update the mapping whose UUID you are given; do not create another one.")
         wait_for_state(uuid, "Enabled")
-        judge_fix(label, cause, before, client("lambda").get_event_source_mapping(UUID=uuid))
+        judge_fix(label, cause, before, client("lambda").get_event_source_mapping(UUID=uuid), queue_arn)
     passed(label, f"{len(ORDER)} cases, each judged on the mapping LocalStack stored")
 
 

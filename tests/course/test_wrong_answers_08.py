@@ -55,6 +55,68 @@ def no_hot_key(summary):
     return "slow_handler" if summary["duration_ms"] / per_invocation >= checks.SLOW_MS_PER_RECORD else "batch_too_small"
 
 
+def _keeping_up_by(judge):
+    """diagnose, with "keeping up" judged by ``judge(iterator_age_ms)`` instead of the highest of the last three."""
+    def wrong(summary):
+        ages = summary["iterator_age_ms"]
+        if not ages or judge(ages) < checks.KEEPING_UP_MS:
+            return "keeping_up"
+        return diagnose(dict(summary, iterator_age_ms=ages + [checks.KEEPING_UP_MS * 3]))
+    wrong.__name__ = f"keeping_up_by_{judge.__name__}"
+    return wrong
+
+
+def last_value(ages):
+    return ages[-1]
+
+
+def lowest_of_last_three(ages):
+    return min(ages[-3:])
+
+
+def average_of_last_three(ages):
+    return sum(ages[-3:]) / len(ages[-3:])
+
+
+def average_of_all(ages):
+    return sum(ages) / len(ages)
+
+
+def highest_of_all(ages):
+    return max(ages)
+
+
+def hot_before_poison(summary):
+    """Looks at how the backlog is spread before looking at the retries."""
+    ages = summary["iterator_age_ms"]
+    behind = [shard["behind"] for shard in summary["shards"].values()]
+    if (ages and max(ages[-3:]) >= checks.KEEPING_UP_MS and len(behind) > 1 and sum(behind)
+            and max(behind) >= checks.HOT_SHARE * sum(behind)):
+        return "hot_partition_key"
+    return diagnose(summary)
+
+
+def poison_last(summary):
+    """Looks at the retries last, after the spread of the backlog and the time per record."""
+    result = diagnose(summary)
+    if result != "poison_record":
+        return result
+    behind = [shard["behind"] for shard in summary["shards"].values()]
+    if len(behind) > 1 and sum(behind) and max(behind) >= checks.HOT_SHARE * sum(behind):
+        return "hot_partition_key"
+    per_invocation = summary["records_done"] / max(summary["invocations"], 1)
+    return "slow_handler" if summary["duration_ms"] / max(per_invocation, 1) >= checks.SLOW_MS_PER_RECORD else "batch_too_small"
+
+
+def slow_before_hot(summary):
+    """Calls any slow-looking handler slow, before looking at how the backlog is spread."""
+    result = diagnose(summary)
+    if result != "hot_partition_key":
+        return result
+    per_invocation = summary["records_done"] / max(summary["invocations"], 1)
+    return "slow_handler" if summary["duration_ms"] / max(per_invocation, 1) >= checks.SLOW_MS_PER_RECORD else result
+
+
 def misspelt(summary):
     result = diagnose(summary)
     return "poison" if result == "poison_record" else result
@@ -71,6 +133,14 @@ def test_diagnose_reference_passes():
     (age_rising_means_behind, ("keeping_up", "however the curve")),
     (no_hot_key, ("hot_partition_key", "one shard")),
     (misspelt, ("one of the five",)),
+    (_keeping_up_by(last_value), ("highest", "not the last value")),
+    (_keeping_up_by(lowest_of_last_three), ("highest", "not the lowest")),
+    (_keeping_up_by(average_of_last_three), ("highest", "not an average")),
+    (_keeping_up_by(average_of_all), ("highest", "average")),
+    (_keeping_up_by(highest_of_all), ("last three", "not the whole curve")),
+    (hot_before_poison, ("retries first", "pile up")),
+    (poison_last, ("retries first", "look long")),
+    (slow_before_hot, ("hot_partition_key", "one shard")),
 ])
 def test_diagnose_wrong_answers(wrong, mentions):
     # The made-up summaries are random: the check runs a few times, so that each mistake surely meets its trap.
@@ -79,6 +149,7 @@ def test_diagnose_wrong_answers(wrong, mentions):
 
 # ---- Exercise 08.2: fix (real mappings on LocalStack) -----------------------------------------------------------
 
+OTHER_QUEUE = {}  # a second queue, not the one the check gives (set by the scratch fixture)
 HANDLER = "def handler(event, context):\n    return {'batchItemFailures': []}\n"
 
 
@@ -91,6 +162,7 @@ def scratch(tmp_path_factory):
     deploy_function(function, folder)
     stream_arn = ensure_stream(prefix + "stream")
     _, queue_arn = ensure_queue(prefix + "failed")
+    _, OTHER_QUEUE["arn"] = ensure_queue(prefix + "elsewhere")
     state = {"function": function, "stream_arn": stream_arn, "queue_arn": queue_arn, "prefix": prefix}
     yield state
     delete_mappings_of(function)
@@ -98,6 +170,7 @@ def scratch(tmp_path_factory):
     delete_logs(function)
     delete_stream(prefix + "stream")
     delete_queue(prefix + "failed")
+    delete_queue(prefix + "elsewhere")
 
 
 @pytest.fixture
@@ -180,6 +253,26 @@ def drops_partial_responses(uuid_, cause, queue_arn):
     return reference(uuid_, cause, queue_arn)
 
 
+def smaller_batches_for_slow(uuid_, cause, queue_arn):
+    if cause == "slow_handler":
+        return lam().update_event_source_mapping(UUID=uuid_, ParallelizationFactor=4, BatchSize=10)
+    return reference(uuid_, cause, queue_arn)
+
+
+def partial_responses_off_for_slow(uuid_, cause, queue_arn):
+    if cause == "slow_handler":
+        return lam().update_event_source_mapping(UUID=uuid_, ParallelizationFactor=4, FunctionResponseTypes=[])
+    return reference(uuid_, cause, queue_arn)
+
+
+def another_queue_for_poison(uuid_, cause, queue_arn):
+    if cause == "poison_record":
+        other = OTHER_QUEUE["arn"]
+        return lam().update_event_source_mapping(UUID=uuid_, MaximumRetryAttempts=2,
+                                                 DestinationConfig={"OnFailure": {"Destination": other}})
+    return reference(uuid_, cause, queue_arn)
+
+
 def nothing_for_slow(uuid_, cause, queue_arn):
     if cause == "slow_handler":
         return None
@@ -204,6 +297,9 @@ def test_fix_reference_passes(mapping):
     (retries_without_destination, ("destination",)),
     (bisect_only, ("MaximumRetryAttempts", "Bisection")),
     (drops_partial_responses, ("ReportBatchItemFailures",)),
+    (smaller_batches_for_slow, ("BatchSize kept at 100", "fewer records")),
+    (partial_responses_off_for_slow, ("ReportBatchItemFailures", "partial batch response")),
+    (another_queue_for_poison, ("queue_arn", "nobody reads")),
 ])
 def test_fix_wrong_answers(mapping, wrong, mentions):
     assert_rejected(lambda: checks.check_fix(wrong, *mapping), *mentions)
