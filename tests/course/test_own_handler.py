@@ -192,10 +192,10 @@ def test_use_course_handler_keeps_the_learners_copy_and_later_lessons_follow_it(
 
 
 def test_a_failing_later_check_names_the_carried_file_and_its_lesson(course, capsys):
-    # Right for lesson 01's records, wrong for lesson 02's: it cannot decode a reading that has a humidity.
+    # Right for lesson 01's records (none has a reading_id), wrong for every reading of lesson 02.
     broken = MY_DECODING.replace(
         "    return value\n",
-        "    return value if 'humidity' not in value else value['humidity_percent']\n", 1)
+        "    return value if 'reading_id' not in value else value['reading_ident']\n", 1)
     pass_lesson_01(course, capsys, broken)
     lesson = course("02").start()
     for name in ("readings.py", "handler.py"):
@@ -206,7 +206,7 @@ def test_a_failing_later_check_names_the_carried_file_and_its_lesson(course, cap
         lesson02.check_handler(handler.handler)
     message = str(failed.value)
     assert "your handler raised KeyError" in message
-    line = broken.splitlines().index("    return value if 'humidity' not in value else value['humidity_percent']") + 1
+    line = broken.splitlines().index("    return value if 'reading_id' not in value else value['reading_ident']") + 1
     assert f"It was raised in decoding.py (line {line}), your own from lesson 01, carried into this lesson." in message
     assert 'lesson.use_course_handler("decoding.py")' in message
     # The same for a check that expects an exception and gets another one.
