@@ -97,11 +97,14 @@ class Lesson:
             raise FileNotFoundError(f"{path} does not exist yet: run the cell that writes it first.")
         # The handler's files import each other by plain name (`from decoding import ...`), as in Lambda, where
         # the deployment folder is on sys.path: put the build folder first, and forget modules loaded from it.
+        # A module of the same name from another folder (another lesson's build folder) must not answer either.
         folder = str(path.parent.resolve())
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
+        if folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)
+        own_names = {sibling.stem for sibling in path.parent.glob("*.py")}
         for name, loaded in list(sys.modules.items()):
-            if str(Path(getattr(loaded, "__file__", None) or "/").resolve().parent) == folder:
+            if name in own_names or str(Path(getattr(loaded, "__file__", None) or "/").resolve().parent) == folder:
                 del sys.modules[name]
         module_name = f"{self.prefix.replace('-', '_')}{path.stem}"
         spec = importlib.util.spec_from_file_location(module_name, path)
