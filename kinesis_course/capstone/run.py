@@ -12,7 +12,7 @@ from pathlib import Path
 from ..endpoint import client
 from ..functions import _wait_updated, deploy_function
 from ..logs import log_lines
-from ..waiting import wait_until
+from ..waiting import WaitTimeout, wait_until
 
 FAULTS_MODULE = Path(__file__).with_name("faults.py")
 NO_FAULTS = {"error": 0, "throttle": 0, "crash": 0, "timeout": 0}
@@ -49,27 +49,40 @@ def invocations(name: str) -> list[dict]:
     return sorted(found, key=lambda line: line["at"])
 
 
-def wait_for_quiet(name: str, last_records: set[str], quiet_for: float = 4, timeout: float = 170) -> list[dict]:
+def wait_for_quiet(name: str, last_records: set[str], quiet_for: float = 4, timeout: float = 160) -> list[dict]:
     """Waits until every record in ``last_records`` was delivered, every invocation has ended (as many REPORT
     lines as START lines: a timed-out invocation ends late) and none began for ``quiet_for`` seconds (longer than
-    the mapping's back-off between retries here)."""
-    state = {"count": -1, "since": time.monotonic()}
+    the mapping's back-off between retries here).
+
+    Everything it reads is in the function's logs, so calling it again after a timeout goes on where it stopped:
+    on a slow laptop the run takes longer, and the message says so instead of a bare timeout."""
+    state = {"count": -1, "since": time.monotonic(), "delivered": 0, "open": 0}
 
     def settled():
         lines = log_lines(name)
         found = sorted((json.loads(line[len("INVOKE "):]) for line in lines if line.startswith("INVOKE ")),
                        key=lambda line: line["at"])
-        if len(found) != state["count"]:
-            state.update(count=len(found), since=time.monotonic())
-            return None
         started = sum(line.startswith("START RequestId") for line in lines)
         ended = sum(line.startswith("REPORT RequestId") for line in lines)
         delivered = {number for line in found for number in line["sequenceNumbers"]}
+        state.update(delivered=len(last_records & delivered), open=started - ended)
+        if len(found) != state["count"]:
+            state.update(count=len(found), since=time.monotonic())
+            return None
         if last_records <= delivered and started == ended and time.monotonic() - state["since"] >= quiet_for:
             return found
         return None
 
-    return wait_until(settled, timeout=timeout, what=f"the invocations of {name} to settle", interval=1)
+    try:
+        return wait_until(settled, timeout=timeout, what=f"the invocations of {name} to settle", interval=1)
+    except WaitTimeout as timed_out:
+        raise WaitTimeout(
+            f"{timed_out} So far: {state['count']} invocations, {state['delivered']} of the {len(last_records)} "
+            f"shards' last records delivered, {state['open']} invocation(s) still running. On a slow or busy laptop "
+            "the mapping is still working through its retries: run this cell again to go on waiting (nothing is "
+            "lost; the wait reads the function's logs). If the count does not grow, print the function's last "
+            f"log lines: from kinesis_course.logs import log_lines; print(*log_lines({name!r})[-20:], sep='\\n')"
+        ) from None
 
 
 def faults(name: str) -> list[dict]:
