@@ -196,6 +196,18 @@ def unchanged(label: str, function: Callable, *args, hint: str = DEFAULT_MUTATIO
     return result
 
 
+
+def answer_of(label: str, case: str, function: Callable, *args, keep_hint: str,
+              when_raised: Callable[[Exception], str]) -> Any:
+    """The learner's answer for a case that must not raise: ``unchanged``'s result, or a failed check whose text
+    (after "case: ") ``when_raised(error)`` writes, with the learner's exception as its cause."""
+    try:
+        return unchanged(label, function, *args, hint=keep_hint)
+    except (ExerciseNotSolved, ExerciseCheckFailed):
+        raise
+    except Exception as error:
+        raise ExerciseCheckFailed(f"{case}: {when_raised(error)}") from error
+
 _CHILD = textwrap.dedent(
     """
     import importlib.util, json, sys

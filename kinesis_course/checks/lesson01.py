@@ -13,7 +13,7 @@ import random
 from ..endpoint import ACCOUNT_ID, REGION
 from ..events import kinesis_event
 from . import ExerciseCheckFailed, ExerciseNotSolved, expect, expect_equal, passed
-from .cases import property_cases, unchanged
+from .cases import answer_of, property_cases, unchanged
 
 STREAM_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-readings"
 
@@ -150,15 +150,8 @@ def _good_record_hint(document, error: BaseException) -> str:
 def _check_good_record(label: str, decode_record, rng: random.Random, document: dict) -> None:
     record = _record(rng, json.dumps(document, ensure_ascii=False).encode("utf-8"))
     case = f"{label} (a good record, data {json.dumps(document, ensure_ascii=False)})"
-    try:
-        got = unchanged(label, decode_record, record, hint=KEEP_THE_RECORD)
-    except (ExerciseNotSolved, ExerciseCheckFailed):
-        raise
-    except Exception as error:
-        raise ExerciseCheckFailed(
-            f"{case}: decode_record(record) raised {type(error).__name__}: {error}\n"
-            f"Hint: {_good_record_hint(document, error)}"
-        ) from error
+    got = answer_of(label, case, decode_record, record, keep_hint=KEEP_THE_RECORD, when_raised=lambda error: (
+        f"decode_record(record) raised {type(error).__name__}: {error}\nHint: {_good_record_hint(document, error)}"))
     expect_equal(case, got, document,
                  hint="return the decoded JSON object itself; an empty object {} is a valid reading too.")
 

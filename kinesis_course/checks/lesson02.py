@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from .. import logs, mappings
 from ..events import kinesis_event
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_raises, passed
-from .cases import property_cases, unchanged
+from .cases import answer_of, property_cases, unchanged
 from .mapping import mapping_of, setting
 
 KEYS = ("reading_id", "sensor", "temperature", "unit", "humidity")
@@ -229,14 +229,8 @@ KEEP_THE_READING = (
 
 def _check_good(label: str, normalise, what: str, reading: dict) -> None:
     case = f"{label}, {what} {reading}"
-    try:
-        got = unchanged(label, normalise, reading, hint=KEEP_THE_READING)
-    except (ExerciseNotSolved, ExerciseCheckFailed):
-        raise
-    except Exception as error:
-        raise ExerciseCheckFailed(
-            f"{case}: your normalise refused it ({type(error).__name__}: {error}).\nHint: {_refused_hint(reading)}"
-        ) from error
+    got = answer_of(label, case, normalise, reading, keep_hint=KEEP_THE_READING, when_raised=lambda error: (
+        f"your normalise refused it ({type(error).__name__}: {error}).\nHint: {_refused_hint(reading)}"))
     expect(case, _same_reading(got, reading), expected=_expected(reading), got=got,
            hint=_wrong_reading_hint(got, reading))
 
