@@ -223,16 +223,18 @@ def iterator_ages(uuid: str, start: datetime, end: datetime) -> list[tuple[datet
     return sorted((point["Timestamp"], point["Maximum"]) for point in answer["Datapoints"])
 
 
-def summarize(function: str, uuid: str, start: datetime, end: datetime, put: int, attempts: dict) -> dict:
+def summarize(function: str, uuid: str, start: datetime, end: datetime, put: int, attempts: dict,
+              position: dict) -> dict:
     """The metrics of ``function`` between start and end, the mapping's BatchSize, and its position per shard.
 
-    ``attempts``: the highest attempt seen per shard while the load ran (the position view, read twice a second).
+    ``position``: the position view read when the load ended. How far behind the mapping was is read there, not
+    after the wait for the metrics: a copy that fell behind may have caught up by then, more so on a busy laptop
+    where the metrics arrive late. ``attempts``: the highest attempt seen per shard while the load ran (the
+    position view, read twice a second).
     """
-    from .position import mapping_position
-
     ages = iterator_ages(uuid, start, end)
     shards = {}
-    for shard, place in sorted(mapping_position(uuid)["shards"].items()):
+    for shard, place in sorted(position["shards"].items()):
         flight = place.get("in_flight") or {}
         shards[shard] = {"behind": place.get("behind") or 0,
                          "max_attempt": max(attempts.get(shard, 0), flight.get("attempt") or 0)}
@@ -285,7 +287,7 @@ def run_phase(label: str, function: str, uuid: str, stream: str, per_second: flo
     end = _now()
     position = mapping_position(uuid)
     _wait_for_metrics(uuid, start, end + timedelta(seconds=1))
-    summary, ages = summarize(function, uuid, start, end + timedelta(seconds=1), producer.put, attempts)
+    summary, ages = summarize(function, uuid, start, end + timedelta(seconds=1), producer.put, attempts, position)
     return Phase(label, start, end, summary, ages, position)
 
 
