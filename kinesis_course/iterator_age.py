@@ -224,8 +224,9 @@ def iterator_ages(uuid: str, start: datetime, end: datetime) -> list[tuple[datet
 
 
 def summarize(function: str, uuid: str, start: datetime, end: datetime, put: int, attempts: dict,
-              position: dict) -> dict:
-    """The metrics of ``function`` between start and end, the mapping's BatchSize, and its position per shard.
+              position: dict) -> tuple[dict, list[tuple[datetime, float]]]:
+    """The metrics of ``function`` between start and end, the mapping's BatchSize, and its position per shard (the
+    summary a diagnosis reads), and the IteratorAge points it was made from.
 
     ``position``: the position view read when the load ended. How far behind the mapping was is read there, not
     after the wait for the metrics: a copy that fell behind may have caught up by then, more so on a busy laptop

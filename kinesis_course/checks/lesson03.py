@@ -210,9 +210,6 @@ def check_triage(module) -> None:
 
 # ---------------------------------------------------------------------------------------------- 03.2 mapping
 
-WANTED = {"StartingPosition": "TRIM_HORIZON", "BatchSize": 3, "MaximumRetryAttempts": 2}
-
-
 def _reject(label: str, uuid_: str, function_name: str, message: str) -> None:
     # A rejected mapping must not keep polling (its retries would block the shard and fill the logs), and a
     # second create for the same function and stream would fail with ResourceConflictException.
