@@ -2,24 +2,34 @@
 
     make check            every lesson in lessons/
     make check L=03       lesson 03 only (or several: L="02 03")
+    make check LEARNER=ada REPORT=/media/usb/room     name yourself, and where your report goes
 
 Each lesson runs from the top in a fresh kernel, in lessons/ (as in JupyterLab), on the course's LocalStack.
 Your notebooks are read, never written: their outputs stay as you left them. A lesson stops at its first error,
 as "Run All" does, so the exercises after it are "not reached". The table shows each failure's first line; below
 it, every wrong or failed exercise's whole message and hint, wrapped to the terminal's width. Exit code 0 only
 when every exercise passes, so an instructor can run it on each machine of a room to see where it stands.
+
+Each run also writes a report (JSON) of where you stand, build/reports/<you>.json unless REPORT names another
+folder: your name (LEARNER, or this machine's name), and per exercise its result, the check's first line and when
+it was checked. A run of some lessons updates those lessons and keeps the others. An instructor collects the
+reports of a room and merges them with `make room DIR=...` (tools/room_report.py). Nothing is sent anywhere.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
+import socket
 import shutil
 import subprocess
 import sys
 import textwrap
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -29,6 +39,8 @@ from nbclient.exceptions import CellExecutionError, DeadKernelError
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"
 SOLUTIONS = ROOT / "solutions"
+REPORTS = ROOT / "build" / "reports"
+REPORT_KIND = "kinesis-course check report"
 CHECK_TAG = "exercise-check"
 CELL_TIMEOUT_S = 180
 PASSED_LINE = re.compile(r"✔ (?P<label>.+?) passed")
@@ -200,7 +212,44 @@ def messages(rows: list[Row], width: int) -> str:
     return "\n\n".join(blocks)
 
 
-def main(argv: list[str] | None = None, lessons: Path = LESSONS, solutions: Path = SOLUTIONS) -> int:
+def learner_name() -> str:
+    """Who the report is for: LEARNER as the learner set it, else this machine's name."""
+    return (os.environ.get("LEARNER") or "").strip() or socket.gethostname()
+
+
+def report_path(folder: Path, learner: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", learner).strip("-.") or "learner"
+    return folder / f"{safe}.json"
+
+
+def write_report(rows: list[Row], folder: Path, learner: str, now: datetime | None = None) -> Path:
+    """Writes (or updates) the learner's report: the lessons just checked replace their earlier rows, the other
+    lessons' rows stay, so `make check L=03` does not forget lesson 02. Written whole, then renamed into place."""
+    path = report_path(folder, learner)
+    checked_at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    earlier = []
+    try:
+        previous = json.loads(path.read_text())
+        if previous.get("kind") == REPORT_KIND:
+            earlier = previous.get("results", [])
+    except (OSError, ValueError, AttributeError):
+        pass  # no report yet, or one that is not ours: start afresh
+    checked = {row.lesson for row in rows}
+    results = [entry for entry in earlier if entry.get("lesson") not in checked]
+    results += [{"lesson": row.lesson, "exercise": row.exercise, "result": row.result,
+                 "first_line": row.detail, "checked_at": checked_at} for row in rows]
+    results.sort(key=lambda entry: (entry.get("lesson", ""), entry.get("exercise", "")))
+    report = {"kind": REPORT_KIND, "version": 1, "learner": learner, "host": socket.gethostname(),
+              "written_at": checked_at, "results": results}
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    partial.replace(path)
+    return path
+
+
+def main(argv: list[str] | None = None, lessons: Path = LESSONS, solutions: Path = SOLUTIONS,
+         reports: Path | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("numbers", nargs="*", help="lesson numbers, e.g. 03 (default: all)")
     parser.add_argument("--timeout", type=float, default=CELL_TIMEOUT_S, help="seconds per cell")
@@ -228,6 +277,12 @@ def main(argv: list[str] | None = None, lessons: Path = LESSONS, solutions: Path
         print(said)
     passed = sum(row.result == PASSED for row in rows)
     print(f"\n{passed} of {len(rows)} exercises pass.")
+    folder = reports or Path(os.environ.get("REPORT") or REPORTS)
+    try:
+        written = write_report(rows, folder, learner_name())
+        print(f"Your report: {written} (for your instructor's `make room`; LEARNER=yourname to name it)")
+    except OSError as error:
+        print(f"Your report could not be written in {folder}: {error}. Set REPORT to a folder you can write to.")
     if passed < len(rows):
         print("A lesson stops at its first error, as Run All does: solve that exercise, then check again.")
     return 0 if passed == len(rows) else 1

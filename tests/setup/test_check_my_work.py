@@ -12,9 +12,12 @@ import check_my_work  # tools/, on sys.path through the root conftest.py
 
 
 @pytest.fixture(autouse=True)
-def terminal_of_100_columns(monkeypatch):
-    """`make check` fits its output to the terminal (shutil.get_terminal_size reads COLUMNS first)."""
+def terminal_of_100_columns(monkeypatch, tmp_path):
+    """`make check` fits its output to the terminal (shutil.get_terminal_size reads COLUMNS first); its reports go
+    to the test's own folder, never the checkout's build/."""
     monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("REPORT", str(tmp_path / "reports"))
+    monkeypatch.delenv("LEARNER", raising=False)
 
 
 # The two exceptions as the kit's checks raise them; only their names matter to `make check`.
@@ -131,3 +134,37 @@ def test_exit_0_when_every_exercise_passes_and_copies_are_not_lessons(tmp_path, 
     assert "1 of 1 exercises pass." in capsys.readouterr().out
     with pytest.raises(SystemExit, match="the lessons are 01"):
         check_my_work.main(["07"], tmp_path / "lessons", tmp_path / "solutions")
+
+
+def test_each_run_updates_the_learners_report_lesson_by_lesson(tmp_path, capsys, monkeypatch):
+    import json
+
+    monkeypatch.setenv("LEARNER", "Ada L.")
+    write_pair(tmp_path, "01-one.ipynb", [check("pass", "Exercise 01.1")])
+    write_pair(tmp_path, "02-two.ipynb", [check("raise ExerciseCheckFailed('wrong field\\nHint: read kinesis')",
+                                                 "Exercise 02.1")])
+    check_my_work.main([], tmp_path / "lessons", tmp_path / "solutions")
+    report_file = tmp_path / "reports" / "Ada-L.json"
+    assert f"Your report: {report_file}" in capsys.readouterr().out
+    report = json.loads(report_file.read_text())
+    assert report["kind"] == "kinesis-course check report" and report["learner"] == "Ada L."
+    assert [(r["lesson"], r["exercise"], r["result"], r["first_line"]) for r in report["results"]] == [
+        ("01-one", "Exercise 01.1", "passed", ""), ("02-two", "Exercise 02.1", "wrong", "wrong field")]
+
+    # Lesson 02 solved and checked alone: its row is replaced, lesson 01's is kept.
+    write_pair(tmp_path, "02-two.ipynb", [check("pass", "Exercise 02.1")])
+    check_my_work.main(["02"], tmp_path / "lessons", tmp_path / "solutions")
+    results = json.loads(report_file.read_text())["results"]
+    assert [(r["lesson"], r["result"]) for r in results] == [("01-one", "passed"), ("02-two", "passed")]
+    assert results[1]["checked_at"] >= results[0]["checked_at"]
+
+
+def test_a_report_folder_that_cannot_be_written_is_said_and_the_table_still_shown(tmp_path, capsys, monkeypatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("REPORT", str(blocked))
+    write_pair(tmp_path, "01-one.ipynb", [check("pass", "Exercise 01.1")])
+    assert check_my_work.main([], tmp_path / "lessons", tmp_path / "solutions") == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 exercises pass." in out
+    assert f"Your report could not be written in {blocked}" in out and "Set REPORT to a folder" in out
