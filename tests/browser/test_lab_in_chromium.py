@@ -81,11 +81,11 @@ def lab():
     SHOTS.mkdir(parents=True, exist_ok=True)
     log_path = SHOTS / "make-lab.log"
     # JupyterLab settings and workspaces of the test's own: autosave off, so that running a solution in the page
-    # never rewrites solutions/ (nbval compares against it); no news pop-up; the learner's workspace untouched.
+    # never rewrites solutions/ (nbval compares against it); the learner's workspace untouched. No news setting:
+    # the kit's own defaults (tools/lab-settings) must keep the news pop-up away, as for a learner.
     lab_home = Path(tempfile.mkdtemp(prefix="kc-lab-settings-"))
     for plugin, settings in (
         ("@jupyterlab/docmanager-extension/plugin", {"autosave": False}),
-        ("@jupyterlab/apputils-extension/notification", {"fetchNews": "false"}),
     ):
         path = lab_home / "settings" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,6 +164,21 @@ def test_the_lab_offers_lessons_and_solutions(lab, browser):
         WebDriverWait(browser, 60).until(lambda d: any(name.startswith("00-") for name in listed(d)))
     except TimeoutException:
         pytest.fail(f"the file browser should open at lessons/, it lists {listed(browser)}")
+
+
+def test_no_news_or_update_pop_up_greets_a_learner(lab, browser):
+    base, token = lab
+    notification = get_json(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}")
+    defaults = {key: value.get("default") for key, value in notification["schema"]["properties"].items()}
+    assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, (
+        f"the course environment's JupyterLab defaults are {defaults}: is "
+        ".venv/course/share/jupyter/lab/settings/overrides.d/kinesis-course.json installed (make setup)?")
+    browser.get(f"{base}/?token={token}")
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-DirListing-itemName"))
+    time.sleep(5)  # JupyterLab asks a few seconds after start; the question must not come at all
+    toasts = browser.execute_script(
+        "return [...document.querySelectorAll('.Toastify__toast, .jp-Notification-Toast')].map(e => e.textContent)")
+    assert not [text for text in toasts if "news" in text.lower() or "update" in text.lower()], toasts
 
 
 def stored_passes(name: str) -> list[str]:
