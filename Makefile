@@ -16,6 +16,7 @@
 #   make lock        re-pin requirements.lock after a change to requirements.txt
 #   make bench       print the engine's timings
 #   make soak        run solution notebooks N times under nbval, LOAD=1 with every core busy (NB="05 08" N=5 J=1)
+#   make drift       the newest boto3, Powertools, JupyterLab, nbval over the lock: what breaks (.state/drift/)
 #   make clean       remove LocalStack's state and log (.state/)
 
 SHELL := /bin/bash
@@ -37,7 +38,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .venv/uv/bin/uv)
 # uv must use the interpreter it is given, never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help doctor lab check room fresh test up down status lessons check-lessons bench soak clean python313 setup prepare lock
+.PHONY: help doctor lab check room fresh test up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
 
 help:
 	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
@@ -133,6 +134,11 @@ bench: setup
 soak: setup
 	tools/with_localstack.sh $(COURSE_PY) tools/soak.py $(NB) --runs $(or $(N),5) --jobs $(or $(J),1) \
 	  $(if $(filter 1,$(LOAD)),--load)
+
+# The course environment with the watched packages at their newest releases, in .venv/drift (the course's own
+# environment is not touched), then the fast job's tests, the checks' tests and every solution under nbval.
+drift: setup
+	$(COURSE_PY) tools/drift.py --uv $(UV) --python $(PYTHON313)
 
 clean:
 	@tools/localstack-ctl down >/dev/null 2>&1 || true
