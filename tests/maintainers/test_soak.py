@@ -22,8 +22,11 @@ import soak
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
+# The holder plays a tool in a terminal's foreground, where Ctrl-C raises KeyboardInterrupt. Under a shell's
+# background job (`make test &`, nohup) SIGINT arrives ignored, and Python keeps it so: restore the default.
 HOLDER = textwrap.dedent("""
-    import json, sys, time
+    import json, signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, {tools!r})
     from cpu_load import CpuLoad
     load = CpuLoad(processes=2, max_seconds={max_seconds}).start()
