@@ -4,6 +4,7 @@
 #   make check       run your lessons headlessly and print which exercises pass (one lesson: make check L=03);
 #                    it writes your report, build/reports/<you>.json (LEARNER=name, REPORT=folder)
 #   make room DIR=d  merge the reports collected in folder d: a table per exercise and d/room.csv
+#   make site        the course as a web site to read, with the solutions' outputs (build/site/html/index.html)
 #   make fresh L=03  a fresh copy of lesson 03 (your copy is kept beside it, renamed, never deleted)
 #   make test        set up, start LocalStack if needed, run every test, stop what it started
 #   make doctor      check the prerequisites (Python 3.13, Node.js, ports, disk) and say how to fix each
@@ -38,10 +39,10 @@ UV := $(shell command -v uv 2>/dev/null || echo .venv/uv/bin/uv)
 # uv must use the interpreter it is given, never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help doctor lab check room fresh test up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
+.PHONY: help doctor lab check room site fresh test up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^$$/p' Makefile | sed -n 's/^# \{0,1\}//p'
 
 doctor:
 	@tools/doctor
@@ -118,6 +119,9 @@ check: setup
 room: $(COURSE_VENV)/.installed
 	@test -n "$(DIR)" || { echo "make room DIR=folder: the folder where you collected the learners' reports (build/reports/*.json)"; exit 2; }
 	$(COURSE_PY) tools/room_report.py "$(DIR)"
+
+site: $(COURSE_VENV)/.installed
+	$(COURSE_PY) tools/build_site.py
 
 lab: setup
 	tools/lab.sh

@@ -279,3 +279,34 @@ def kernel_idle(base: str, token: str, name: str) -> bool:
 def stored_images(name: str) -> int:
     notebook = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
     return sum("image/png" in out.get("data", {}) for cell in notebook.cells for out in cell.get("outputs", []))
+
+
+SITE_LESSON = "06-bisection-and-partial-batch-responses"  # prose, folded answers and two stored plots
+
+
+def test_the_course_site_reads_offline_with_its_answers_folded(browser):
+    """`make site`'s page of a lesson, opened from disk: plots drawn, answers folded until the reader asks."""
+    import build_site  # tools/, on sys.path through the root conftest.py
+
+    page = build_site.build() / "lessons" / f"{SITE_LESSON}.html"
+    browser.get(page.as_uri())
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    images = browser.find_elements(By.CSS_SELECTOR, "article img")
+    assert len(images) >= stored_images(SITE_LESSON), f"{len(images)} plots shown, {stored_images(SITE_LESSON)} expected"
+    assert all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 0
+               for img in images), "a plot did not load from the site's own files"
+    answers = browser.find_elements(By.CSS_SELECTOR, "details.hide")
+    assert answers, "no folded answer on the page"
+    first = answers[0]
+    code = first.find_element(By.CSS_SELECTOR, "pre")
+    assert not code.is_displayed(), "an answer is visible before the reader unfolds it"
+    summary = first.find_element(By.CSS_SELECTOR, "summary")
+    assert "Show the answer (Exercise 06." in summary.text, summary.text
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", summary)
+    time.sleep(1)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "site-06-folded.png"))
+    summary.click()
+    WebDriverWait(browser, 5).until(lambda d: code.is_displayed())
+    browser.save_screenshot(str(SHOTS / "site-06-unfolded.png"))
+    print(f"screenshots: {SHOTS / 'site-06-folded.png'}, {SHOTS / 'site-06-unfolded.png'}")
