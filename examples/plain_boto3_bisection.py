@@ -4,7 +4,6 @@ Run it against the course's LocalStack (`make up`):  .venv/course/bin/python exa
 It needs nothing from this repo but boto3: it is what the kit's engine offers any script.
 """
 
-import base64
 import io
 import json
 import time

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 from .. import logs, mappings
 from ..events import kinesis_event
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_raises, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
 from .cases import answer_of, property_cases, unchanged
 from .mapping import mapping_of, setting
 

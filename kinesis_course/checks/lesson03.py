@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 import botocore.client
 import botocore.exceptions
 
-from ..endpoint import ACCOUNT_ID, REGION, client
+from ..endpoint import ACCOUNT_ID, REGION
 from ..logs import delete_logs
 from ..mappings import delete_mappings_of, wait_for_state
 from ..streams import ensure_stream, put_records

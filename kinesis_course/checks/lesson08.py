@@ -62,7 +62,7 @@ def _summary(rng, ages, invocations, errors, duration_ms, records_done, batch_si
             "records_done": records_done, "batch_size": batch_size, "shards": shards}
 
 
-LATEST_NOT_LAST = (f"Judge the latest IteratorAge by the HIGHEST of the last three seconds, max(iterator_age_ms[-3:]), "
+LATEST_NOT_LAST = ("Judge the latest IteratorAge by the HIGHEST of the last three seconds, max(iterator_age_ms[-3:]), "
                    "not the last value alone, not the lowest, not an average: a shard waiting between retries "
                    "publishes no IteratorAge, so the last seconds may show only a healthy shard's low age.")
 def _cases(rng: random.Random) -> list[tuple[str, str, dict, str | None]]:

@@ -83,7 +83,7 @@ def not_chained(record):
     try:
         raw = base64.b64decode(record["kinesis"]["data"], validate=True)
     except binascii.Error:
-        raise MalformedRecord(f"{where}: data is not base64")  # noqa: B904: the mistake under test
+        raise MalformedRecord(f"{where}: data is not base64")  # noqa: B904 (the mistake under test)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

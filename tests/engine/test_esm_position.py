@@ -7,7 +7,6 @@ with the sequence numbers PutRecords returned and with the batches the handler r
 
 from __future__ import annotations
 
-import time
 
 import pytest
 

