@@ -8,13 +8,12 @@ the learner's or the course's, is kinesis_course/own_handler.py's business.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 from . import functions, handler_steps, logs, mappings, own_handler, streams, tables
 from .endpoint import client, require_localstack
+from .handler_import import import_fresh
 
 PREFIX = "kc"
 
@@ -92,23 +91,5 @@ class Lesson:
 
     def load_module(self, filename: str = "handler.py"):
         """Imports a file from the build folder afresh (never a cached copy), as Lambda would on a cold start."""
-        path = self.folder / self.build_dir / filename
-        if not path.exists():
-            raise FileNotFoundError(f"{path} does not exist yet: run the cell that writes it first.")
-        # The handler's files import each other by plain name (`from decoding import ...`), as in Lambda, where
-        # the deployment folder is on sys.path: put the build folder first, and forget modules loaded from it.
-        # A module of the same name from another folder (another lesson's build folder) must not answer either.
-        folder = str(path.parent.resolve())
-        if folder in sys.path:
-            sys.path.remove(folder)
-        sys.path.insert(0, folder)
-        own_names = {sibling.stem for sibling in path.parent.glob("*.py")}
-        for name, loaded in list(sys.modules.items()):
-            if name in own_names or str(Path(getattr(loaded, "__file__", None) or "/").resolve().parent) == folder:
-                del sys.modules[name]
-        module_name = f"{self.prefix.replace('-', '_')}{path.stem}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-        return module
+        return import_fresh(self.folder / self.build_dir, filename,
+                            module_name=f"{self.prefix.replace('-', '_')}{Path(filename).stem}")

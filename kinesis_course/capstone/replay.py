@@ -8,10 +8,8 @@ processes what can be processed.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from ..endpoint import REGION, client
 from ..events import kinesis_event
+from ..handler_import import import_fresh
 
 
 def drain(queue_url: str, quiet_for: float = 3.0, timeout: float = 60) -> list[dict]:
@@ -77,14 +76,8 @@ def reference_replay(failures: list[dict], read_from, process) -> dict[str, str]
 
 def load_handler_module(build_dir: str | Path, name: str = "handler"):
     """A fresh import of one of the handler's files from the build folder (its sibling imports resolve there)."""
-    folder = str(Path(build_dir).resolve())
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)  # the handler creates its client when it is imported
-    if folder in sys.path:
-        sys.path.remove(folder)
-    sys.path.insert(0, folder)
-    for module in ("handler", "store", "triage", "readings", "decoding"):
-        sys.modules.pop(module, None)
-    return importlib.import_module(name)
+    return import_fresh(build_dir, f"{name}.py")
 
 
 def local_process(build_dir: str | Path, table_name: str):
@@ -102,7 +95,6 @@ def local_powertools_process(build_dir: str | Path, table_name: str, idempotency
     must see what the deployed function recorded runs under the same name.
     """
     os.environ.update(TABLE=table_name, IDEMPOTENCY_TABLE=idempotency_table, AWS_LAMBDA_FUNCTION_NAME=function_name)
-    sys.modules.pop("powertools_handler", None)
     module = load_handler_module(build_dir, "powertools_handler")
     module.dynamodb = client("dynamodb")
     module.persistence.client = client("dynamodb")  # its own client would look for AWS's endpoint

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import io
 import json
 import os
 import random
 import re
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 
 from ..endpoint import REGION, client, endpoint_url
 from ..events import kinesis_event
+from ..handler_import import import_fresh
 from ..mappings import delete_mapping, mappings_of
 from ..queues import ensure_queue
 from ..streams import ensure_stream
@@ -187,23 +186,14 @@ def load_handler(where, table: str = "kc06-check-table"):
     """
     folder = Path(where) if isinstance(where, (str, Path)) else where.folder / where.build_dir
     folder = folder.resolve()
-    path = folder / "handler.py"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist yet: run the cell that writes it first.")
-    for sibling in folder.glob("*.py"):
-        sys.modules.pop(sibling.stem, None)
-    sys.path.insert(0, str(folder))
     # The handler creates its boto3 client at import: give it Lambda's environment, on LocalStack.
     lambda_like = {"AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": endpoint_url(), "AWS_ACCESS_KEY_ID": "test",
                    "AWS_SECRET_ACCESS_KEY": "test"}
     saved = {key: os.environ.get(key) for key in lambda_like}
     os.environ.update(lambda_like)
     try:
-        spec = importlib.util.spec_from_file_location(f"kc06_handler_{abs(hash(str(folder)))}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = import_fresh(folder, "handler.py", module_name=f"kc06_handler_{abs(hash(str(folder)))}")
     finally:
-        sys.path.remove(str(folder))
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
