@@ -22,9 +22,6 @@ def _use_the_course_environment() -> None:
 
 _use_the_course_environment()
 
-# tools/ is a folder of scripts, not a package: tests import them by name (make_lessons, localstack_ctl, ...).
-sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
-
 
 def pytest_collectstart(collector):
     # nbval compares each cell's fresh outputs with the ones stored in solutions/. stderr is not worth

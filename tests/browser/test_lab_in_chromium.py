@@ -286,7 +286,7 @@ SITE_LESSON = "06-bisection-and-partial-batch-responses"  # prose, folded answer
 
 def test_the_course_site_reads_offline_with_its_answers_folded(browser):
     """`make site`'s page of a lesson, opened from disk: plots drawn, answers folded until the reader asks."""
-    import build_site  # tools/, on sys.path through the root conftest.py
+    import build_site  # tools/, on pytest's pythonpath (pyproject.toml)
 
     page = build_site.build() / "lessons" / f"{SITE_LESSON}.html"
     browser.get(page.as_uri())

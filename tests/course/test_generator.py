@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-import make_lessons  # tools/, on sys.path through the root conftest.py
+import make_lessons  # tools/, on pytest's pythonpath (pyproject.toml)
 
 
 

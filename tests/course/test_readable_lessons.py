@@ -11,7 +11,7 @@ import re
 import nbformat
 import pytest
 
-import make_lessons  # tools/, on sys.path through the root conftest.py
+import make_lessons  # tools/, on pytest's pythonpath (pyproject.toml)
 
 MAX_MARKDOWN_WORDS = 250  # a screenful of prose
 MAX_GIVEN_CODE_LINES = 26  # "about 25": longer harness code belongs in kinesis_course/

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localstack-extension"))
-
-from kinesis_course_localstack import esm_aws_reading  # noqa: E402
-from kinesis_course_localstack.esm_batches import (  # noqa: E402
+from kinesis_course_localstack import esm_aws_reading
+from kinesis_course_localstack.esm_batches import (
     MAX_PAYLOAD_BYTES, base64_length, batch_is_full, cut_batch, lane_of, record_size,
 )
-from kinesis_course_localstack.esm_validation import range_errors, starting_position_error  # noqa: E402
+from kinesis_course_localstack.esm_validation import range_errors, starting_position_error
 
 MB = 1024 * 1024
 

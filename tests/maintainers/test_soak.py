@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-import cpu_load  # tools/, on sys.path through the root conftest.py
+import cpu_load  # tools/, on pytest's pythonpath (pyproject.toml)
 import soak
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-import check_my_work  # tools/, on sys.path through the root conftest.py
+import check_my_work  # tools/, on pytest's pythonpath (pyproject.toml)
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import datetime, timezone
 
-import check_my_work  # tools/, on sys.path through the root conftest.py
+import check_my_work  # tools/, on pytest's pythonpath (pyproject.toml)
 import room_report
 from check_my_work import Row
 
