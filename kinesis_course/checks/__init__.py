@@ -3,12 +3,16 @@
 A check calls the learner's code. If the code still raises the stub's NotImplementedError, the check raises
 ``ExerciseNotSolved``; if it returns the wrong thing, ``ExerciseCheckFailed`` says what was expected, what
 came back, and gives a hint; when the learner's code raised inside a handler file carried from an earlier lesson,
-it names that file and lesson too. A pass is recorded (kinesis_course/own_handler.py), so that the next lesson
+it names that file and lesson too. Cases a check draws afresh on every run (so that no answer can fit them only)
+come from a seed that a failure names; KC_CHECK_SEED=<seed> draws the same cases again. A pass is recorded (kinesis_course/own_handler.py), so that the next lesson
 starts from the learner's own handler files. Lesson-specific checks live in ``checks.lessonNN``.
 """
 
 from __future__ import annotations
 
+import os
+import random
+import secrets
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -28,11 +32,37 @@ class ExerciseCheckFailed(AssertionError):
     earlier lesson, the message ends with a sentence naming that file and lesson (own_handler.carried_origin).
     """
 
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        # The seed of the fresh cases this exercise's check drew, if the failure is that check's.
+        label_and_seed = _fresh_cases
+        message = str(args[0]) if args else ""
+        self._seed = label_and_seed[1] if label_and_seed and message.startswith(label_and_seed[0]) else None
+
     def __str__(self) -> str:
         text = super().__str__()
         if not hasattr(self, "_carried"):
             self._carried = own_handler.carried_origin(self.__cause__) if self.__cause__ is not None else ""
+        if getattr(self, "_seed", None) is not None and "KC_CHECK_SEED" not in text:
+            again = (f"(This check's fresh cases were drawn with seed {self._seed}: run "
+                     f"`%env {SEED_VARIABLE}={self._seed}` first, or `{SEED_VARIABLE}={self._seed} make check`, "
+                     "to draw the same ones again.)")
+            head, separator, hint = text.partition("\nHint:")
+            text = f"{head}\n{again}{separator}{hint}"
         return f"{text}\n{self._carried}" if self._carried else text
+
+
+SEED_VARIABLE = "KC_CHECK_SEED"
+_fresh_cases: tuple[str, int] | None = None  # (exercise label, seed) of the latest fresh_random
+
+
+def fresh_random(label: str) -> random.Random:
+    """The random source of a check's fresh cases: another seed on every run, unless KC_CHECK_SEED sets it."""
+    global _fresh_cases
+    chosen = os.environ.get(SEED_VARIABLE, "").strip()
+    seed = int(chosen) if chosen.isdigit() else secrets.randbits(32)
+    _fresh_cases = (label, seed)
+    return random.Random(seed)
 
 
 _KIT = str(Path(__file__).resolve().parent.parent)

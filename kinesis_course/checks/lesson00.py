@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import random
 import tempfile
 from pathlib import Path
 
 from ..functions import deploy_function
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, expect_equal, passed
+from . import (
+    ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, expect_equal, fresh_random, passed,
+)
 
 # Functions of the check's own, so the learner's code meets a response and an error it has not seen.
 ECHO_HANDLER = """\
@@ -43,7 +44,7 @@ def check_invoke_json(invoke_json, FunctionFailed, lesson) -> None:
     _deploy(failing, FAILING_HANDLER)
     _deploy(report, REPORT_HANDLER)
 
-    rng = random.Random()
+    rng = fresh_random(label)
     payload = {
         "sensor": f"sensor-{rng.randrange(100, 1000)}",
         "celsius": round(rng.uniform(-10, 35), 1),

@@ -12,7 +12,7 @@ import random
 
 from ..endpoint import ACCOUNT_ID, REGION
 from ..events import kinesis_event
-from . import ExerciseCheckFailed, ExerciseNotSolved, expect, expect_equal, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, expect, expect_equal, fresh_random, passed
 from .cases import answer_of, property_cases, unchanged
 
 STREAM_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-readings"
@@ -181,7 +181,7 @@ def check_decode_record(decode_record, MalformedRecord) -> None:
     that is not an object), then objects and non-objects drawn with Hypothesis. The learner's function gets the
     record itself, not a copy, so a change made in place is caught."""
     label = "Exercise 01.1"
-    rng = random.Random()
+    rng = fresh_random(label)
     sensor = f"sensor-{rng.randrange(100, 1000)}"
     good = [
         {"sensor": sensor, "celsius": round(rng.uniform(-10, 35), 2), "unit": "°C"},
@@ -258,7 +258,7 @@ def check_shard_of(shard_of) -> None:
     from hypothesis import strategies as st
 
     label = "Exercise 01.2"
-    rng = random.Random()
+    rng = fresh_random(label)
     returned: set[str] = set()
 
     def check_one(case: tuple[int, str]) -> None:

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 from .. import logs, mappings
 from ..events import kinesis_event
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import answer_of, property_cases, unchanged
 from .mapping import mapping_of, setting
 
@@ -265,7 +265,7 @@ def check_normalise(normalise, InvalidReading) -> None:
     from hypothesis import strategies as st
 
     label = "Exercise 02.1"
-    rng = random.Random()
+    rng = fresh_random(label)
     good, bad = _good_readings(rng), _bad_readings(rng)
     for what, reading in good:
         _check_good(label, normalise, what, reading)
@@ -462,7 +462,7 @@ def _check_poison_batch(handler, rng: random.Random, label: str) -> None:
 def check_handler(handler) -> None:
     """Exercise 02.2: two batches, as a warm execution environment gets them, then one with a non-JSON record."""
     label = "Exercise 02.2"
-    rng = random.Random()
+    rng = fresh_random(label)
     summary = {}
     for invocation in (1, 2):
         summary = _check_good_batch(handler, rng, label, invocation)

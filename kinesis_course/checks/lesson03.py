@@ -28,7 +28,7 @@ from ..endpoint import ACCOUNT_ID, REGION
 from ..logs import delete_logs
 from ..mappings import delete_mappings_of, wait_for_state
 from ..streams import ensure_stream, put_records
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import property_cases, unchanged
 from .mapping import mapping_of, on_failure_destination, setting
 
@@ -83,7 +83,7 @@ def _skipped_lines(lines: list[str]) -> list[str]:
 def check_triage(module) -> None:
     """Exercise 03.1: ``module`` is the learner's triage.py, as ``lesson.load_module("triage.py")`` loads it."""
     label = "Exercise 03.1"
-    rng = random.Random()
+    rng = fresh_random(label)
     poison_type = getattr(module, "PoisonRecord", None)
     if not isinstance(poison_type, type):
         raise ExerciseCheckFailed(
@@ -454,7 +454,7 @@ def check_failed_range(failed_range) -> None:
 
     The learner's function gets the record itself: a change made in place is caught."""
     label = "Exercise 03.3"
-    rng = random.Random()
+    rng = fresh_random(label)
     examples = [
         (condition, rng.randint(0, 20), _sequence_numbers(rng, size), rng.randint(1, 4))
         for condition in ("RetryAttemptsExhausted", "RecordAgeExceeded") for size in (rng.randint(2, 50), 1)
@@ -505,7 +505,7 @@ def _paged_get_records():
 
 def check_reread(reread, lesson) -> None:
     label = "Exercise 03.4"
-    rng = random.Random()
+    rng = fresh_random(label)
     stream_name = lesson.name("check-reread")
     stream_arn = ensure_stream(stream_name)
     # Readings, and among them a truncated payload: re-reading must return bytes as stored, JSON or not.

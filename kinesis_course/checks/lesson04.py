@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from ..endpoint import client
 from ..events import kinesis_event
 from ..tables import delete_table, ensure_table
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import in_another_process, on_another_date, property_cases, unchanged
 
 
@@ -132,7 +132,7 @@ def _taken_from(key: str, record: dict) -> str | None:
 
 def check_idempotency_key(idempotency_key) -> None:
     label = "Exercise 04.1"
-    rng = random.Random()
+    rng = fresh_random(label)
     shard = _Shard(rng)
     payload = _payload(rng)
     reading = _normalised(payload)
@@ -449,7 +449,7 @@ def _check_item(label: str, item: dict | None, key: str, reading: dict) -> None:
 
 def check_write_reading(write_reading, lesson) -> None:
     label = "Exercise 04.2"
-    rng = random.Random()
+    rng = fresh_random(label)
     real = client("dynamodb")
     table = lesson.name("check-write")
     delete_table(table)  # a fresh, empty table every time the check runs

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from ..endpoint import client
 from ..mappings import wait_for_state
-from . import ExerciseCheckFailed, call_checked, call_exercise, expect, expect_raises, passed
+from . import ExerciseCheckFailed, call_checked, call_exercise, expect, expect_raises, fresh_random, passed
 from .cases import property_cases, unchanged
 from .mapping import calls_to, left_out, mapping_of, setting
 
@@ -128,7 +128,7 @@ BATCH_EDGES = [
 
 def check_batch_stats(batch_stats) -> None:
     label = "Exercise 05.1"
-    rng = random.Random()
+    rng = fresh_random(label)
     # An odd and an even count (the median differs), and a single batch.
     counts = [rng.randrange(5, 30, 2), rng.randrange(6, 30, 2), 1]
     for count in counts:
@@ -267,7 +267,7 @@ def _name_the_rounding(where: str, size: int, rate: float, shards: int, window: 
 
 def check_choose_settings(choose_settings) -> None:
     label = "Exercise 05.2"
-    rng = random.Random()
+    rng = fresh_random(label)
     # (what, stream rate, shards, budget): several shards each, so that a stream-wide answer differs.
     cases = [
         ("a quiet stream, a relaxed budget", round(rng.uniform(2, 8), 1), rng.randint(2, 4), rng.randint(5, 20)),

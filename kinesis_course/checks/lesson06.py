@@ -29,7 +29,7 @@ from ..handler_import import import_fresh
 from ..mappings import delete_mapping, mappings_of
 from ..queues import ensure_queue
 from ..streams import ensure_stream
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_equal, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_equal, fresh_random, passed
 from .cases import property_cases
 from .mapping import calls_to, mapping_of, on_failure_destination, refused, setting
 
@@ -104,7 +104,7 @@ MISTAKES = [
 
 def check_predict_bisection(predict_bisection, observed: list[int], case: tuple[int, int, int]) -> None:
     label = "Exercise 06.1"
-    rng = random.Random()
+    rng = fresh_random(label)
     # Fresh cases on every run, plus the edges: a lone record, the poison first or last, no retries, odd sizes.
     cases = [(1, 0, rng.randint(0, 3)), (2, 0, 0), (2, 1, 1), (5, 4, 1), (3, 2, 2), (7, 0, 2)]
     for _ in range(6):
@@ -340,7 +340,7 @@ def check_partial_response(where) -> None:
     """``where``: the Lesson (its build folder holds handler.py and the files of the lessons before)."""
     label = "Exercise 06.2"
     module = load_handler(where)
-    rng = random.Random()
+    rng = fresh_random(label)
     scenarios = _scenarios(rng)
     for description, payloads, stored, failing, failed_at in scenarios:
         event, numbers = _event(rng, payloads)

@@ -7,7 +7,7 @@ import random
 from ..mappings import delete_mappings_of, wait_for_state
 from botocore.exceptions import ClientError
 
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, passed
+from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import unchanged
 from .mapping import calls_to, left_out, mapping_of, on_failure_destination, refused, setting
 
@@ -135,7 +135,7 @@ def check_replay(replay) -> None:
     label = "Exercise 07.2"
     from ..capstone.replay import reference_replay
 
-    rng = random.Random()
+    rng = fresh_random(label)
     for _ in range(3):
         shards, failures, failing, skipped = _scenario(rng)
         reads = []

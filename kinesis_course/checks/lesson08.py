@@ -12,7 +12,7 @@ import random
 
 from ..endpoint import client
 from ..mappings import wait_for_state
-from . import ExerciseCheckFailed, call_checked, expect, passed
+from . import ExerciseCheckFailed, call_checked, expect, fresh_random, passed
 from .mapping import mapping_of, on_failure_destination, setting
 
 CAUSES = ("keeping_up", "slow_handler", "batch_too_small", "poison_record", "hot_partition_key")
@@ -180,7 +180,7 @@ def _hint(cause: str, got: str, trap: str | None) -> str:
 def check_diagnose(diagnose, observed: list[tuple[str, dict]] = ()) -> None:
     """``observed``: (the cause the lesson set up, the summary it measured), judged like the made-up ones."""
     label = "Exercise 08.1"
-    rng = random.Random()
+    rng = fresh_random(label)
     cases = _cases(rng) + [(f"the lesson's own run ({cause})", cause, summary, None) for cause, summary in observed]
     for description, cause, summary, trap in cases:
         got = call_checked(label, diagnose, summary, shown_args="summary",
