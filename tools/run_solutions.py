@@ -53,11 +53,20 @@ def run_in_place(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
+def resolve(name: str) -> Path:
+    """A notebook named by its path, or by its number or the start of its name in solutions/ (08, 08-diagnosing)."""
+    if Path(name).is_file():
+        return Path(name)
+    found = sorted(SOLUTIONS.glob(f"{name}*.ipynb"))
+    return found[0] if len(found) == 1 else Path(name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every solutions/*.ipynb")
+    parser.add_argument("notebooks", nargs="*",
+                        help="paths, or numbers as make soak takes them (08); default: every solutions/*.ipynb")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted(SOLUTIONS.glob("*.ipynb"))
+    notebooks = [resolve(name) for name in args.notebooks] or sorted(SOLUTIONS.glob("*.ipynb"))
     if not notebooks:
         print(f"no notebooks to run in {SOLUTIONS}")
         return 0
