@@ -1,10 +1,13 @@
 """Repository-wide pytest hooks. Keep this file to what must apply to every collected notebook."""
 
+import functools
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def _use_the_course_environment() -> None:
@@ -33,3 +36,18 @@ def pytest_collectstart(collector):
     if collector.path.suffix == ".ipynb" and hasattr(collector, "skip_compare"):
         collector.skip_compare += ("stderr",)
 
+
+@functools.cache
+def _measures_throughput(path: Path) -> bool:
+    metadata = json.loads(path.read_text()).get("metadata", {}) if path.suffix == ".ipynb" else {}
+    return bool(metadata.get("kinesis_course", {}).get("measures_throughput"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config, items):
+    # A notebook whose story is a throughput (lesson 08: which mapping falls behind) measures the one LocalStack
+    # process every lesson shares; another notebook's load on it at the same time is not a learner's situation.
+    # tools/run_tests.sh runs these alone, after the rest (`-m measures_throughput`).
+    for item in items:
+        if _measures_throughput(Path(item.path)):
+            item.add_marker(pytest.mark.measures_throughput)

@@ -140,15 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name}: {old} -> {new}{'' if watched else ' (pulled in)'}")
 
     pytest = [str(python), "-m", "pytest", "-p", "no:cacheprovider"]
+    nbval = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
+             "--nbval-cell-timeout", "180"]
     stages = [
         Stage("lessons in sync", [str(python), "tools/make_lessons.py", "--check"]),
         Stage("fast job's tests", [*pytest, *FAST_TESTS, f"--junitxml={OUT / 'fast.xml'}"]),
         Stage("checks' tests and solutions under nbval",
-              ["tools/with_localstack.sh", *pytest, "tests/course", "solutions", "--nbval", "--nbval-current-env",
-               "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout", "180", "-n", "2",
-               "--dist", "loadfile", f"--junitxml={OUT / 'suite.xml'}"]),
+              ["tools/with_localstack.sh", *pytest, "tests/course", "solutions", *nbval, "-m", "not measures_throughput",
+               "-n", "2", "--dist", "loadfile", f"--junitxml={OUT / 'suite.xml'}"]),
+        # as tools/run_tests.sh: the notebooks that measure throughput, each with LocalStack to itself
+        Stage("'alone' solutions under nbval",
+              ["tools/with_localstack.sh", *pytest, "solutions", *nbval, "-m", "measures_throughput",
+               f"--junitxml={OUT / 'alone.xml'}"]),
     ]
-    for stage, junit in zip(stages, (None, OUT / "fast.xml", OUT / "suite.xml")):
+    for stage, junit in zip(stages, (None, OUT / "fast.xml", OUT / "suite.xml", OUT / "alone.xml")):
         if junit is not None:
             junit.unlink(missing_ok=True)
         log = OUT / (stage.name.split()[0].strip("'") + ".log")
