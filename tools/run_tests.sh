@@ -12,8 +12,8 @@
 # tests/nbval_sanitize.cfg has blanked ids, clocks and timings. --dist loadfile keeps all cells of a
 # notebook on one worker: they share its kernel and must run in order. A notebook whose metadata says
 # kinesis_course.measures_throughput (lesson 08: which mapping keeps up) runs after the others, alone: another
-# notebook's load on the same LocalStack process would be measured with it (conftest.py marks its cells). The browser test runs solution notebooks
-# too, in JupyterLab, with the same LocalStack resource names: it must not overlap with nbval's runs of them.
+# notebook's load on the same LocalStack process would be measured with it (conftest.py marks its cells).
+# The browser test runs solution notebooks too, in JupyterLab, with the same LocalStack resource names: it must not overlap with nbval's runs of them.
 # Without Chromium the browser test is skipped, with its reason in the summary, and the stage passes; where CI
 # is set it fails instead (tests/conftest.py).
 set -euo pipefail
@@ -32,6 +32,7 @@ suite_stage() {
     -n 2 --dist loadfile || together=$?
   echo "Now the solutions that measure throughput, each with LocalStack to itself:"
   "${pytest[@]}" solutions "${nbval[@]}" -m measures_throughput || alone=$?
+  if [ "$alone" = 5 ]; then alone=0; fi  # pytest's "no tests collected": no notebook is marked so
   if [ "$together" != 0 ]; then return "$together"; fi
   return "$alone"
 }

@@ -42,9 +42,7 @@ def _with_case(error: ExerciseCheckFailed, case: Any, seed: int | None) -> Exerc
     message = str(error)
     where = f"The case that fails: {case!r}" + (f" (drawn with seed {seed})" if seed is not None else "")
     head, separator, hint = message.partition("\nHint:")
-    failed = ExerciseCheckFailed(f"{head}\n{where}{separator}{hint}" if separator else f"{message}\n{where}")
-    failed._seed = None  # the case came from the spec's own seed, named above, not from the check's fresh cases
-    return failed
+    return ExerciseCheckFailed(f"{head}\n{where}{separator}{hint}" if separator else f"{message}\n{where}")
 
 
 def _raise_from(new: ExerciseCheckFailed, original: BaseException):

@@ -7,7 +7,6 @@ with the sequence numbers PutRecords returned and with the batches the handler r
 
 from __future__ import annotations
 
-
 import pytest
 
 from kinesis_course import client, json_lines, put_records, wait_until
