@@ -51,11 +51,10 @@ def site_notebook(notebook: nbformat.NotebookNode, name: str = "<notebook>") -> 
     """One solution notebook as the site shows it (the input is not modified)."""
     page = copy.deepcopy(notebook)
     cells = []
-    for index, cell in enumerate(notebook.cells):
+    for index, cell in enumerate(page.cells):
         tags = list(cell.get("metadata", {}).get("tags", []))
         if CI_ONLY_TAG in tags:
             continue
-        cell = copy.deepcopy(cell)
         if cell.cell_type == "code":
             strip_solutions(cell.source, f"{name}, cell {index}")  # the marker errors `make lessons` gives
             labels = answer_labels(cell.source)
