@@ -42,11 +42,18 @@ SOLUTIONS = ROOT / "solutions"
 REPORTS = ROOT / "build" / "reports"
 REPORT_KIND = "kinesis-course check report"
 CHECK_TAG = "exercise-check"
+STRETCH_TAG = "stretch-check"  # an optional exercise's check: listed, never counted in the exit code
 CELL_TIMEOUT_S = 180
 PASSED_LINE = re.compile(r"✔ (?P<label>.+?) passed")
-LABEL_IN_TEXT = re.compile(r"Exercise \d+\.\d+")
+LABEL_IN_TEXT = re.compile(r"(?:Exercise|Stretch) \d+\.\w+")
+NOT_ATTEMPTED_LINE = re.compile(r"· (?P<label>.+?) \(optional\) not attempted")
+# What kinesis_course/predictions.py prints after an experiment.
+PREDICTION_LINE = re.compile(r"^[◆◇·] Prediction (?P<label>\S+): (?P<result>as predicted|different|not made)\.",
+                             re.MULTILINE)
 
 PASSED, NOT_SOLVED, WRONG, ERROR, NOT_REACHED = "passed", "not solved", "wrong", "error", "not reached"
+NOT_ATTEMPTED = "not attempted"
+EXERCISE, STRETCH = "exercise", "stretch"
 
 
 @dataclass
@@ -56,10 +63,23 @@ class Row:
     result: str
     detail: str = ""
     message: str = ""  # a wrong or failed exercise's whole message (hint included), shown below the table
+    kind: str = EXERCISE  # or STRETCH: optional, shown in the table, never counted in the exit code
+
+
+@dataclass
+class Prediction:
+    lesson: str
+    label: str
+    result: str  # kinesis_course.predictions: "as predicted", "different" or "not made"
 
 
 def check_cells(notebook) -> list[int]:
-    return [i for i, cell in enumerate(notebook.cells) if CHECK_TAG in cell.get("metadata", {}).get("tags", [])]
+    return [i for i, cell in enumerate(notebook.cells)
+            if {CHECK_TAG, STRETCH_TAG} & set(cell.get("metadata", {}).get("tags", []))]
+
+
+def is_stretch(cell) -> bool:
+    return STRETCH_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def output_text(cell) -> str:
@@ -102,11 +122,14 @@ def first_line(text: str) -> str:
     return plain(text).split("\n", 1)[0]
 
 
-def run_lesson(path: Path, solution: Path | None = None, timeout: float = CELL_TIMEOUT_S) -> list[Row]:
-    """Runs one lesson top to bottom until its first error; one Row per exercise check."""
+def run_lesson(path: Path, solution: Path | None = None, timeout: float = CELL_TIMEOUT_S,
+               predictions: list[Prediction] | None = None) -> list[Row]:
+    """Runs one lesson top to bottom until its first error; one Row per exercise check (a stretch's Row has kind
+    STRETCH). The predictions the lesson compared on the way are appended to ``predictions``."""
     notebook = nbformat.read(path, as_version=4)
     labels = exercise_labels(notebook, solution)
     name = path.stem
+    kinds = {index: STRETCH if is_stretch(notebook.cells[index]) else EXERCISE for index in labels}
     if not labels:
         return [Row(name, "(no exercise)", ERROR, "this notebook has no cell tagged exercise-check")]
     rows: dict[int, Row] = {}
@@ -125,26 +148,32 @@ def run_lesson(path: Path, solution: Path | None = None, timeout: float = CELL_T
                     where = labels.get(index) or f"cell {index} ({first_line(cell.source)[:50]!r})"
                     if index in labels:
                         if error.ename == "ExerciseNotSolved":
-                            rows[index] = Row(name, labels[index], NOT_SOLVED)
+                            rows[index] = Row(name, labels[index], NOT_SOLVED, kind=kinds[index])
                         elif error.ename == "ExerciseCheckFailed":
-                            rows[index] = Row(name, labels[index], WRONG, first_line(error.evalue), plain(error.evalue))
+                            rows[index] = Row(name, labels[index], WRONG, first_line(error.evalue), plain(error.evalue),
+                                              kind=kinds[index])
                         else:
                             rows[index] = Row(name, labels[index], ERROR, f"{error.ename}: {first_line(error.evalue)}",
-                                              f"{error.ename}: {plain(error.evalue)}")
+                                              f"{error.ename}: {plain(error.evalue)}", kind=kinds[index])
                         stopped = f"the lesson stopped at {where}"
                     else:
                         stopped = f"the lesson stopped at {where}: {error.ename}: {first_line(error.evalue)}"
                         stop_message = f"{error.ename}: {plain(error.evalue)}"
                     break
+                finally:
+                    if predictions is not None:
+                        predictions += [Prediction(name, match["label"], match["result"])
+                                        for match in PREDICTION_LINE.finditer(plain(output_text(cell)))]
                 if index in labels:
-                    rows[index] = Row(name, labels[index], PASSED)
+                    attempted = kinds[index] == EXERCISE or not NOT_ATTEMPTED_LINE.search(output_text(cell))
+                    rows[index] = Row(name, labels[index], PASSED if attempted else NOT_ATTEMPTED, kind=kinds[index])
     except (DeadKernelError, TimeoutError, RuntimeError) as error:
         stopped = f"the lesson stopped: {type(error).__name__}: {first_line(str(error))}"
         stop_message = f"{type(error).__name__}: {plain(str(error))}"
     for index, label in labels.items():
         if index not in rows:
             # The error that stopped the lesson is told once, with its first unreached exercise.
-            rows[index] = Row(name, label, NOT_REACHED, stopped or "", stop_message)
+            rows[index] = Row(name, label, NOT_REACHED, stopped or "", stop_message, kind=kinds[index])
             stop_message = ""
     return [rows[index] for index in sorted(rows)]
 
@@ -178,8 +207,26 @@ def table(rows: list[Row], width: int) -> str:
     for row in rows:
         mark = "✔" if row.result == PASSED else "✘" if row.result in (WRONG, ERROR) else "·"
         detail = textwrap.shorten(row.detail, room, placeholder=" …") if row.detail else ""
+        if row.kind == STRETCH:
+            detail = f"(optional) {detail}".rstrip()
         lines.append(f"{row.lesson:<{widths[0]}}  {row.exercise:<{widths[1]}}  {row.result:<{widths[2]}}  "
                      f"{mark} {detail}".rstrip())
+    return "\n".join(lines)
+
+
+def prediction_table(predictions: list[Prediction], width: int) -> str:
+    """Per lesson, the predictions column: each prediction's label and how it came out (never a failure)."""
+    by_lesson: dict[str, list[str]] = {}
+    for prediction in predictions:
+        by_lesson.setdefault(prediction.lesson, []).append(f"{prediction.label} {prediction.result}")
+    if not by_lesson:
+        return ""
+    first = max(len("lesson"), *map(len, by_lesson))
+    lines = [f"{'lesson':<{first}}  predictions (what you expected before each experiment; never a failure)",
+             f"{'-' * first}  -----------"]
+    for lesson, said in by_lesson.items():
+        text = textwrap.fill(" · ".join(said), max(30, width - first - 2), break_on_hyphens=False)
+        lines.append(f"{lesson:<{first}}  " + text.replace("\n", "\n" + " " * (first + 2)))
     return "\n".join(lines)
 
 
@@ -222,25 +269,30 @@ def report_path(folder: Path, learner: str) -> Path:
     return folder / f"{safe}.json"
 
 
-def write_report(rows: list[Row], folder: Path, learner: str, now: datetime | None = None) -> Path:
+def write_report(rows: list[Row], folder: Path, learner: str, now: datetime | None = None,
+                 predictions: list[Prediction] = ()) -> Path:
     """Writes (or updates) the learner's report: the lessons just checked replace their earlier rows, the other
     lessons' rows stay, so `make check L=03` does not forget lesson 02. Written whole, then renamed into place."""
     path = report_path(folder, learner)
     checked_at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
-    earlier = []
+    earlier, earlier_predictions = [], []
     try:
         previous = json.loads(path.read_text())
         if previous.get("kind") == REPORT_KIND:
             earlier = previous.get("results", [])
+            earlier_predictions = previous.get("predictions", [])
     except (OSError, ValueError, AttributeError):
         pass  # no report yet, or one that is not ours: start afresh
     checked = {row.lesson for row in rows}
     results = [entry for entry in earlier if entry.get("lesson") not in checked]
-    results += [{"lesson": row.lesson, "exercise": row.exercise, "result": row.result,
-                 "first_line": row.detail, "checked_at": checked_at} for row in rows]
+    results += [{"lesson": row.lesson, "exercise": row.exercise, "result": row.result, "first_line": row.detail,
+                 "checked_at": checked_at, **({"kind": STRETCH} if row.kind == STRETCH else {})} for row in rows]
     results.sort(key=lambda entry: (entry.get("lesson", ""), entry.get("exercise", "")))
+    predicted = [entry for entry in earlier_predictions if entry.get("lesson") not in checked]
+    predicted += [{"lesson": p.lesson, "prediction": p.label, "result": p.result, "checked_at": checked_at}
+                  for p in predictions]
     report = {"kind": REPORT_KIND, "version": 1, "learner": learner, "host": socket.gethostname(),
-              "written_at": checked_at, "results": results}
+              "written_at": checked_at, "results": results, "predictions": predicted}
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".json.partial")
     partial.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
@@ -256,15 +308,17 @@ def main(argv: list[str] | None = None, lessons: Path = LESSONS, solutions: Path
     args = parser.parse_args(argv)
     numbers = [n for arg in args.numbers for n in arg.split()]
     rows: list[Row] = []
+    predictions: list[Prediction] = []
     for path in lessons_to_check(numbers, lessons, solutions):
         if not path.exists():
             rows.append(Row(path.stem, "(lesson)", ERROR, f"{path.name} is missing: `make fresh L={path.name[:2]}`"))
             continue
         print(f"Running {path.relative_to(path.parent.parent)} ...", flush=True)
         started = time.monotonic()
-        lesson_rows = run_lesson(path, solutions / path.name, args.timeout)
-        passed = sum(row.result == PASSED for row in lesson_rows)
-        print(f"  {passed} of {len(lesson_rows)} exercises pass ({time.monotonic() - started:.0f} s)", flush=True)
+        lesson_rows = run_lesson(path, solutions / path.name, args.timeout, predictions)
+        exercises = [row for row in lesson_rows if row.kind == EXERCISE]
+        passed = sum(row.result == PASSED for row in exercises)
+        print(f"  {passed} of {len(exercises)} exercises pass ({time.monotonic() - started:.0f} s)", flush=True)
         rows += lesson_rows
     if not rows:
         print("No lessons to check.")
@@ -272,20 +326,26 @@ def main(argv: list[str] | None = None, lessons: Path = LESSONS, solutions: Path
     width = terminal_width()
     print()
     print(table(rows, width))
+    if predicted := prediction_table(predictions, width):
+        print()
+        print(predicted)
     if said := messages(rows, width):
         print()
         print(said)
-    passed = sum(row.result == PASSED for row in rows)
-    print(f"\n{passed} of {len(rows)} exercises pass.")
+    exercises = [row for row in rows if row.kind == EXERCISE]
+    passed = sum(row.result == PASSED for row in exercises)
+    stretches = [row for row in rows if row.kind == STRETCH]
+    extra = f" (and {sum(row.result == PASSED for row in stretches)} of {len(stretches)} optional stretches)"
+    print(f"\n{passed} of {len(exercises)} exercises pass{extra if stretches else ''}.")
     folder = reports or Path(os.environ.get("REPORT") or REPORTS)
     try:
-        written = write_report(rows, folder, learner_name())
+        written = write_report(rows, folder, learner_name(), predictions=predictions)
         print(f"Your report: {written} (for your instructor's `make room`; LEARNER=yourname to name it)")
     except OSError as error:
         print(f"Your report could not be written in {folder}: {error}. Set REPORT to a folder you can write to.")
-    if passed < len(rows):
+    if passed < len(exercises):
         print("A lesson stops at its first error, as Run All does: solve that exercise, then check again.")
-    return 0 if passed == len(rows) else 1
+    return 0 if passed == len(exercises) else 1
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ only the solution notebooks, and this script derives the lessons from them:
   becomes one line at the BEGIN marker's indentation:
       raise NotImplementedError("<label>: replace this line with your solution")
   Plain line matching, so it works the same in function bodies and in `%%writefile` cells.
+* A line that assigns a prediction and ends with a `# PREDICT: <what to write>` comment keeps its name and comment
+  and loses its value, which becomes `...`: nothing predicted yet (kinesis_course/predictions.py).
 * Cells tagged `solution-only` (answers shown only in solutions/) or `ci-only` (assertions and other test
   machinery that nbval needs and a learner should not see) are dropped.
 * Outputs and execution counts are cleared; cell ids, tags and the notebook's metadata are kept.
@@ -60,6 +62,8 @@ REGENERATE_HINT = "run `make lessons` to regenerate lessons/ and kinesis_course/
 # Markers are whole comment lines; the label is whatever follows the colon.
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)#[ \t]*BEGIN SOLUTION\b(?P<rest>.*)$")
 END = re.compile(r"^[ \t]*#[ \t]*END SOLUTION\b")
+# `name = value  # PREDICT: what to write`: the learner's copy says `name = ...` (kinesis_course/predictions.py).
+PREDICTION = re.compile(r"^(?P<head>[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*)(?P<value>.*?)(?P<comment>[ \t]*#[ \t]*PREDICT:.*)$")
 # Cell metadata that records a particular run (nbclient's timings); meaningless to a learner.
 RUN_METADATA = ("execution",)
 
@@ -115,6 +119,11 @@ def strip_solutions(source: str, where: str) -> str:
     return "\n".join(out)
 
 
+def without_predictions(source: str) -> str:
+    """One cell's source with the value of every `# PREDICT:` line replaced by `...` (the learner predicts)."""
+    return "\n".join(PREDICTION.sub(r"\g<head>...\g<comment>", line) for line in source.split("\n"))
+
+
 def solved(source: str) -> str:
     """One cell's source with the solution markers removed and the answers kept."""
     return "\n".join(line for line in source.split("\n") if not (BEGIN.match(line) or END.match(line)))
@@ -148,7 +157,7 @@ def generate_lesson(notebook: nbformat.NotebookNode, name: str = "<notebook>") -
         cell = copy.deepcopy(cell)
         where = f"{name}, cell {index}"
         if cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source, where)
+            cell.source = without_predictions(strip_solutions(cell.source, where))
             cell.outputs = []
             cell.execution_count = None
         elif any(BEGIN.match(line) or END.match(line) for line in cell.source.split("\n")):

@@ -19,9 +19,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from check_my_work import ERROR, NOT_REACHED, NOT_SOLVED, PASSED, REPORT_KIND, WRONG
+from check_my_work import ERROR, NOT_ATTEMPTED, NOT_REACHED, NOT_SOLVED, PASSED, REPORT_KIND, WRONG
 
-RESULTS = (PASSED, WRONG, ERROR, NOT_SOLVED, NOT_REACHED)
+RESULTS = (PASSED, WRONG, ERROR, NOT_SOLVED, NOT_REACHED, NOT_ATTEMPTED)  # the last: an optional stretch
+PREDICTION_RESULTS = ("as predicted", "different", "not made")  # kinesis_course/predictions.py
 COMMON = 3  # messages shown per exercise
 CSV_FIELDS = ("learner", "host", "lesson", "exercise", "result", "first_line", "checked_at")
 
@@ -75,10 +76,32 @@ def summary(reports: list[dict]) -> str:
     lines.insert(1, "  ".join("-" * width for width in widths))
     text = f"{learners} learner{'s' if learners != 1 else ''}: " + ", ".join(r["learner"] for r in reports)
     text += "\n\n" + "\n".join(lines)
+    if predicted := prediction_summary(reports):
+        text += "\n\n" + predicted
     if said:
         text += "\n\nWhat the checks said most (first lines; `make check` on the learner's machine shows the hint):\n"
         text += "\n".join(said)
     return text
+
+
+def prediction_summary(reports: list[dict]) -> str:
+    """Per prediction, how many learners predicted what the experiment showed, something else, or nothing: where
+    the room's intuition and the course part ways, worth a discussion before moving on."""
+    counts: dict[str, Counter] = {}
+    for report in reports:
+        for entry in report.get("predictions", []):
+            if isinstance(entry, dict) and entry.get("prediction"):
+                counts.setdefault(f"Prediction {entry['prediction']}", Counter())[entry.get("result", "")] += 1
+    if not counts:
+        return ""
+    header = ["prediction", *PREDICTION_RESULTS]
+    table = [header] + [[name, *(str(count[result]) for result in PREDICTION_RESULTS)]
+                        for name, count in sorted(counts.items())]
+    widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) if column == 0 else cell.rjust(width)
+                       for column, (cell, width) in enumerate(zip(line, widths))) for line in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "Predictions made before each experiment (never a failure):\n" + "\n".join(lines)
 
 
 def write_csv(reports: list[dict], path: Path) -> None:

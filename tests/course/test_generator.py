@@ -88,6 +88,16 @@ def test_stub_is_valid_python_that_raises_with_the_label():
         namespace["f"]()
 
 
+def test_a_prediction_keeps_its_name_and_comment_and_loses_its_value():
+    source = ('invocations = 9  # PREDICT: a whole number\n'
+              'first_retried = "r-05"  # PREDICT: a label, e.g. "r-00"\n'
+              'observed = 9  # not a prediction')
+    assert lesson_sources(new_code_cell(source)) == [
+        'invocations = ...  # PREDICT: a whole number\n'
+        'first_retried = ...  # PREDICT: a label, e.g. "r-00"\n'
+        'observed = 9  # not a prediction']
+
+
 def test_code_without_markers_is_unchanged():
     source = "# a comment about the solution\nprint('BEGIN SOLUTION')"
     assert lesson_sources(new_code_cell(source), new_markdown_cell("# Title")) == [source, "# Title"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -168,3 +169,65 @@ def test_a_report_folder_that_cannot_be_written_is_said_and_the_table_still_show
     out = capsys.readouterr().out
     assert "1 of 1 exercises pass." in out
     assert f"Your report could not be written in {blocked}" in out and "Set REPORT to a folder" in out
+
+
+PREDICTIONS = """
+from kinesis_course.predictions import compare
+compare("03.A", 3, 3, why="one attempt and two retries")
+compare("03.B", "r-05", "r-04", why="the batch starts at the checkpoint")
+compare("03.C", ..., 9, why="not made")
+"""
+
+
+def test_predictions_have_a_column_of_their_own_and_never_fail_a_lesson(tmp_path, capsys):
+    write_pair(tmp_path, "03-demo.ipynb", [
+        new_code_cell(PREDICTIONS),
+        check("print('✔ Exercise 03.1 passed')", "Exercise 03.1"),
+    ])
+    code = check_my_work.main(["03"], tmp_path / "lessons", tmp_path / "solutions")
+    out = capsys.readouterr().out
+    assert code == 0 and "1 of 1 exercises pass." in out
+    column = out.split("predictions (what you expected before each experiment; never a failure)", 1)[1]
+    assert "03-demo  03.A as predicted · 03.B different · 03.C not made" in column
+    report = json.loads((tmp_path / "reports" / next(p.name for p in (tmp_path / "reports").iterdir())).read_text())
+    assert [(p["prediction"], p["result"]) for p in report["predictions"]] == [
+        ("03.A", "as predicted"), ("03.B", "different"), ("03.C", "not made")]
+
+
+STRETCH_PRELUDE = """
+from kinesis_course.checks import stretch, call_exercise, ExerciseCheckFailed as Failed
+def check_double(f):
+    if call_exercise("Stretch 03.S", f, 2) != 4:
+        raise Failed("Stretch 03.S: expected 4, got something else.\\nHint: double it")
+    print("✔ Stretch 03.S passed")
+"""
+
+
+def stretch_cell(body: str):
+    source = f"def double(x):\n{body}\nstretch('Stretch 03.S', check_double, double)"
+    cell = new_code_cell(source)
+    cell.metadata["tags"] = ["stretch-check"]
+    solved = new_code_cell(source, outputs=[new_output("stream", name="stdout", text="✔ Stretch 03.S passed\n")])
+    solved.id = cell.id
+    solved.metadata["tags"] = ["stretch-check"]
+    return cell, solved
+
+
+@pytest.mark.parametrize("body, result, code", [
+    ("    raise NotImplementedError('Stretch 03.S')", "not attempted", 0),
+    ("    return x * 2", "passed", 0),
+    ("    return x + 1", "wrong", 0),
+])
+def test_an_optional_stretch_is_listed_but_never_counted(tmp_path, capsys, body, result, code):
+    write_pair(tmp_path, "03-demo.ipynb", [
+        check("print('✔ Exercise 03.1 passed')", "Exercise 03.1"),
+        new_code_cell(STRETCH_PRELUDE),
+        stretch_cell(body),
+    ])
+    assert check_my_work.main(["03"], tmp_path / "lessons", tmp_path / "solutions") == code
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("03-demo") and "Stretch 03.S" in line)
+    assert f" {result} " in f"{row} " and "(optional)" in row
+    assert "1 of 1 exercises pass" in out
+    if result == "wrong":
+        assert "Hint: double it" in out.split("What the checks said:", 1)[1]

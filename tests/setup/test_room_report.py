@@ -31,10 +31,10 @@ def test_three_reports_make_one_table_with_the_common_messages_and_a_csv(tmp_pat
     assert "left out notes.json: not a `make check` report" in out
     assert "3 learners: ada, grace, linus" in out
     lines = {line.split("  ")[0]: line.split() for line in out.splitlines() if line.startswith("Exercise ")}
-    #                                          passed wrong error not-solved not-reached no-report
-    assert lines["Exercise 01.1"][2:] == ["2", "0", "0", "1", "0", "0"]
-    assert lines["Exercise 01.2"][2:] == ["1", "1", "0", "0", "1", "0"]
-    assert lines["Exercise 02.1"][2:] == ["0", "1", "0", "0", "0", "2"]
+    #                               passed wrong error not-solved not-reached not-attempted no-report
+    assert lines["Exercise 01.1"][2:] == ["2", "0", "0", "1", "0", "0", "0"]
+    assert lines["Exercise 01.2"][2:] == ["1", "1", "0", "0", "1", "0", "0"]
+    assert lines["Exercise 02.1"][2:] == ["0", "1", "0", "0", "0", "0", "2"]
     assert f"Exercise 01.2 · 1 learner: {WRONG_FIELD}" in out
 
     with (tmp_path / "room.csv").open(newline="") as saved:
@@ -51,3 +51,20 @@ def test_an_empty_or_missing_folder_says_where_reports_come_from(tmp_path, capsy
     assert "build/reports/<name>.json" in capsys.readouterr().out
     assert room_report.main([str(tmp_path / "nowhere")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_the_rooms_predictions_are_counted_apart_from_the_exercises(tmp_path, capsys):
+    at = datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc)
+    said = {"ada": "as predicted", "grace": "different", "linus": "not made"}
+    for learner, result in said.items():
+        check_my_work.write_report([Row("06-bisection", "Exercise 06.1", "passed")], tmp_path, learner, at,
+                                   predictions=[check_my_work.Prediction("06-bisection", "06.A", result),
+                                                check_my_work.Prediction("06-bisection", "06.B", "different")])
+    assert room_report.main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    below = out.split("Predictions made before each experiment (never a failure):", 1)[1]
+    counts = {line.split()[1]: line.split()[2:] for line in below.splitlines() if line.startswith("Prediction ")}
+    #                   as predicted, different, not made
+    assert counts == {"06.A": ["1", "1", "1"], "06.B": ["0", "3", "0"]}
+    exercise = next(line.split() for line in out.splitlines() if line.startswith("Exercise 06.1"))
+    assert exercise[2:] == ["3", "0", "0", "0", "0", "0", "0"]  # predictions are not exercises
