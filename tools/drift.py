@@ -38,6 +38,7 @@ class Stage:
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    may_be_empty: bool = False  # pytest's exit 5 (no test collected) is then nothing to run, not a failure
 
 
 def normalise(name: str) -> str:
@@ -106,6 +107,8 @@ def run_stage(stage: Stage, log: Path, junit: Path | None) -> None:
     begin = time.monotonic()
     with log.open("w") as out:
         stage.returncode = subprocess.run(stage.command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
+    if stage.may_be_empty and stage.returncode == 5:
+        stage.returncode = 0
     stage.seconds = time.monotonic() - begin
     if junit is not None:
         stage.counts, stage.failed = read_junit(junit)
@@ -151,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         # as tools/run_tests.sh: the notebooks that measure throughput, each with LocalStack to itself
         Stage("'alone' solutions under nbval",
               ["tools/with_localstack.sh", *pytest, "solutions", *nbval, "-m", "measures_throughput",
-               f"--junitxml={OUT / 'alone.xml'}"]),
+               f"--junitxml={OUT / 'alone.xml'}"], may_be_empty=True),
     ]
     for stage, junit in zip(stages, (None, OUT / "fast.xml", OUT / "suite.xml", OUT / "alone.xml")):
         if junit is not None:

@@ -46,3 +46,18 @@ def test_the_report_says_what_moved_what_ran_and_what_broke():
     assert "## What broke" in text and "- `tests.course.test_generator::test_x`" in text
     quiet = drift.report([], [ok], datetime(2026, 12, 2, tzinfo=timezone.utc))
     assert "Nothing: the lock already holds the newest releases" in quiet and "What broke" not in quiet
+
+
+def test_a_stage_that_may_be_empty_passes_when_pytest_collected_nothing(tmp_path):
+    def pytest_exit(code):
+        return ["python3", "-c", f"raise SystemExit({code})"]
+
+    empty = drift.Stage("'alone' solutions", pytest_exit(5), may_be_empty=True)
+    drift.run_stage(empty, tmp_path / "alone.log", None)
+    assert empty.returncode == 0 and empty.failed == []
+    failing = drift.Stage("'alone' solutions", pytest_exit(1), may_be_empty=True)
+    drift.run_stage(failing, tmp_path / "alone.log", None)
+    assert failing.returncode == 1 and failing.failed == ["(exit 1: see alone.log)"]
+    strict = drift.Stage("fast job's tests", pytest_exit(5))
+    drift.run_stage(strict, tmp_path / "fast.log", None)
+    assert strict.returncode == 5
