@@ -5,7 +5,8 @@
 
 Sphinx with MyST-NB builds it from the repository, offline: the notebooks are not run, each lesson shows the
 solution's stored outputs (recorded on LocalStack 4.14 with the course's extension, which the site says on every
-page), and every exercise's answer cell is folded away behind "Show the answer", so a reader can try first.
+page), and every exercise's answer cell (and the course's prediction before an experiment) is folded away behind "Show
+the answer", so a reader can try first.
 Why Sphinx and MyST-NB: both are packages the course environment installs, and neither fetches a theme or assets
 while building (Jupyter Book 2's mystmd downloads its theme at build time, which fails without internet).
 
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from make_lessons import BEGIN, CI_ONLY_TAG, SOLUTION_ONLY_TAG, solved, strip_solutions
+from make_lessons import BEGIN, CI_ONLY_TAG, PREDICTION, SOLUTION_ONLY_TAG, solved, strip_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "site"
@@ -64,6 +65,11 @@ def site_notebook(notebook: nbformat.NotebookNode, name: str = "<notebook>") -> 
                 what = ", ".join(labels) or "the solution"
                 cell.metadata["mystnb"] = {"code_prompt_show": f"Show the answer ({what})",
                                            "code_prompt_hide": f"Hide the answer ({what})"}
+            elif any(PREDICTION.match(line) for line in cell.source.split("\n")):
+                # A prediction is the reader's to make before the experiment: the course's is folded too.
+                cell.metadata["tags"] = tags + [ANSWER_TAG]
+                cell.metadata["mystnb"] = {"code_prompt_show": "Show the course's prediction",
+                                           "code_prompt_hide": "Hide the course's prediction"}
         cells.append(cell)
     page.cells = cells
     return page

@@ -140,3 +140,15 @@ def test_answers_are_folded_with_the_exercise_they_answer():
     assert "SOLUTION" not in answer.source and "split(':')[0]" in answer.source
     assert "tags" not in plain.metadata and plain.source == "print('shown as it is')"
     assert "# BEGIN SOLUTION" in notebook.cells[0].source, "the input notebook was changed"
+
+
+def test_the_courses_prediction_is_folded_so_a_reader_predicts_first():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("bisection_invocations = 9  # PREDICT: a whole number"),
+        nbformat.v4.new_code_cell("observed = 9  # not a prediction"),
+    ])
+    prediction, plain = build_site.site_notebook(notebook).cells
+    assert prediction.metadata["tags"] == ["hide-input"]
+    assert prediction.metadata["mystnb"]["code_prompt_show"] == "Show the course's prediction"
+    assert prediction.source == "bisection_invocations = 9  # PREDICT: a whole number"
+    assert "tags" not in plain.metadata
