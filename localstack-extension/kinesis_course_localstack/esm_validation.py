@@ -10,9 +10,12 @@ then has no effect or breaks the poller (AT_TIMESTAMP without a timestamp ends i
   Member must have value less than or equal to 300" (the form LocalStack's own tests recorded against AWS for
   other Lambda parameters; boto3 already refuses values below a minimum before sending them);
 - a StartingPosition that does not go with StartingPositionTimestamp (AT_TIMESTAMP needs one, the other positions
-  take none), with InvalidParameterValueException (the message wording is the kit's: AWS does not document it).
-Not enforced yet: MaximumRecordAgeInSeconds from 0 to 59 (AWS: -1 or 60 and more). Lesson 03 shows a record
-expiring after a few seconds, labelled LocalStack-only, until the course clock of issue 11 lets it show a minute.
+  take none), with InvalidParameterValueException (the message wording is the kit's: AWS does not document it);
+- a MaximumRecordAgeInSeconds from 0 to 59: the API model's minimum is -1, but -1 means "no limit" and the smallest
+  limit is 60 (API reference, CreateEventSourceMapping: "Minimum value of -1"; the Lambda guide: 60 s to 7 days).
+  AWS answers InvalidParameterValueException "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60
+  and 604800 (inclusive)" (the message as AWS returned it, quoted in terraform-provider-aws pull request 16113).
+  Lesson 03 shows a record expiring at 60 s on the course clock (esm_clock), a few seconds of real time.
 """
 
 from __future__ import annotations
@@ -52,6 +55,13 @@ def starting_position_error(request: dict) -> str | None:
     return None
 
 
+def record_age_error(request: dict) -> str | None:
+    age = request.get("MaximumRecordAgeInSeconds")
+    if isinstance(age, int) and not isinstance(age, bool) and 0 <= age < 60:
+        return "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)"
+    return None
+
+
 def _is_kinesis(request: dict) -> bool:
     return ":kinesis:" in (request.get("EventSourceArn") or "")
 
@@ -66,6 +76,6 @@ def validate_like_aws(validate, self, context, request):
     if _is_kinesis(request):
         if errors := range_errors(request):
             raise ValidationException(construct_validation_exception_message(errors))
-        if message := starting_position_error(request):
+        if message := starting_position_error(request) or record_age_error(request):
             raise InvalidParameterValueException(message, Type="User")
     return validate(self, context, request)

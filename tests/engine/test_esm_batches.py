@@ -8,7 +8,7 @@ from kinesis_course_localstack import esm_aws_reading
 from kinesis_course_localstack.esm_batches import (
     MAX_PAYLOAD_BYTES, base64_length, batch_is_full, cut_batch, lane_of, record_size,
 )
-from kinesis_course_localstack.esm_validation import range_errors, starting_position_error
+from kinesis_course_localstack.esm_validation import range_errors, record_age_error, starting_position_error
 
 MB = 1024 * 1024
 
@@ -57,9 +57,22 @@ def test_values_out_of_the_api_ranges_are_errors(request_, member):
     assert f"at '{member}' failed to satisfy constraint: Member must have value" in error
 
 
-def test_values_in_range_pass_including_a_record_age_under_60_s():
+def test_values_in_range_pass():
     assert range_errors({"BatchSize": 10_000, "MaximumBatchingWindowInSeconds": 300, "MaximumRetryAttempts": -1,
-                         "ParallelizationFactor": 10, "MaximumRecordAgeInSeconds": 5}) == []
+                         "ParallelizationFactor": 10, "MaximumRecordAgeInSeconds": 60}) == []
+
+
+@pytest.mark.parametrize("age", [0, 1, 59])
+def test_a_record_age_under_60_s_is_refused_as_aws_refuses_it(age):
+    # In the API model's range (-1 to 604,800), yet refused: -1 means no limit, the smallest limit is 60.
+    assert range_errors({"MaximumRecordAgeInSeconds": age}) == []
+    assert record_age_error({"MaximumRecordAgeInSeconds": age}) == (
+        "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)")
+
+
+@pytest.mark.parametrize("age", [-1, 60, 604_800, None])
+def test_no_limit_and_a_limit_of_60_s_or_more_pass(age):
+    assert record_age_error({"MaximumRecordAgeInSeconds": age}) is None
 
 
 def test_starting_position_and_timestamp_go_together():

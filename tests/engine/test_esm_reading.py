@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kinesis_course import client, json_lines, receive_json, wait_for_state, wait_until
+from kinesis_course.clock import set_clock
 from kinesis_course.endpoint import health
 
 pytestmark = pytest.mark.localstack
@@ -256,6 +257,9 @@ def test_parallelization_factor_runs_batches_of_a_shard_at_once_and_keeps_each_k
      "Value '10001' at 'maximumRetryAttempts' failed to satisfy constraint"),
     ({"BatchSize": 10_001}, "ValidationException", "Value '10001' at 'batchSize' failed to satisfy constraint"),
     ({"MaximumRecordAgeInSeconds": 604_801}, "ValidationException", "at 'maximumRecordAgeInSeconds'"),
+    ({"MaximumRecordAgeInSeconds": 59}, "InvalidParameterValueException",
+     "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)"),
+    ({"MaximumRecordAgeInSeconds": 0}, "InvalidParameterValueException", "between 60 and 604800"),
     ({"StartingPosition": "AT_TIMESTAMP"}, "InvalidParameterValueException", "StartingPositionTimestamp"),
     ({"StartingPositionTimestamp": datetime(2026, 1, 1, tzinfo=timezone.utc)}, "InvalidParameterValueException",
      "StartingPositionTimestamp"),
@@ -286,8 +290,20 @@ def test_an_update_out_of_range_is_refused_and_changes_nothing(resources):
     assert client("lambda").get_event_source_mapping(UUID=uuid)["ParallelizationFactor"] == 2
 
 
-def test_a_record_age_of_a_few_seconds_is_accepted_for_lesson_03(resources):
-    # AWS's minimum is 60 s; the kit does not enforce it yet (lesson 03 shows RecordAgeExceeded in seconds).
+def test_an_update_to_a_record_age_under_60_s_is_refused_and_changes_nothing(resources):
+    stream = resources.stream("ageupdate")
+    function = resources.function("ageupdate", RECORDS)
+    uuid = resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRecordAgeInSeconds=60)
+
+    with pytest.raises(ClientError) as refused:
+        client("lambda").update_event_source_mapping(UUID=uuid, MaximumRecordAgeInSeconds=30)
+
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert client("lambda").get_event_source_mapping(UUID=uuid)["MaximumRecordAgeInSeconds"] == 60
+
+
+def test_a_record_older_than_its_limit_is_described_as_aws_describes_it(resources):
+    # AWS's smallest limit, 60 s, on the course clock (a teaching device of the kit): 3 s of real time.
     stream = resources.stream("age")
     queue_url, queue_arn = resources.queue("age-failures")
     function = resources.function("age", RECORDER + """
@@ -296,8 +312,9 @@ def test_a_record_age_of_a_few_seconds_is_accepted_for_lesson_03(resources):
         raise RuntimeError("always fails")
 """)
     put(stream, [0])
-    resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRecordAgeInSeconds=3,
-                      MaximumRetryAttempts=-1, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    uuid = resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRecordAgeInSeconds=60,
+                             MaximumRetryAttempts=-1, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    set_clock(uuid, 20)
 
     failure = receive_json(queue_url, expected=1, timeout=40)[0]
 
