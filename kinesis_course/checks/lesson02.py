@@ -607,3 +607,76 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
     passed(label, f"the readings already in the stream are processed (TRIM_HORIZON), in batches of at most "
                   f"{BATCH_SIZE} records")
     return mapping
+
+
+# ---------------------------------------------------------------------------------------------- Stretch 02.S
+
+KEEP_THE_BATCH = ("batch_data_bytes only reads the event: decode each record's data into a local variable, never "
+                  "write it back into record['kinesis'].")
+
+
+def _data_payloads(rng: random.Random) -> list[bytes]:
+    """What producers send: JSON with non-ASCII text, a record that is not UTF-8, an empty one, random bytes."""
+    site = rng.choice(["Zürich", "Malmö", "Saint-Étienne", "Kraków"])
+    payloads = [
+        json.dumps({"reading_id": f"r-{rng.randrange(10**4)}", "site": site, "unit": "°C",
+                    "temperature": round(rng.uniform(-5, 30), 2)}, ensure_ascii=False).encode("utf-8"),
+        "21,5 °C ☀".encode("utf-8"),
+        b"\xff\xfe" + bytes(rng.randrange(256) for _ in range(rng.randint(1, 9))),
+        b"",
+        bytes(rng.randrange(256) for _ in range(rng.randint(20, 90))),
+    ]
+    rng.shuffle(payloads)
+    return payloads
+
+
+def _data_bytes_hint(got, event: dict, payloads: list[bytes]) -> str:
+    records = event["Records"]
+    if got == sum(len(record["kinesis"]["data"]) for record in records):
+        return ("you counted the characters of the base64 text in record['kinesis']['data']: base64 writes 4 "
+                "characters for every 3 bytes (rounded up to a multiple of 4). Decode it first, then count: "
+                "len(base64.b64decode(data)).")
+    if got == len(json.dumps(event)) or got == len(json.dumps(event).encode()):
+        return ("that is the size of the whole event as JSON: base64, eventID, ARNs and the other fields included. "
+                "Count only each record's data, decoded from base64.")
+    if got == len(records):
+        return "that is the number of records: count the bytes of their data, decoded from base64."
+    if got == len(payloads[0]) and len(payloads) > 1:
+        return "that is the first record's data alone: add up the data of every record of the batch."
+    characters = {sum(len(payload.decode("utf-8", errors=errors)) for payload in payloads)
+                  for errors in ("replace", "ignore")}
+    if got in characters:
+        return ("you counted characters, not bytes: in UTF-8 '°' and 'ü' take 2 bytes, '☀' takes 3, and bytes "
+                "that are not UTF-8 are bytes all the same. Count len() of the bytes base64 gives back, without "
+                "decoding them to text.")
+    return ("add up len(base64.b64decode(record['kinesis']['data'])) over every record: the bytes the producer sent, "
+            "whatever they hold.")
+
+
+def _data_bytes_raised(error: Exception) -> str:
+    text = f"batch_data_bytes(event) raised {type(error).__name__}: {error}\nHint: "
+    if isinstance(error, (UnicodeDecodeError, json.JSONDecodeError)) or "MalformedRecord" in type(error).__name__:
+        return text + ("do not decode the data to text or JSON: a record that is not UTF-8 or not JSON carried bytes "
+                       "too, and they count. len(base64.b64decode(record['kinesis']['data'])) is all you need.")
+    if isinstance(error, KeyError):
+        return text + "each record's data is record['kinesis']['data'], base64-encoded."
+    return text + "add up len(base64.b64decode(record['kinesis']['data'])) over the records of event['Records']."
+
+
+def check_batch_data_bytes(batch_data_bytes) -> None:
+    """Stretch 02.S: the bytes of data a batch carried, as the producers sent them (decoded from base64), for
+    batches with non-ASCII JSON, bytes that are not UTF-8, an empty record and random bytes."""
+    label = "Stretch 02.S"
+    rng = fresh_random(label)
+    batches = 0
+    for _ in range(4):
+        payloads = _data_payloads(rng)
+        event = _event(rng, payloads, [f"s-{rng.randrange(100)}" for _ in payloads])
+        case = f"{label} (a batch of {len(payloads)} records whose data is {[p[:24] for p in payloads]!r})"
+        got = answer_of(label, case, batch_data_bytes, event, keep_hint=KEEP_THE_BATCH, when_raised=_data_bytes_raised)
+        expected = sum(len(payload) for payload in payloads)
+        if got != expected or isinstance(got, bool):
+            raise ExerciseCheckFailed(f"{case}: expected {expected} bytes, got {got!r}.\n"
+                                      f"Hint: {_data_bytes_hint(got, event, payloads)}")
+        batches += 1
+    passed(label, f"{batches} batches measured, non-ASCII text, bytes that are not UTF-8 and empty data included")

@@ -366,3 +366,49 @@ def test_a_wrong_mapping_is_rejected_and_deleted(resources, overrides, mentions)
     assert_rejected(lambda: checks.check_reading_mapping(_create(**resolved), names["fn"], arns["stream"]), *mentions)
     for key in ("fn", "other_fn"):  # the check deletes what it rejects
         assert client("lambda").list_event_source_mappings(FunctionName=names[key])["EventSourceMappings"] == []
+
+
+# ---- Stretch 02.S: batch_data_bytes -----------------------------------------------------------------------------
+
+
+def _data(record):
+    return base64.b64decode(record["kinesis"]["data"])
+
+
+def batch_data_bytes(event):
+    return sum(len(_data(record)) for record in event["Records"])
+
+
+WRONG_DATA_BYTES = {
+    "base64-length": (lambda event: sum(len(record["kinesis"]["data"]) for record in event["Records"]),
+                      ["base64", "4 characters for every 3 bytes"]),
+    "characters": (lambda event: sum(len(_data(record).decode("utf-8", errors="replace")) for record in event["Records"]),
+                   ["characters, not bytes"]),
+    "strict-text": (lambda event: sum(len(_data(record).decode("utf-8").encode("utf-8")) for record in event["Records"]),
+                    ["UnicodeDecodeError", "not UTF-8"]),
+    "json-again": (lambda event: sum(len(json.dumps(json.loads(_data(record)))) for record in event["Records"]),
+                   ["not JSON", "carried bytes too"]),
+    "whole-event": (lambda event: len(json.dumps(event)), ["the whole event"]),
+    "record-count": (lambda event: len(event["Records"]), ["number of records"]),
+    "decodes-in-place": (lambda event: sum(len(record["kinesis"].update(data=_data(record)) or record["kinesis"]["data"])
+                                           for record in event["Records"]), ["in place"]),
+}
+
+
+def test_the_reference_batch_data_bytes_passes(capsys):
+    checks.check_batch_data_bytes(batch_data_bytes)
+    assert "✔ Stretch 02.S passed" in capsys.readouterr().out
+
+
+def test_the_stub_batch_data_bytes_is_not_solved():
+    def stub(event):
+        raise NotImplementedError("Stretch 02.S: replace this line with your solution")
+
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_batch_data_bytes(stub)
+
+
+@pytest.mark.parametrize("mistake", list(WRONG_DATA_BYTES))
+def test_a_wrong_batch_data_bytes_is_rejected(mistake):
+    wrong, mentions = WRONG_DATA_BYTES[mistake]
+    assert_rejected(lambda: checks.check_batch_data_bytes(wrong), *mentions)
