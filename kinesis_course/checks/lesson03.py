@@ -615,3 +615,90 @@ def check_reread(reread, lesson) -> None:
         hint="Return the records as get_records gives them; Data holds the bytes the producer put.",
     )
     passed(label, "the failed range re-read from a stream that pages its answers, bytes as they were put")
+
+
+# ---------------------------------------------------------------------------------------------- Stretch 03.S
+
+AGED_FEEDS = "requirement 1 (the records of the stream, from the oldest, go to the function)"
+AGE_LIMIT = "requirement 2 (no record more than a minute old is delivered)"
+FIVE_DELIVERIES = "requirement 3 (a failing batch is delivered 5 times in all, unless its records grow too old first)"
+AGED_TRACE = "requirement 4 (every batch given up, for either reason, leaves a description in the queue)"
+AGED_DEFAULTS = "requirement 5 (every other setting keeps its default)"
+
+
+def _age_hint(age, window) -> str:
+    if age in (-1, None):
+        if window:
+            return (f"{AGE_LIMIT} is broken: MaximumBatchingWindowInSeconds={window} is how long the mapping waits to "
+                    "gather records before it invokes, not an age limit: it makes records older, and gives none up. "
+                    "The age limit is MaximumRecordAgeInSeconds.")
+        return (f"{AGE_LIMIT} is broken: left at -1 (the default), MaximumRecordAgeInSeconds sets no age limit: a "
+                "failing batch is delivered until its retries run out, however old its records are.")
+    if isinstance(age, int) and age >= 1000:
+        return (f"{AGE_LIMIT} is broken: MaximumRecordAgeInSeconds counts seconds, not milliseconds: {age} s is "
+                f"{age / 3600:.1f} hours.")
+    if isinstance(age, int) and age < 60:
+        return (f"{AGE_LIMIT}: {age} s gives up records younger than a minute, which the requirement keeps. And AWS "
+                f"refuses any value from 0 to 59 (its range is -1, or 60 to 604,800); the course's LocalStack accepts "
+                "them, for the lesson's demonstration only.")
+    return (f"{AGE_LIMIT} is broken: with {age} s, records up to {age} s old are still delivered, more than a minute.")
+
+
+def _judge_aged(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> str | None:
+    """The first expected/got/hint the mapping fails, or None."""
+    if mapping.get("EventSourceArn") != stream_arn or not str(mapping.get("FunctionArn", "")).endswith(
+            f":function:{function_name}"):
+        return (f"expected a mapping from {stream_arn} to {function_name}, got one from {mapping.get('EventSourceArn')} "
+                f"to {mapping.get('FunctionArn')}.\nHint: {AGED_FEEDS} is broken: pass the function_name and stream_arn "
+                "your function receives.")
+    if mapping.get("StartingPosition") != "TRIM_HORIZON":
+        return (f"expected StartingPosition 'TRIM_HORIZON', got {mapping.get('StartingPosition')!r}.\nHint: "
+                f"{AGED_FEEDS} is broken: the oldest record is where TRIM_HORIZON starts; LATEST skips every record "
+                "already in the stream.")
+    age, window = setting(mapping, "MaximumRecordAgeInSeconds"), setting(mapping, "MaximumBatchingWindowInSeconds")
+    if age != 60:
+        return f"expected MaximumRecordAgeInSeconds 60, got {age!r}.\nHint: {_age_hint(age, window)}"
+    retries = setting(mapping, "MaximumRetryAttempts")
+    if retries != 4:
+        if retries in (-1, None):
+            hint = (f"{FIVE_DELIVERIES} is broken: left at -1, retries go on until the age limit ends them: a minute "
+                    "of deliveries, however many. The age limit bounds time; the count needs MaximumRetryAttempts.")
+        elif isinstance(retries, int) and retries >= 0:
+            hint = (f"{FIVE_DELIVERIES} is broken: MaximumRetryAttempts counts the retries after the first attempt: "
+                    f"{retries} retries make {retries + 1} deliveries of a failing batch, not 5.")
+        else:
+            hint = f"{FIVE_DELIVERIES}: MaximumRetryAttempts counts the retries after the first attempt."
+        return f"expected MaximumRetryAttempts 4, got {retries!r}.\nHint: {hint}"
+    destination = on_failure_destination(mapping)
+    if destination != queue_arn:
+        return (f"expected the OnFailure destination {queue_arn!r}, got DestinationConfig "
+                f"{setting(mapping, 'DestinationConfig')!r}.\nHint: {AGED_TRACE} is broken: without the queue's ARN "
+                "under DestinationConfig={'OnFailure': {'Destination': ...}}, a batch given up, by age or by count, "
+                "leaves no trace.")
+    changed = {key: setting(mapping, key) for key, default in (("BatchSize", 100), ("MaximumBatchingWindowInSeconds", 0),
+                                                               ("BisectBatchOnFunctionError", False))
+               if setting(mapping, key) not in (default, None)}
+    if changed:
+        return (f"expected the defaults BatchSize 100, MaximumBatchingWindowInSeconds 0 and BisectBatchOnFunctionError "
+                f"False, got {changed}.\nHint: {AGED_DEFAULTS} is broken: this mapping needs only the settings of "
+                "requirements 1 to 4; leave the others out.")
+    return None
+
+
+def check_aged_mapping(create_aged_mapping, function_name: str, stream_arn: str, queue_arn: str) -> None:
+    """Stretch 03.S: a mapping that gives a failing batch up by age (60 s, the least AWS accepts) as well as by the
+    count of deliveries (5), with a trace in the queue. Read back from LocalStack, judged, then deleted: the stretch
+    looks at the settings, it does not run the mapping."""
+    label = "Stretch 03.S"
+    delete_mappings_of(function_name)
+    mapping = _created_mapping(label, create_aged_mapping, function_name, stream_arn, queue_arn)
+    try:
+        failure = _judge_aged(label, mapping, function_name, stream_arn, queue_arn)
+    finally:
+        delete_mappings_of(function_name)  # the stretch judges the settings; its mapping must not go on polling
+        delete_logs(function_name)
+    if failure:
+        raise ExerciseCheckFailed(f"{label}: {failure}\n(The check deleted this mapping: fix your function, then run "
+                                  "both cells again.)")
+    passed(label, "no record older than 60 s is delivered, a failing batch at most 5 times (MaximumRetryAttempts 4), "
+                  "each batch given up described in the queue (the check deleted the mapping)")

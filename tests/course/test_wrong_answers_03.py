@@ -431,3 +431,59 @@ def test_check_reread_on_the_stub_is_not_solved(resources):
 def test_check_reread_accepts_the_reference(resources, capsys):
     checks.check_reread(reread_answer(), resources)
     assert "✔ Exercise 03.4 passed" in capsys.readouterr().out
+
+
+# ---- Stretch 03.S: a mapping that gives up by age as well as by count (real mappings on the shared LocalStack) ----
+
+
+def aged_answer(**overrides):
+    def create(function_name, stream_arn, queue_arn):
+        parameters = dict(
+            FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
+            MaximumRecordAgeInSeconds=60, MaximumRetryAttempts=4,
+            DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+        )
+        parameters.update(overrides)
+        return client("lambda").create_event_source_mapping(**{k: v for k, v in parameters.items() if v is not None})
+
+    return create
+
+
+WRONG_AGED_MAPPINGS = {
+    "age_under_60": ({"MaximumRecordAgeInSeconds": 59}, ["requirement 2", "AWS refuses", "60 to 604,800"]),
+    "age_in_milliseconds": ({"MaximumRecordAgeInSeconds": 60000}, ["requirement 2", "seconds, not milliseconds"]),
+    "no_age_limit": ({"MaximumRecordAgeInSeconds": None}, ["requirement 2", "no age limit"]),
+    "batching_window_for_age": ({"MaximumRecordAgeInSeconds": None, "MaximumBatchingWindowInSeconds": 60},
+                                ["requirement 2", "not an age limit", "MaximumRecordAgeInSeconds"]),
+    "five_retries": ({"MaximumRetryAttempts": 5}, ["requirement 3", "6 deliveries"]),
+    "age_alone": ({"MaximumRetryAttempts": None}, ["requirement 3", "the count needs MaximumRetryAttempts"]),
+    "no_destination": ({"DestinationConfig": None}, ["requirement 4", "no trace"]),
+    "batch_size_of_03_2": ({"BatchSize": 3}, ["requirement 5", "BatchSize"]),
+}
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("name", list(WRONG_AGED_MAPPINGS))
+def test_check_aged_mapping_rejects(resources, name):
+    overrides, mentions = WRONG_AGED_MAPPINGS[name]
+    assert_rejected(
+        lambda: checks.check_aged_mapping(aged_answer(**overrides), resources.function, resources.stream_arn,
+                                          resources.queue_arn),
+        *mentions,
+    )
+    assert client("lambda").list_event_source_mappings(FunctionName=resources.function)["EventSourceMappings"] == []
+
+
+@pytest.mark.localstack
+def test_check_aged_mapping_accepts_the_reference_and_deletes_it(resources, capsys):
+    checks.check_aged_mapping(aged_answer(), resources.function, resources.stream_arn, resources.queue_arn)
+    assert "✔ Stretch 03.S passed" in capsys.readouterr().out
+    assert client("lambda").list_event_source_mappings(FunctionName=resources.function)["EventSourceMappings"] == []
+
+
+def test_check_aged_mapping_on_the_stub_is_not_solved(resources):
+    def stub(function_name, stream_arn, queue_arn):
+        raise NotImplementedError("Stretch 03.S: replace this line with your solution")
+
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_aged_mapping(stub, resources.function, resources.stream_arn, resources.queue_arn)
