@@ -2,6 +2,7 @@
 
 Every record is built here, fresh on each run, in the shape the event source mapping delivers
 (kinesis_course.events.kinesis_event), with sequence numbers and contents the learner has not seen.
+Stretch 01.S gets interleaved events of a three-shard stream of the check's own.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ key it must leave out, and one reading for each kind of fault: every required fi
 strings, bools, NaN and infinity, a lowercase or unknown unit), then readings drawn from the statement with
 Hypothesis. It gets the reading itself, not a copy, so a change made in place is caught; the handler (02.2) too,
 with its event. The handler's check adds a record that is not JSON, which must fail the batch. The mapping's
-check reads the mapping back from LocalStack."""
+check (02.3, stated as requirements) reads the mapping back from LocalStack, and each hint names the requirement a
+setting breaks. Stretch 02.S measures batches whose data is non-ASCII JSON, bytes that are not UTF-8, or empty."""
 
 from __future__ import annotations
 

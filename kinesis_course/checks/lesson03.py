@@ -2,12 +2,14 @@
 
 03.1 triage: records built here with random ids (a good reading, a harmless bad one, data that is not JSON
 or not base64), so that only a triage that fails the batch for poison and skips the rest passes.
-03.2 the bounded mapping: created by the learner's call, read back from LocalStack, judged setting by setting.
+03.2 the bounded mapping: created by the learner's call, read back from LocalStack, judged setting by setting
+against the statement's numbered requirements; each hint names the requirement a setting breaks.
 03.3 failed_range: on-failure records in the two shapes Lambda sends: after the retries ran out
 (RetryAttemptsExhausted, with requestContext and responseContext) and after the records grew too old
 (RecordAgeExceeded, without responseContext; LocalStack also leaves out requestContext).
 03.4 reread: records put to a stream of the check's own, read back through a GetRecords that answers as
 AWS may: a few records a call, and an empty page while more records exist.
+Stretch 03.S the aged mapping: read back and judged like 03.2 (by age, 60 s, as well as by count), then deleted.
 """
 
 from __future__ import annotations
