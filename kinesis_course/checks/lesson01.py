@@ -2,6 +2,7 @@
 
 Every record is built here, fresh on each run, in the shape the event source mapping delivers
 (kinesis_course.events.kinesis_event), with sequence numbers and contents the learner has not seen.
+Stretch 01.S gets interleaved events of a three-shard stream of the check's own.
 """
 
 from __future__ import annotations
@@ -286,3 +287,99 @@ def check_shard_of(shard_of) -> None:
     drawn = property_cases(label, st.tuples(st.integers(0, 10**12 - 1), keys), check_one, examples=examples,
                            max_examples=40)
     passed(label, f"{drawn} records, each traced to its shard")
+
+
+# ---------------------------------------------------------------------------------------------- Stretch 01.S
+
+KEEP_THE_EVENTS = ("records_by_shard only reads the events: do not pop, sort or assign in their Records lists. "
+                   "Build new lists (the records themselves may go in them as they are).")
+
+
+def _shard_stream(rng: random.Random) -> tuple[list[dict], dict[str, list[dict]]]:
+    """Events as a mapping of a three-shard stream delivers them (each from one shard, shards interleaved), and
+    each shard's records in the order delivered. Partition keys look like shard ids of other shards, and one
+    shard's sequence numbers cross a power of ten, so that only integers compare them in order."""
+    shards = [f"shardId-{number:012d}" for number in sorted(rng.sample(range(12), 3))]
+    start = {shards[0]: int("49" + "7" * 54), shards[1]: 10**5 - 3, shards[2]: int("49" + "1" * 54)}
+    pending: list[str] = []
+    for shard in shards:
+        pending += [shard] * rng.randint(2, 3)
+    rng.shuffle(pending)
+    events, expected, next_number = [], {shard: [] for shard in shards}, dict(start)
+    for shard in pending:
+        raws = []
+        for _ in range(rng.randint(1, 3)):
+            next_number[shard] += rng.randint(1, 2)
+            wrong_shard = rng.choice([other for other in shards if other != shard])
+            raws.append({"PartitionKey": wrong_shard, "SequenceNumber": str(next_number[shard]),
+                         "Data": json.dumps({"celsius": round(rng.uniform(-5, 30), 1)}).encode(),
+                         "ApproximateArrivalTimestamp": 1_700_000_000 + rng.randrange(10**6) / 1000})
+        event = kinesis_event(raws, STREAM_ARN, shard)
+        events.append(event)
+        expected[shard] += event["Records"]
+    return events, expected
+
+
+def _numbers(records) -> list[str]:
+    return [record["kinesis"]["sequenceNumber"] for record in records if isinstance(record, dict)
+            and isinstance(record.get("kinesis"), dict)]
+
+
+def _by_shard_hint(got: dict, expected: dict[str, list[dict]], events: list[dict]) -> str | None:
+    keys = set(got)
+    partition_keys = {record["kinesis"]["partitionKey"] for event in events for record in event["Records"]}
+    if keys == {STREAM_ARN} or any(str(key).startswith("arn:") for key in keys):
+        return ("you grouped by eventSourceARN, which names the stream: every record of every shard has the same one. "
+                "The shard is in eventID, before the first ':' (your shard_of).")
+    by_key: dict[str, list[str]] = {}
+    for event in events:
+        for record in event["Records"]:
+            by_key.setdefault(record["kinesis"]["partitionKey"], []).append(record["kinesis"]["sequenceNumber"])
+    mine = {key: _numbers(records) for key, records in got.items() if isinstance(records, list)}
+    if mine == by_key or (keys != set(expected) and keys <= partition_keys):
+        return ("you grouped by partition key. Here the producer's keys look like shard ids, of other shards: a "
+                "partition key says nothing about the shard a record was read from. Group by shard_of(record).")
+    if keys != set(expected):
+        return "the keys must be the shard ids of the records (shard_of(record)), one for each shard the events came from."
+    for shard, records in expected.items():
+        mine = got[shard]
+        if not isinstance(mine, list):
+            return f"each value must be a list of records (got a {type(mine).__name__} for {shard})."
+        if _numbers(mine) == _numbers(records):
+            continue
+        last_event = [event["Records"] for event in events if event["Records"][0]["eventID"].startswith(shard + ":")][-1]
+        if _numbers(mine) == _numbers(last_event):
+            return (f"{shard} sent several events, and you kept only the records of its last one: a shard's records "
+                    "arrive in many batches. Add each event's records to the shard's list (extend), do not replace it.")
+        if sorted(_numbers(mine)) == sorted(_numbers(records)):
+            if _numbers(mine) == sorted(_numbers(records)):
+                return ("you sorted the sequence numbers as strings: '100001' < '99999' as text. Sequence numbers are "
+                        "numbers written as strings (compare them with int), and the order delivered is already the "
+                        "order the shard was read in: keep it.")
+            return ("keep each shard's records in the order they were delivered: event after event, and in each "
+                    "event, record after record.")
+        return f"{shard}'s list must hold every record of every event from {shard}, each once, in the order delivered."
+    return None
+
+
+def check_records_by_shard(records_by_shard) -> None:
+    """Stretch 01.S: events of a three-shard stream, delivered interleaved, grouped by the shard in eventID, each
+    shard's records in the order delivered (one shard's sequence numbers cross a power of ten)."""
+    label = "Stretch 01.S"
+    rng = fresh_random(label)
+    for _ in range(3):
+        events, expected = _shard_stream(rng)
+        got = unchanged(label, records_by_shard, events, hint=KEEP_THE_EVENTS)
+        shown = {shard: _numbers(records) for shard, records in expected.items()}
+        if not isinstance(got, dict):
+            raise ExerciseCheckFailed(
+                f"{label}: expected a dict from shard id to records, got {type(got).__name__}: {got!r}"[:600]
+                + "\nHint: return a dict such as {'shardId-000000000003': [record, record, ...], ...}.")
+        hint = _by_shard_hint(got, expected, events)
+        if hint is None and got != expected:
+            hint = "put the records themselves in the lists, as the events hold them (not their data or their numbers)."
+        if hint is not None:
+            mine = {shard: _numbers(records) if isinstance(records, list) else records for shard, records in got.items()}
+            raise ExerciseCheckFailed(f"{label}: for {len(events)} events, expected these sequence numbers per shard "
+                                      f"{shown}, got {mine}.\nHint: {hint}")
+    passed(label, "3 streams of interleaved events from three shards, each shard's records grouped in the order delivered")

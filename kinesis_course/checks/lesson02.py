@@ -6,7 +6,8 @@ key it must leave out, and one reading for each kind of fault: every required fi
 strings, bools, NaN and infinity, a lowercase or unknown unit), then readings drawn from the statement with
 Hypothesis. It gets the reading itself, not a copy, so a change made in place is caught; the handler (02.2) too,
 with its event. The handler's check adds a record that is not JSON, which must fail the batch. The mapping's
-check reads the mapping back from LocalStack."""
+check (02.3, stated as requirements) reads the mapping back from LocalStack, and each hint names the requirement a
+setting breaks. Stretch 02.S measures batches whose data is non-ASCII JSON, bytes that are not UTF-8, or empty."""
 
 from __future__ import annotations
 
@@ -471,11 +472,38 @@ def check_handler(handler) -> None:
                   "a record that is not JSON fails its batch")
 
 
+# The requirements of Exercise 02.3, as the statement numbers them: each hint names the one a setting breaks.
+FEEDS = "requirement 1 (the stream's readings go to your function)"
+BACKLOG = "requirement 2 (the seven readings already in the stream are processed)"
+AT_MOST_4 = "requirement 3 (no invocation carries more than 4 readings)"
+FEWEST = "requirement 4 (within that, as few invocations as possible)"
+READS_NOW = "requirement 5 (the mapping reads the stream as soon as it exists)"
+DEFAULTS = "requirement 6 (every other setting keeps its default)"
 STARTING_POSITION_REQUIRED = (
-    "StartingPosition is required for a Kinesis stream: there is no default, and Lambda refuses a mapping without "
-    "it. Say where the mapping starts: the readings already in the stream must be processed."
+    f"{BACKLOG}: StartingPosition is required for a Kinesis stream: there is no default, and Lambda refuses a "
+    "mapping without it. Say where the mapping starts so that the readings already in the stream are processed."
 )
 BATCH_SIZE = 4
+READINGS_IN_STREAM = 7
+
+
+def _invocations(batch_size: int, readings: int = READINGS_IN_STREAM) -> int:
+    return -(-readings // batch_size)
+
+
+def _batch_size_hint(batch_size) -> str:
+    if batch_size == 100:
+        return (f"{AT_MOST_4} is broken: left out, BatchSize is 100 (the default), so one batch may carry all seven "
+                f"readings, and up to 100. BatchSize is the most records one batch may hold: the largest value that "
+                f"keeps every invocation at 4 readings or fewer is {BATCH_SIZE}.")
+    if isinstance(batch_size, int) and batch_size > BATCH_SIZE:
+        return (f"{AT_MOST_4} is broken: BatchSize is the most records a batch may hold, so with {batch_size} a batch "
+                f"can carry {batch_size} records, more than 4.")
+    if isinstance(batch_size, int) and 0 < batch_size < BATCH_SIZE:
+        return (f"{FEWEST} is broken: batches of at most {batch_size} records take {_invocations(batch_size)} "
+                f"invocations for the seven readings, where batches of up to {BATCH_SIZE} take "
+                f"{_invocations(BATCH_SIZE)}. Take the largest BatchSize that keeps {AT_MOST_4}.")
+    return f"{AT_MOST_4} and {FEWEST} together fix BatchSize: the largest batch that holds at most 4 readings."
 
 
 def _reject(mapping: dict, function_name: str, message: str) -> ExerciseCheckFailed:
@@ -510,9 +538,11 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
             hint = ("a mapping of this function and stream already exists: create_reading_mapping must create exactly "
                     "one mapping, with one create_event_source_mapping call.")
         elif "Function does not exist" in text or "Function not found" in text:
-            hint = f"FunctionName is the name of the function to invoke: the function_name argument ({function_name!r})."
+            hint = (f"{FEEDS}: FunctionName is the name of the function to invoke: the function_name argument "
+                    f"({function_name!r}).")
         elif "Stream not found" in text or "must be of the format" in text or "EventSourceArn" in text:
-            hint = f"EventSourceArn is the stream's ARN (the stream_arn argument, {stream_arn!r}), not its name."
+            hint = (f"{FEEDS}: EventSourceArn is the stream's ARN (the stream_arn argument, {stream_arn!r}), not its "
+                    "name.")
         elif "Invalid type for parameter" in text:
             hint = ("boto3 refused a value of the wrong type: BatchSize is an int (4), not a string ('4'); "
                     "FunctionName, EventSourceArn and StartingPosition are strings.")
@@ -538,43 +568,116 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
     if not function_arn.endswith(f":function:{function_name}"):
         raise _reject(mapping, function_name, (
             f"{label}: expected a mapping that invokes {function_name!r}, got one that invokes {function_arn!r}.\n"
-            f"Hint: wrong function: FunctionName must be the function_name argument, the function you deployed."
+            f"Hint: {FEEDS} is broken: wrong function. FunctionName must be the function_name argument, the function "
+            "you deployed."
         ))
     if mapping.get("EventSourceArn") != stream_arn:
         raise _reject(mapping, function_name, (
             f"{label}: expected a mapping that reads {stream_arn!r}, got one that reads {mapping.get('EventSourceArn')!r}."
-            "\nHint: wrong stream: EventSourceArn must be the stream_arn argument, the stream the readings are in."
+            f"\nHint: {FEEDS} is broken: wrong stream. EventSourceArn must be the stream_arn argument, the stream the "
+            "readings are in."
         ))
     position = mapping.get("StartingPosition")
     if position != "TRIM_HORIZON":
         if position == "LATEST":
-            hint = ("LATEST starts after the newest record: the seven readings already in the stream would never be "
-                    "processed. TRIM_HORIZON starts at the oldest record still in the shard.")
+            hint = (f"{BACKLOG} is broken: LATEST starts after the newest record, so the seven readings already in the "
+                    "stream would never be processed. Which position starts at the oldest record still in the shard?")
         elif position is None:
             hint = STARTING_POSITION_REQUIRED
         else:
-            hint = (f"{position} starts at a point in time you would have to choose (and LocalStack 4.14 does not "
-                    "support it); the readings already in the stream must all be processed: TRIM_HORIZON.")
+            hint = (f"{BACKLOG}: {position} starts at a point in time you would have to choose (and LocalStack 4.14 "
+                    "alone does not support it), and nothing guarantees it is before the oldest reading. Start at the "
+                    "oldest record still in the shard.")
         raise _reject(mapping, function_name, f"{label}: expected StartingPosition 'TRIM_HORIZON', got {position!r}.\nHint: {hint}")
     batch_size = setting(mapping, "BatchSize")
     if batch_size != BATCH_SIZE:
-        if batch_size == 100:
-            hint = ("BatchSize left at the default 100: give BatchSize=4, as the exercise asks. A mapping's defaults "
-                    "are rarely what you want; say every setting that matters.")
-        elif isinstance(batch_size, int) and batch_size > BATCH_SIZE:
-            hint = (f"BatchSize is the most records a batch may hold: with {batch_size}, a batch can carry "
-                    f"{batch_size} records, one more than the {BATCH_SIZE} the exercise allows. BatchSize={BATCH_SIZE}.")
-        elif isinstance(batch_size, int) and batch_size < BATCH_SIZE:
-            hint = (f"BatchSize={batch_size} is smaller than asked: batches of at most {batch_size} records mean more "
-                    f"invocations for the same readings, and the lesson follows batches of up to {BATCH_SIZE}. "
-                    f"BatchSize={BATCH_SIZE}.")
-        else:
-            hint = f"the exercise asks for batches of at most {BATCH_SIZE} records: BatchSize={BATCH_SIZE}."
-        raise _reject(mapping, function_name, f"{label}: expected BatchSize {BATCH_SIZE}, got {batch_size!r}.\nHint: {hint}")
+        raise _reject(mapping, function_name,
+                      f"{label}: expected BatchSize {BATCH_SIZE}, got {batch_size!r}.\nHint: {_batch_size_hint(batch_size)}")
     if mapping.get("State") in ("Disabled", "Disabling"):
         raise _reject(mapping, function_name, (
-            f"{label}: expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: Enabled=False creates "
-            "a mapping that never reads the stream: the readings would wait there. Leave Enabled out (it defaults "
-            "to True)."))
-    passed(label, f"the mapping reads the stream from TRIM_HORIZON in batches of at most {BATCH_SIZE} records")
+            f"{label}: expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: {READS_NOW} is broken: "
+            "Enabled=False creates a mapping that never reads the stream, and the readings would wait there. Leave "
+            "Enabled out (it defaults to True)."))
+    window = setting(mapping, "MaximumBatchingWindowInSeconds") or 0
+    if window:
+        raise _reject(mapping, function_name, (
+            f"{label}: expected MaximumBatchingWindowInSeconds 0 (the default), got {window!r}.\nHint: {DEFAULTS} is "
+            f"broken: a batching window makes the mapping wait up to {window} s for more records before it invokes. "
+            "It saves no invocation here: the seven readings are all in the stream already, and BatchSize alone "
+            "decides how many go in one batch. Leave MaximumBatchingWindowInSeconds out (lesson 05 is about it)."))
+    passed(label, f"the readings already in the stream are processed (TRIM_HORIZON), in batches of at most "
+                  f"{BATCH_SIZE} records")
     return mapping
+
+
+# ---------------------------------------------------------------------------------------------- Stretch 02.S
+
+KEEP_THE_BATCH = ("batch_data_bytes only reads the event: decode each record's data into a local variable, never "
+                  "write it back into record['kinesis'].")
+
+
+def _data_payloads(rng: random.Random) -> list[bytes]:
+    """What producers send: JSON with non-ASCII text, a record that is not UTF-8, an empty one, random bytes."""
+    site = rng.choice(["Zürich", "Malmö", "Saint-Étienne", "Kraków"])
+    payloads = [
+        json.dumps({"reading_id": f"r-{rng.randrange(10**4)}", "site": site, "unit": "°C",
+                    "temperature": round(rng.uniform(-5, 30), 2)}, ensure_ascii=False).encode("utf-8"),
+        "21,5 °C ☀".encode("utf-8"),
+        b"\xff\xfe" + bytes(rng.randrange(256) for _ in range(rng.randint(1, 9))),
+        b"",
+        bytes(rng.randrange(256) for _ in range(rng.randint(20, 90))),
+    ]
+    rng.shuffle(payloads)
+    return payloads
+
+
+def _data_bytes_hint(got, event: dict, payloads: list[bytes]) -> str:
+    records = event["Records"]
+    if got == sum(len(record["kinesis"]["data"]) for record in records):
+        return ("you counted the characters of the base64 text in record['kinesis']['data']: base64 writes 4 "
+                "characters for every 3 bytes (rounded up to a multiple of 4). Decode it first, then count: "
+                "len(base64.b64decode(data)).")
+    if got == len(json.dumps(event)) or got == len(json.dumps(event).encode()):
+        return ("that is the size of the whole event as JSON: base64, eventID, ARNs and the other fields included. "
+                "Count only each record's data, decoded from base64.")
+    if got == len(records):
+        return "that is the number of records: count the bytes of their data, decoded from base64."
+    if got == len(payloads[0]) and len(payloads) > 1:
+        return "that is the first record's data alone: add up the data of every record of the batch."
+    characters = {sum(len(payload.decode("utf-8", errors=errors)) for payload in payloads)
+                  for errors in ("replace", "ignore")}
+    if got in characters:
+        return ("you counted characters, not bytes: in UTF-8 '°' and 'ü' take 2 bytes, '☀' takes 3, and bytes "
+                "that are not UTF-8 are bytes all the same. Count len() of the bytes base64 gives back, without "
+                "decoding them to text.")
+    return ("add up len(base64.b64decode(record['kinesis']['data'])) over every record: the bytes the producer sent, "
+            "whatever they hold.")
+
+
+def _data_bytes_raised(error: Exception) -> str:
+    text = f"batch_data_bytes(event) raised {type(error).__name__}: {error}\nHint: "
+    if isinstance(error, (UnicodeDecodeError, json.JSONDecodeError)) or "MalformedRecord" in type(error).__name__:
+        return text + ("do not decode the data to text or JSON: a record that is not UTF-8 or not JSON carried bytes "
+                       "too, and they count. len(base64.b64decode(record['kinesis']['data'])) is all you need.")
+    if isinstance(error, KeyError):
+        return text + "each record's data is record['kinesis']['data'], base64-encoded."
+    return text + "add up len(base64.b64decode(record['kinesis']['data'])) over the records of event['Records']."
+
+
+def check_batch_data_bytes(batch_data_bytes) -> None:
+    """Stretch 02.S: the bytes of data a batch carried, as the producers sent them (decoded from base64), for
+    batches with non-ASCII JSON, bytes that are not UTF-8, an empty record and random bytes."""
+    label = "Stretch 02.S"
+    rng = fresh_random(label)
+    batches = 0
+    for _ in range(4):
+        payloads = _data_payloads(rng)
+        event = _event(rng, payloads, [f"s-{rng.randrange(100)}" for _ in payloads])
+        case = f"{label} (a batch of {len(payloads)} records whose data is {[p[:24] for p in payloads]!r})"
+        got = answer_of(label, case, batch_data_bytes, event, keep_hint=KEEP_THE_BATCH, when_raised=_data_bytes_raised)
+        expected = sum(len(payload) for payload in payloads)
+        if got != expected or isinstance(got, bool):
+            raise ExerciseCheckFailed(f"{case}: expected {expected} bytes, got {got!r}.\n"
+                                      f"Hint: {_data_bytes_hint(got, event, payloads)}")
+        batches += 1
+    passed(label, f"{batches} batches measured, non-ASCII text, bytes that are not UTF-8 and empty data included")

@@ -2,12 +2,14 @@
 
 03.1 triage: records built here with random ids (a good reading, a harmless bad one, data that is not JSON
 or not base64), so that only a triage that fails the batch for poison and skips the rest passes.
-03.2 the bounded mapping: created by the learner's call, read back from LocalStack, judged setting by setting.
+03.2 the bounded mapping: created by the learner's call, read back from LocalStack, judged setting by setting
+against the statement's numbered requirements; each hint names the requirement a setting breaks.
 03.3 failed_range: on-failure records in the two shapes Lambda sends: after the retries ran out
 (RetryAttemptsExhausted, with requestContext and responseContext) and after the records grew too old
 (RecordAgeExceeded, without responseContext; LocalStack also leaves out requestContext).
 03.4 reread: records put to a stream of the check's own, read back through a GetRecords that answers as
 AWS may: a few records a call, and an empty page while more records exist.
+Stretch 03.S the aged mapping: read back and judged like 03.2 (by age, 60 s, as well as by count), then deleted.
 """
 
 from __future__ import annotations
@@ -210,6 +212,15 @@ def check_triage(module) -> None:
 
 # ---------------------------------------------------------------------------------------------- 03.2 mapping
 
+# The requirements of Exercise 03.2, as the statement numbers them: each hint names the one a setting breaks.
+FEEDS = "requirement 1 (the records of the stream, those already in it included, go to the function)"
+DELIVERIES = "requirement 2 (a failing batch is delivered 3 times in all, then given up)"
+TRACE = "requirement 3 (every batch given up leaves a description in the queue)"
+FEW_GOOD_LOST = "requirement 4 (at most 2 good records are given up with a poison one, in as few invocations as possible)"
+WHOLE = "requirement 5 (a failing batch is retried whole; every other setting keeps its default)"
+RECORDS_IN_STREAM = 9
+
+
 def _reject(label: str, uuid_: str, function_name: str, message: str) -> None:
     # A rejected mapping must not keep polling (its retries would block the shard and fill the logs), and a
     # second create for the same function and stream would fail with ResourceConflictException.
@@ -218,8 +229,137 @@ def _reject(label: str, uuid_: str, function_name: str, message: str) -> None:
     raise ExerciseCheckFailed(f"{label}: {message}")
 
 
+def _retries_hint(retries) -> str:
+    if retries == -1 or retries is None:
+        return (f"{DELIVERIES} is broken: left at -1 (the default), MaximumRetryAttempts retries until the record "
+                "expires, so the shard stays blocked for up to the retention period (24 hours by default, up to 365 "
+                "days).")
+    if retries == 0:
+        return (f"{DELIVERIES} is broken: 0 means no retry at all, one delivery in all, and a batch that failed once "
+                "for a passing reason (a throttled database) is given up. MaximumRetryAttempts counts the retries "
+                "after the first attempt.")
+    if retries == 10000:
+        return (f"{DELIVERIES} is broken: 10,000 is the most AWS allows, not a bound that gives up soon: a poison "
+                "record would be delivered 10,001 times while the shard waits behind it.")
+    if isinstance(retries, int) and retries > 0:
+        return (f"{DELIVERIES} is broken: MaximumRetryAttempts counts the retries after the first attempt, not the "
+                f"deliveries: {retries} retries make {retries + 1} invocations of a failing batch, not 3.")
+    return f"{DELIVERIES}: MaximumRetryAttempts counts the retries after the first attempt."
+
+
+def _batch_size_hint(batch_size) -> str:
+    if isinstance(batch_size, int) and batch_size > 3:
+        default = " (the default, as you left it out)" if batch_size == 100 else ""
+        return (f"{FEW_GOOD_LOST} is broken: with BatchSize {batch_size}{default}, a batch holds up to {batch_size} "
+                f"records, so up to {batch_size - 1} good records are given up with one poison record.")
+    if isinstance(batch_size, int) and 0 < batch_size < 3:
+        invocations = -(-RECORDS_IN_STREAM // batch_size)
+        return (f"{FEW_GOOD_LOST} is broken: batches of at most {batch_size} records lose fewer good records, but "
+                f"take {invocations} invocations for the nine readings where batches of 3 take 3. Take the largest "
+                "batch that gives up at most 2 good records with a poison one.")
+    return f"{FEW_GOOD_LOST}: BatchSize is the most records one batch may hold."
+
+
+def _judge_bounded(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> None:
+    uuid_ = mapping["UUID"]
+    if mapping.get("EventSourceArn") != stream_arn or not str(mapping.get("FunctionArn", "")).endswith(
+            f":function:{function_name}"):
+        _reject(label, uuid_, function_name,
+                f"expected a mapping from {stream_arn} to {function_name}, got one from "
+                f"{mapping.get('EventSourceArn')} to {mapping.get('FunctionArn')}.\nHint: {FEEDS} is broken: pass "
+                "the function_name and stream_arn your function receives as FunctionName and EventSourceArn.")
+    if mapping.get("StartingPosition") != "TRIM_HORIZON":
+        _reject(label, uuid_, function_name,
+                f"expected StartingPosition 'TRIM_HORIZON', got {mapping.get('StartingPosition')!r}.\nHint: {FEEDS} "
+                "is broken: the records #0 to #8 are already in the stream, and LATEST starts after the newest record, "
+                "so it would never read them. StartingPosition is required for Kinesis: there is no default to rely on.")
+    batch_size = mapping.get("BatchSize")
+    if batch_size != 3:
+        _reject(label, uuid_, function_name, f"expected BatchSize 3, got {batch_size!r}.\nHint: {_batch_size_hint(batch_size)}")
+    retries = setting(mapping, "MaximumRetryAttempts")
+    if retries != 2:
+        _reject(label, uuid_, function_name, f"expected MaximumRetryAttempts 2, got {retries!r}.\nHint: {_retries_hint(retries)}")
+    destinations = setting(mapping, "DestinationConfig") or {}
+    destination = on_failure_destination(mapping)
+    if destinations.get("OnSuccess", {}).get("Destination") and not destination:
+        _reject(label, uuid_, function_name,
+                f"expected DestinationConfig {{'OnFailure': {{'Destination': {queue_arn!r}}}}}, got {destinations!r}."
+                f"\nHint: {TRACE} is broken: OnSuccess is the wrong key. The queue must hear of the batches Lambda "
+                "gives up on, so it goes under OnFailure.")
+    if not destination:
+        _reject(label, uuid_, function_name,
+                f"expected an OnFailure destination {queue_arn!r}, got DestinationConfig {destinations!r}.\nHint: "
+                f"{TRACE} is broken: without a destination the failed batch is dropped without a trace. After the "
+                "retries the mapping moves on and nothing says which records were given up.")
+    if destination.startswith("http"):
+        _reject(label, uuid_, function_name,
+                f"expected the queue's ARN {queue_arn!r} as destination, got its URL {destination!r}.\nHint: {TRACE} "
+                "is broken: a destination is named by ARN (arn:aws:sqs:...), not by the queue's URL. AWS refuses a "
+                "URL; LocalStack 4.14 stores it and then cannot deliver anything to it. Use the queue_arn argument.")
+    if destination == queue_arn.rsplit(":", 1)[-1]:
+        _reject(label, uuid_, function_name,
+                f"expected the queue's ARN {queue_arn!r} as destination, got the queue's name {destination!r}.\n"
+                f"Hint: {TRACE} is broken: a destination is named by its ARN (arn:aws:sqs:region:account:name), not by "
+                "the queue's name or URL. Use the queue_arn argument.")
+    if destination != queue_arn:
+        _reject(label, uuid_, function_name,
+                f"expected the OnFailure destination {queue_arn!r}, got {destination!r}.\nHint: {TRACE}: use the "
+                "queue_arn your function receives.")
+    if setting(mapping, "BisectBatchOnFunctionError"):
+        _reject(label, uuid_, function_name,
+                f"expected BisectBatchOnFunctionError False (not set), got True.\nHint: {WHOLE} is broken: "
+                "BisectBatchOnFunctionError splits a failing batch in halves (lesson 06) instead of invoking it again "
+                "as it is. Leave it out here.")
+    age = setting(mapping, "MaximumRecordAgeInSeconds")
+    if age not in (-1, None):
+        _reject(label, uuid_, function_name,
+                f"expected MaximumRecordAgeInSeconds -1 (the default), got {age!r}.\nHint: {WHOLE} is broken: an age "
+                "limit gives a batch up when its records are too old, whatever the retries; this mapping gives up by "
+                "the count of deliveries alone. Leave MaximumRecordAgeInSeconds out (section 4 shows it).")
+    if mapping.get("State") in ("Disabled", "Disabling"):
+        _reject(label, uuid_, function_name,
+                f"expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: {FEEDS} is broken: "
+                "Enabled=False creates a mapping that never reads the stream. Leave Enabled out (it defaults to True).")
+
+
+def _created_mapping(label: str, create, function_name: str, *args) -> dict:
+    """Calls the learner's create function and reads the mapping back (hints for a refused call)."""
+    try:
+        answer = call_exercise(label, create, function_name, *args)
+    except (botocore.exceptions.ClientError, botocore.exceptions.ParamValidationError) as error:
+        text = str(error).lower()
+        if "unsupported destinationconfig" in text or "onsuccess" in text:
+            hint = (f"{TRACE}: a stream mapping has only an OnFailure destination: DestinationConfig={{'OnFailure': "
+                    "{'Destination': queue_arn}}. OnSuccess is for asynchronous invocations; AWS and LocalStack "
+                    "refuse it for a Kinesis mapping.")
+        elif "destination" in text:
+            hint = f"{TRACE}: give the queue's ARN (arn:aws:sqs:...), not its URL (http...): a destination is named by ARN."
+        elif "maximumretryattempts" in text:
+            hint = (f"{DELIVERIES}: MaximumRetryAttempts ranges from -1 to 10,000 (-1: retry until the record expires) "
+                    "and counts the retries after the first attempt.")
+        elif "maximumrecordage" in text:
+            hint = ("MaximumRecordAgeInSeconds is -1 (no limit) or 60 to 604,800 seconds on AWS; the course's "
+                    "LocalStack also accepts 1 to 59, which AWS refuses.")
+        elif "provided arn" in text or "must be of the format" in text:
+            hint = (f"{FEEDS}: EventSourceArn is the stream's ARN (the stream_arn argument), not its name: a mapping "
+                    "names its event source by ARN.")
+        else:
+            hint = ("the call itself failed: check the parameter names (FunctionName, EventSourceArn, "
+                    "StartingPosition, BatchSize, MaximumRetryAttempts, DestinationConfig, ...) and their types.")
+        delete_mappings_of(function_name)  # one call may have succeeded before the one that failed
+        raise ExerciseCheckFailed(
+            f"{label}: create_event_source_mapping raised {type(error).__name__}: {error}\nHint: {hint}"
+        ) from error
+    try:
+        return mapping_of(label, answer)
+    except ExerciseCheckFailed:
+        delete_mappings_of(function_name)  # created, maybe, but not returned: it must not go on polling unchecked
+        raise
+
+
 def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn: str, queue_arn: str) -> str:
-    """Exercise 03.2: calls create_bounded_mapping(function_name, stream_arn, queue_arn), reads the mapping back.
+    """Exercise 03.2: calls create_bounded_mapping(function_name, stream_arn, queue_arn), reads the mapping back,
+    and judges it against the statement's requirements, naming the one a setting breaks.
 
     Returns the mapping's UUID once it is Enabled.
     """
@@ -228,115 +368,12 @@ def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn
     # logs its invocations left, so that the lesson counts only the invocations of the mapping checked here.
     delete_mappings_of(function_name)
     delete_logs(function_name)
-    try:
-        answer = call_exercise(label, create_bounded_mapping, function_name, stream_arn, queue_arn)
-    except (botocore.exceptions.ClientError, botocore.exceptions.ParamValidationError) as error:
-        text = str(error).lower()
-        if "unsupported destinationconfig" in text or "onsuccess" in text:
-            hint = ("a stream mapping has only an OnFailure destination: DestinationConfig={'OnFailure': "
-                    "{'Destination': queue_arn}}. OnSuccess is for asynchronous invocations; AWS and LocalStack "
-                    "refuse it for a Kinesis mapping.")
-        elif "destination" in text:
-            hint = ("give the queue's ARN (arn:aws:sqs:...), not its URL (http...): a destination is named by ARN.")
-        elif "maximumretryattempts" in text:
-            hint = ("MaximumRetryAttempts ranges from -1 to 10,000 (-1: retry until the record expires); the lesson "
-                    "asks for 2: MaximumRetryAttempts=2.")
-        elif "provided arn" in text or "must be of the format" in text:
-            hint = (f"EventSourceArn is the stream's ARN (the stream_arn argument, {stream_arn!r}), not its name: a "
-                    "mapping names its event source by ARN.")
-        else:
-            hint = ("the call itself failed: check the parameter names (FunctionName, EventSourceArn, "
-                    "StartingPosition, BatchSize, MaximumRetryAttempts, DestinationConfig) and their types.")
-        delete_mappings_of(function_name)  # one call may have succeeded before the one that failed
-        raise ExerciseCheckFailed(
-            f"{label}: create_event_source_mapping raised {type(error).__name__}: {error}\nHint: {hint}"
-        ) from error
-    try:
-        mapping = mapping_of(label, answer)
-    except ExerciseCheckFailed:
-        delete_mappings_of(function_name)  # created, maybe, but not returned: it must not go on polling unchecked
-        raise
-    uuid_ = mapping["UUID"]
-
-    if mapping.get("EventSourceArn") != stream_arn or not str(mapping.get("FunctionArn", "")).endswith(
-            f":function:{function_name}"):
-        _reject(label, uuid_, function_name,
-                f"expected a mapping from {stream_arn} to {function_name}, got one from "
-                f"{mapping.get('EventSourceArn')} to {mapping.get('FunctionArn')}.\nHint: pass the function_name and "
-                "stream_arn your function receives as FunctionName and EventSourceArn.")
-    if mapping.get("StartingPosition") != "TRIM_HORIZON":
-        _reject(label, uuid_, function_name,
-                f"expected StartingPosition 'TRIM_HORIZON', got {mapping.get('StartingPosition')!r}.\nHint: the "
-                "records are already in the stream; LATEST starts after the newest record and would never read "
-                "them. StartingPosition is required for Kinesis: there is no default to rely on.")
-    if mapping.get("BatchSize") != 3:
-        _reject(label, uuid_, function_name,
-                f"expected BatchSize 3, got {mapping.get('BatchSize')!r}.\nHint: BatchSize=3 gives the batches "
-                "the lesson follows (#0-#2, #3-#5, #6-#8); the default is 100.")
-    retries = setting(mapping, "MaximumRetryAttempts")
-    if retries == -1 or retries is None:
-        _reject(label, uuid_, function_name,
-                f"expected MaximumRetryAttempts 2, got {retries!r} (the default).\nHint: -1 retries until the record "
-                "expires: the shard stays blocked for up to the retention period (24 hours by default, up to 365 "
-                "days). Set MaximumRetryAttempts=2.")
-    if retries == 0:
-        _reject(label, uuid_, function_name,
-                "expected MaximumRetryAttempts 2, got 0.\nHint: 0 means no retry at all: one attempt, and a batch "
-                "that failed once for a passing reason (a throttled database) is given up. The lesson asks for 2 "
-                "retries, 3 invocations in all: MaximumRetryAttempts counts retries after the first attempt.")
-    if retries == 3:
-        _reject(label, uuid_, function_name,
-                "expected MaximumRetryAttempts 2, got 3.\nHint: MaximumRetryAttempts counts the retries after the "
-                "first attempt, not the invocations: 3 retries make 4 invocations of a failing batch. The lesson asks "
-                "for 3 invocations in all: MaximumRetryAttempts=2.")
-    if retries == 10000:
-        _reject(label, uuid_, function_name,
-                "expected MaximumRetryAttempts 2, got 10000.\nHint: 10,000 is the most AWS allows, not a bound that "
-                "gives up soon: a poison record would be retried 10,000 times while the shard waits behind it. Set "
-                "MaximumRetryAttempts=2.")
-    if retries != 2:
-        _reject(label, uuid_, function_name,
-                f"expected MaximumRetryAttempts 2, got {retries!r}.\nHint: MaximumRetryAttempts counts the retries "
-                "after the first attempt; the lesson asks for 2 (3 invocations of a failing batch).")
-    destinations = setting(mapping, "DestinationConfig") or {}
-    destination = on_failure_destination(mapping)
-    if destinations.get("OnSuccess", {}).get("Destination") and not destination:
-        _reject(label, uuid_, function_name,
-                f"expected DestinationConfig {{'OnFailure': {{'Destination': {queue_arn!r}}}}}, got {destinations!r}."
-                "\nHint: OnSuccess is the wrong key: the queue must hear of the batches Lambda gives up on, "
-                "so it goes under OnFailure.")
-    if not destination:
-        _reject(label, uuid_, function_name,
-                f"expected an OnFailure destination {queue_arn!r}, got DestinationConfig {destinations!r}.\nHint: "
-                "without a destination the failed batch is dropped without a trace: after the retries the mapping "
-                "moves on and nothing says which records were given up. Add DestinationConfig={'OnFailure': "
-                "{'Destination': queue_arn}}.")
-    if destination.startswith("http"):
-        _reject(label, uuid_, function_name,
-                f"expected the queue's ARN {queue_arn!r} as destination, got its URL {destination!r}.\nHint: a "
-                "destination is named by ARN (arn:aws:sqs:...), not by the queue's URL. AWS refuses a URL; "
-                "LocalStack 4.14 stores it and then cannot deliver anything to it. Use the queue_arn argument.")
-    if destination == queue_arn.rsplit(":", 1)[-1]:
-        _reject(label, uuid_, function_name,
-                f"expected the queue's ARN {queue_arn!r} as destination, got the queue's name {destination!r}.\n"
-                "Hint: a destination is named by its ARN (arn:aws:sqs:region:account:name), not by the queue's name "
-                "or URL. Use the queue_arn argument.")
-    if destination != queue_arn:
-        _reject(label, uuid_, function_name,
-                f"expected the OnFailure destination {queue_arn!r}, got {destination!r}.\nHint: use the queue_arn "
-                "your function receives.")
-    if setting(mapping, "BisectBatchOnFunctionError"):
-        _reject(label, uuid_, function_name,
-                "expected BisectBatchOnFunctionError False (not set), got True.\nHint: this lesson watches whole-batch "
-                "retries: the failing batch of 3 is invoked again as it is. BisectBatchOnFunctionError splits it in "
-                "halves instead (lesson 06): leave it out here.")
-    if mapping.get("State") in ("Disabled", "Disabling"):
-        _reject(label, uuid_, function_name,
-                f"expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: Enabled=False creates a "
-                "mapping that never reads the stream: leave Enabled out (it defaults to True).")
-    wait_for_state(uuid_, "Enabled")
-    passed(label, "TRIM_HORIZON, BatchSize 3, MaximumRetryAttempts 2, failed batches described in the queue")
-    return uuid_
+    mapping = _created_mapping(label, create_bounded_mapping, function_name, stream_arn, queue_arn)
+    _judge_bounded(label, mapping, function_name, stream_arn, queue_arn)
+    wait_for_state(mapping["UUID"], "Enabled")
+    passed(label, "the records already in the stream are read (TRIM_HORIZON), batches of 3, 3 deliveries of a "
+                  "failing batch (MaximumRetryAttempts 2), each batch given up described in the queue")
+    return mapping["UUID"]
 
 
 # ---------------------------------------------------------------------------------------------- 03.3, 03.4
@@ -580,3 +617,90 @@ def check_reread(reread, lesson) -> None:
         hint="Return the records as get_records gives them; Data holds the bytes the producer put.",
     )
     passed(label, "the failed range re-read from a stream that pages its answers, bytes as they were put")
+
+
+# ---------------------------------------------------------------------------------------------- Stretch 03.S
+
+AGED_FEEDS = "requirement 1 (the records of the stream, from the oldest, go to the function)"
+AGE_LIMIT = "requirement 2 (no record more than a minute old is delivered)"
+FIVE_DELIVERIES = "requirement 3 (a failing batch is delivered 5 times in all, unless its records grow too old first)"
+AGED_TRACE = "requirement 4 (every batch given up, for either reason, leaves a description in the queue)"
+AGED_DEFAULTS = "requirement 5 (every other setting keeps its default)"
+
+
+def _age_hint(age, window) -> str:
+    if age in (-1, None):
+        if window:
+            return (f"{AGE_LIMIT} is broken: MaximumBatchingWindowInSeconds={window} is how long the mapping waits to "
+                    "gather records before it invokes, not an age limit: it makes records older, and gives none up. "
+                    "The age limit is MaximumRecordAgeInSeconds.")
+        return (f"{AGE_LIMIT} is broken: left at -1 (the default), MaximumRecordAgeInSeconds sets no age limit: a "
+                "failing batch is delivered until its retries run out, however old its records are.")
+    if isinstance(age, int) and age >= 1000:
+        return (f"{AGE_LIMIT} is broken: MaximumRecordAgeInSeconds counts seconds, not milliseconds: {age} s is "
+                f"{age / 3600:.1f} hours.")
+    if isinstance(age, int) and age < 60:
+        return (f"{AGE_LIMIT}: {age} s gives up records younger than a minute, which the requirement keeps. And AWS "
+                f"refuses any value from 0 to 59 (its range is -1, or 60 to 604,800); the course's LocalStack accepts "
+                "them, for the lesson's demonstration only.")
+    return (f"{AGE_LIMIT} is broken: with {age} s, records up to {age} s old are still delivered, more than a minute.")
+
+
+def _judge_aged(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> str | None:
+    """The first expected/got/hint the mapping fails, or None."""
+    if mapping.get("EventSourceArn") != stream_arn or not str(mapping.get("FunctionArn", "")).endswith(
+            f":function:{function_name}"):
+        return (f"expected a mapping from {stream_arn} to {function_name}, got one from {mapping.get('EventSourceArn')} "
+                f"to {mapping.get('FunctionArn')}.\nHint: {AGED_FEEDS} is broken: pass the function_name and stream_arn "
+                "your function receives.")
+    if mapping.get("StartingPosition") != "TRIM_HORIZON":
+        return (f"expected StartingPosition 'TRIM_HORIZON', got {mapping.get('StartingPosition')!r}.\nHint: "
+                f"{AGED_FEEDS} is broken: the oldest record is where TRIM_HORIZON starts; LATEST skips every record "
+                "already in the stream.")
+    age, window = setting(mapping, "MaximumRecordAgeInSeconds"), setting(mapping, "MaximumBatchingWindowInSeconds")
+    if age != 60:
+        return f"expected MaximumRecordAgeInSeconds 60, got {age!r}.\nHint: {_age_hint(age, window)}"
+    retries = setting(mapping, "MaximumRetryAttempts")
+    if retries != 4:
+        if retries in (-1, None):
+            hint = (f"{FIVE_DELIVERIES} is broken: left at -1, retries go on until the age limit ends them: a minute "
+                    "of deliveries, however many. The age limit bounds time; the count needs MaximumRetryAttempts.")
+        elif isinstance(retries, int) and retries >= 0:
+            hint = (f"{FIVE_DELIVERIES} is broken: MaximumRetryAttempts counts the retries after the first attempt: "
+                    f"{retries} retries make {retries + 1} deliveries of a failing batch, not 5.")
+        else:
+            hint = f"{FIVE_DELIVERIES}: MaximumRetryAttempts counts the retries after the first attempt."
+        return f"expected MaximumRetryAttempts 4, got {retries!r}.\nHint: {hint}"
+    destination = on_failure_destination(mapping)
+    if destination != queue_arn:
+        return (f"expected the OnFailure destination {queue_arn!r}, got DestinationConfig "
+                f"{setting(mapping, 'DestinationConfig')!r}.\nHint: {AGED_TRACE} is broken: without the queue's ARN "
+                "under DestinationConfig={'OnFailure': {'Destination': ...}}, a batch given up, by age or by count, "
+                "leaves no trace.")
+    changed = {key: setting(mapping, key) for key, default in (("BatchSize", 100), ("MaximumBatchingWindowInSeconds", 0),
+                                                               ("BisectBatchOnFunctionError", False))
+               if setting(mapping, key) not in (default, None)}
+    if changed:
+        return (f"expected the defaults BatchSize 100, MaximumBatchingWindowInSeconds 0 and BisectBatchOnFunctionError "
+                f"False, got {changed}.\nHint: {AGED_DEFAULTS} is broken: this mapping needs only the settings of "
+                "requirements 1 to 4; leave the others out.")
+    return None
+
+
+def check_aged_mapping(create_aged_mapping, function_name: str, stream_arn: str, queue_arn: str) -> None:
+    """Stretch 03.S: a mapping that gives a failing batch up by age (60 s, the least AWS accepts) as well as by the
+    count of deliveries (5), with a trace in the queue. Read back from LocalStack, judged, then deleted: the stretch
+    looks at the settings, it does not run the mapping."""
+    label = "Stretch 03.S"
+    delete_mappings_of(function_name)
+    mapping = _created_mapping(label, create_aged_mapping, function_name, stream_arn, queue_arn)
+    try:
+        failure = _judge_aged(label, mapping, function_name, stream_arn, queue_arn)
+    finally:
+        delete_mappings_of(function_name)  # the stretch judges the settings; its mapping must not go on polling
+        delete_logs(function_name)
+    if failure:
+        raise ExerciseCheckFailed(f"{label}: {failure}\n(The check deleted this mapping: fix your function, then run "
+                                  "both cells again.)")
+    passed(label, "no record older than 60 s is delivered, a failing batch at most 5 times (MaximumRetryAttempts 4), "
+                  "each batch given up described in the queue (the check deleted the mapping)")

@@ -244,3 +244,77 @@ def test_the_stub_shard_of_is_not_solved():
 
     with pytest.raises(ExerciseNotSolved):
         checks.check_shard_of(stub)
+
+
+# ---- Stretch 01.S: records_by_shard ------------------------------------------------------------------------------
+
+
+def records_by_shard(events):
+    grouped = {}
+    for event in events:
+        for record in event["Records"]:
+            grouped.setdefault(decoding.shard_of(record), []).append(record)
+    return grouped
+
+
+def _by(key):
+    def group(events):
+        grouped = {}
+        for event in events:
+            for record in event["Records"]:
+                grouped.setdefault(key(record), []).append(record)
+        return grouped
+    return group
+
+
+def last_event_only(events):
+    return {decoding.shard_of(event["Records"][0]): list(event["Records"]) for event in events}
+
+
+def sorted_as_strings(events):
+    return {shard: sorted(records, key=lambda record: record["kinesis"]["sequenceNumber"])
+            for shard, records in records_by_shard(events).items()}
+
+
+def newest_first(events):
+    return {shard: records[::-1] for shard, records in records_by_shard(events).items()}
+
+
+def pops_the_records(events):
+    grouped = {}
+    for event in events:
+        while event["Records"]:
+            record = event["Records"].pop(0)
+            grouped.setdefault(decoding.shard_of(record), []).append(record)
+    return grouped
+
+
+def test_the_reference_records_by_shard_passes(capsys):
+    checks.check_records_by_shard(records_by_shard)
+    assert "✔ Stretch 01.S passed" in capsys.readouterr().out
+
+
+def test_the_stub_records_by_shard_is_not_solved():
+    def stub(events):
+        raise NotImplementedError("Stretch 01.S: replace this line with your solution")
+
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_records_by_shard(stub)
+
+
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (_by(lambda record: record["kinesis"]["partitionKey"]), ["grouped by partition key"]),
+        (_by(lambda record: record["eventSourceARN"]), ["eventSourceARN", "names the stream"]),
+        (last_event_only, ["only the records of its last one", "extend"]),
+        (sorted_as_strings, ["as strings", "int"]),
+        (newest_first, ["order they were delivered"]),
+        (pops_the_records, ["in place"]),
+        (lambda events: [record for event in events for record in event["Records"]], ["a dict"]),
+    ],
+    ids=["partition-key", "event-source-arn", "last-event-only", "sorted-as-strings", "newest-first", "pops",
+         "a-flat-list"],
+)
+def test_a_wrong_records_by_shard_is_rejected(wrong, mentions):
+    assert_rejected(lambda: checks.check_records_by_shard(wrong), *mentions)

@@ -333,24 +333,26 @@ def test_the_reference_mapping_passes(resources, capsys):
 @pytest.mark.parametrize(
     "overrides, mentions",
     [
-        (dict(StartingPosition="LATEST"), ["LATEST starts after the newest record", "never be processed"]),
-        (dict(BatchSize=None), ["BatchSize left at the default 100"]),
-        (dict(BatchSize=10), ["BatchSize=4"]),
-        (dict(FunctionName="other_fn"), ["wrong function"]),
-        (dict(EventSourceArn="other_stream"), ["wrong stream"]),
-        (dict(EventSourceArn="stream name"), ["stream's ARN", "not its name"]),
-        (dict(StartingPosition=None), ["StartingPosition is required", "no default"]),
-        (dict(BatchSize=5), ["BatchSize=4", "carry 5 records"]),
-        (dict(BatchSize=3), ["BatchSize=4", "smaller"]),
+        (dict(StartingPosition="LATEST"), ["requirement 2", "LATEST starts after the newest record", "never be processed"]),
+        (dict(BatchSize=None), ["requirement 3", "BatchSize is 100 (the default)"]),
+        (dict(BatchSize=10), ["requirement 3", "carry 10 records"]),
+        (dict(FunctionName="other_fn"), ["requirement 1", "wrong function"]),
+        (dict(EventSourceArn="other_stream"), ["requirement 1", "wrong stream"]),
+        (dict(EventSourceArn="stream name"), ["requirement 1", "stream's ARN", "not its name"]),
+        (dict(StartingPosition=None), ["requirement 2", "StartingPosition is required", "no default"]),
+        (dict(BatchSize=5), ["requirement 3", "carry 5 records"]),
+        (dict(BatchSize=3), ["requirement 4", "take 3 invocations", "take 2"]),
+        (dict(BatchSize=1), ["requirement 4", "take 7 invocations"]),
         (dict(BatchSize="4"), ["int", "not a string"]),
-        (dict(Enabled=False), ["Enabled=False", "never reads"]),
-        (dict(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1_700_000_000), ["AT_TIMESTAMP", "TRIM_HORIZON"]),
+        (dict(Enabled=False), ["requirement 5", "Enabled=False", "never reads"]),
+        (dict(MaximumBatchingWindowInSeconds=5), ["requirement 6", "batching window", "saves no invocation"]),
+        (dict(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1_700_000_000), ["requirement 2", "AT_TIMESTAMP"]),
         (dict(returns=False), ["return", "create_event_source_mapping"]),
         (dict(twice=True), ["exactly one mapping"]),
     ],
     ids=["latest", "default-batch-size", "batch-size-10", "other-function", "other-stream", "stream-name",
-         "no-starting-position", "batch-size-5", "batch-size-3", "batch-size-string", "disabled", "at-timestamp",
-         "nothing-returned", "created-twice"],
+         "no-starting-position", "batch-size-5", "batch-size-3", "batch-size-1", "batch-size-string", "disabled",
+         "batching-window", "at-timestamp", "nothing-returned", "created-twice"],
 )
 def test_a_wrong_mapping_is_rejected_and_deleted(resources, overrides, mentions):
     names, arns = resources
@@ -364,3 +366,49 @@ def test_a_wrong_mapping_is_rejected_and_deleted(resources, overrides, mentions)
     assert_rejected(lambda: checks.check_reading_mapping(_create(**resolved), names["fn"], arns["stream"]), *mentions)
     for key in ("fn", "other_fn"):  # the check deletes what it rejects
         assert client("lambda").list_event_source_mappings(FunctionName=names[key])["EventSourceMappings"] == []
+
+
+# ---- Stretch 02.S: batch_data_bytes -----------------------------------------------------------------------------
+
+
+def _data(record):
+    return base64.b64decode(record["kinesis"]["data"])
+
+
+def batch_data_bytes(event):
+    return sum(len(_data(record)) for record in event["Records"])
+
+
+WRONG_DATA_BYTES = {
+    "base64-length": (lambda event: sum(len(record["kinesis"]["data"]) for record in event["Records"]),
+                      ["base64", "4 characters for every 3 bytes"]),
+    "characters": (lambda event: sum(len(_data(record).decode("utf-8", errors="replace")) for record in event["Records"]),
+                   ["characters, not bytes"]),
+    "strict-text": (lambda event: sum(len(_data(record).decode("utf-8").encode("utf-8")) for record in event["Records"]),
+                    ["UnicodeDecodeError", "not UTF-8"]),
+    "json-again": (lambda event: sum(len(json.dumps(json.loads(_data(record)))) for record in event["Records"]),
+                   ["not JSON", "carried bytes too"]),
+    "whole-event": (lambda event: len(json.dumps(event)), ["the whole event"]),
+    "record-count": (lambda event: len(event["Records"]), ["number of records"]),
+    "decodes-in-place": (lambda event: sum(len(record["kinesis"].update(data=_data(record)) or record["kinesis"]["data"])
+                                           for record in event["Records"]), ["in place"]),
+}
+
+
+def test_the_reference_batch_data_bytes_passes(capsys):
+    checks.check_batch_data_bytes(batch_data_bytes)
+    assert "✔ Stretch 02.S passed" in capsys.readouterr().out
+
+
+def test_the_stub_batch_data_bytes_is_not_solved():
+    def stub(event):
+        raise NotImplementedError("Stretch 02.S: replace this line with your solution")
+
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_batch_data_bytes(stub)
+
+
+@pytest.mark.parametrize("mistake", list(WRONG_DATA_BYTES))
+def test_a_wrong_batch_data_bytes_is_rejected(mistake):
+    wrong, mentions = WRONG_DATA_BYTES[mistake]
+    assert_rejected(lambda: checks.check_batch_data_bytes(wrong), *mentions)

@@ -259,21 +259,27 @@ def mapping_answer(**overrides):
 
 
 WRONG_MAPPINGS = {
-    "retries_left_at_default": ({"MaximumRetryAttempts": None}, ["retries until the record expires", "blocked"]),
-    "no_destination": ({"DestinationConfig": None}, ["dropped without a trace"]),
-    "no_retry_at_all": ({"MaximumRetryAttempts": 0}, ["0 means no retry", "2"]),
-    "on_success": ({"DestinationConfig": "on-success"}, ["OnFailure", "OnSuccess"]),
-    "queue_url": ({"DestinationConfig": "url"}, ["URL", "ARN"]),
-    "latest": ({"StartingPosition": "LATEST"}, ["LATEST", "TRIM_HORIZON"]),
-    "default_batch_size": ({"BatchSize": None}, ["BatchSize 3"]),
+    "retries_left_at_default": ({"MaximumRetryAttempts": None}, ["requirement 2", "retries until the record expires",
+                                                                  "blocked"]),
+    "no_destination": ({"DestinationConfig": None}, ["requirement 3", "dropped without a trace"]),
+    "no_retry_at_all": ({"MaximumRetryAttempts": 0}, ["requirement 2", "0 means no retry", "one delivery"]),
+    "on_success": ({"DestinationConfig": "on-success"}, ["requirement 3", "OnFailure", "OnSuccess"]),
+    "queue_url": ({"DestinationConfig": "url"}, ["requirement 3", "URL", "ARN"]),
+    "latest": ({"StartingPosition": "LATEST"}, ["requirement 1", "LATEST", "never read them"]),
+    "default_batch_size": ({"BatchSize": None}, ["requirement 4", "the default", "up to 99 good records"]),
+    "batch_size_4": ({"BatchSize": 4}, ["requirement 4", "up to 3 good records"]),
+    "batch_size_1": ({"BatchSize": 1}, ["requirement 4", "take 9 invocations"]),
     "nothing_returned": ({"return": False}, ["return", "create_event_source_mapping"]),
-    "retries_counting_the_first_attempt": ({"MaximumRetryAttempts": 3}, ["after the first attempt", "4 invocations"]),
-    "retries_at_the_limit": ({"MaximumRetryAttempts": 10000}, ["10,000", "the most"]),
-    "retries_over_the_limit": ({"MaximumRetryAttempts": 10001}, ["-1 to 10,000", "MaximumRetryAttempts"]),
-    "stream_name": ({"EventSourceArn": "stream-name"}, ["stream's ARN", "not its name"]),
-    "queue_name": ({"DestinationConfig": "queue-name"}, ["queue's name", "ARN"]),
-    "disabled": ({"Enabled": False}, ["Enabled=False", "never reads"]),
-    "bisection": ({"BisectBatchOnFunctionError": True}, ["BisectBatchOnFunctionError", "whole-batch retries"]),
+    "retries_counting_the_first_attempt": ({"MaximumRetryAttempts": 3}, ["requirement 2", "after the first attempt",
+                                                                         "4 invocations"]),
+    "one_retry": ({"MaximumRetryAttempts": 1}, ["requirement 2", "2 invocations"]),
+    "retries_at_the_limit": ({"MaximumRetryAttempts": 10000}, ["requirement 2", "10,000", "the most"]),
+    "retries_over_the_limit": ({"MaximumRetryAttempts": 10001}, ["requirement 2", "-1 to 10,000"]),
+    "stream_name": ({"EventSourceArn": "stream-name"}, ["requirement 1", "stream's ARN", "not its name"]),
+    "queue_name": ({"DestinationConfig": "queue-name"}, ["requirement 3", "queue's name", "ARN"]),
+    "disabled": ({"Enabled": False}, ["requirement 1", "Enabled=False", "never reads"]),
+    "bisection": ({"BisectBatchOnFunctionError": True}, ["requirement 5", "BisectBatchOnFunctionError", "halves"]),
+    "age_limit_too": ({"MaximumRecordAgeInSeconds": 60}, ["requirement 5", "age limit", "MaximumRecordAgeInSeconds"]),
 }
 
 
@@ -425,3 +431,59 @@ def test_check_reread_on_the_stub_is_not_solved(resources):
 def test_check_reread_accepts_the_reference(resources, capsys):
     checks.check_reread(reread_answer(), resources)
     assert "✔ Exercise 03.4 passed" in capsys.readouterr().out
+
+
+# ---- Stretch 03.S: a mapping that gives up by age as well as by count (real mappings on the shared LocalStack) ----
+
+
+def aged_answer(**overrides):
+    def create(function_name, stream_arn, queue_arn):
+        parameters = dict(
+            FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
+            MaximumRecordAgeInSeconds=60, MaximumRetryAttempts=4,
+            DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+        )
+        parameters.update(overrides)
+        return client("lambda").create_event_source_mapping(**{k: v for k, v in parameters.items() if v is not None})
+
+    return create
+
+
+WRONG_AGED_MAPPINGS = {
+    "age_under_60": ({"MaximumRecordAgeInSeconds": 59}, ["requirement 2", "AWS refuses", "60 to 604,800"]),
+    "age_in_milliseconds": ({"MaximumRecordAgeInSeconds": 60000}, ["requirement 2", "seconds, not milliseconds"]),
+    "no_age_limit": ({"MaximumRecordAgeInSeconds": None}, ["requirement 2", "no age limit"]),
+    "batching_window_for_age": ({"MaximumRecordAgeInSeconds": None, "MaximumBatchingWindowInSeconds": 60},
+                                ["requirement 2", "not an age limit", "MaximumRecordAgeInSeconds"]),
+    "five_retries": ({"MaximumRetryAttempts": 5}, ["requirement 3", "6 deliveries"]),
+    "age_alone": ({"MaximumRetryAttempts": None}, ["requirement 3", "the count needs MaximumRetryAttempts"]),
+    "no_destination": ({"DestinationConfig": None}, ["requirement 4", "no trace"]),
+    "batch_size_of_03_2": ({"BatchSize": 3}, ["requirement 5", "BatchSize"]),
+}
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("name", list(WRONG_AGED_MAPPINGS))
+def test_check_aged_mapping_rejects(resources, name):
+    overrides, mentions = WRONG_AGED_MAPPINGS[name]
+    assert_rejected(
+        lambda: checks.check_aged_mapping(aged_answer(**overrides), resources.function, resources.stream_arn,
+                                          resources.queue_arn),
+        *mentions,
+    )
+    assert client("lambda").list_event_source_mappings(FunctionName=resources.function)["EventSourceMappings"] == []
+
+
+@pytest.mark.localstack
+def test_check_aged_mapping_accepts_the_reference_and_deletes_it(resources, capsys):
+    checks.check_aged_mapping(aged_answer(), resources.function, resources.stream_arn, resources.queue_arn)
+    assert "✔ Stretch 03.S passed" in capsys.readouterr().out
+    assert client("lambda").list_event_source_mappings(FunctionName=resources.function)["EventSourceMappings"] == []
+
+
+def test_check_aged_mapping_on_the_stub_is_not_solved(resources):
+    def stub(function_name, stream_arn, queue_arn):
+        raise NotImplementedError("Stretch 03.S: replace this line with your solution")
+
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_aged_mapping(stub, resources.function, resources.stream_arn, resources.queue_arn)
