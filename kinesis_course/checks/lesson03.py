@@ -338,8 +338,9 @@ def _created_mapping(label: str, create, function_name: str, *args) -> dict:
             hint = (f"{DELIVERIES}: MaximumRetryAttempts ranges from -1 to 10,000 (-1: retry until the record expires) "
                     "and counts the retries after the first attempt.")
         elif "maximumrecordage" in text:
-            hint = ("MaximumRecordAgeInSeconds is -1 (no limit) or 60 to 604,800 seconds on AWS; the course's "
-                    "LocalStack also accepts 1 to 59, which AWS refuses.")
+            broken = AGE_LIMIT if label.startswith("Stretch") else WHOLE
+            hint = (f"{broken}: MaximumRecordAgeInSeconds is -1 (no limit) or 60 to 604,800 seconds. AWS refuses "
+                    "0 to 59, and so does the course's LocalStack, with AWS's message.")
         elif "provided arn" in text or "must be of the format" in text:
             hint = (f"{FEEDS}: EventSourceArn is the stream's ARN (the stream_arn argument), not its name: a mapping "
                     "names its event source by ARN.")
