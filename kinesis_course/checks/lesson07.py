@@ -22,26 +22,74 @@ TARGET = {
     "FunctionResponseTypes": ["ReportBatchItemFailures"],
 }
 
-HINTS = {
-    "StartingPosition": "LATEST reads only records put after the mapping starts polling: the readings already in the "
-                        "stream would never be processed. Read from the oldest record the stream keeps: TRIM_HORIZON.",
-    "BatchSize": "The target caps a batch at 100 records: BatchSize=100 (the default for Kinesis is also 100, but "
-                 "write it: a reader of the call should not need to know the default).",
-    "MaximumBatchingWindowInSeconds": "A window of 0 invokes on every poll, however few records arrived; the target "
-                                      "lets a batch wait at most 1 second to fill: MaximumBatchingWindowInSeconds=1.",
-    "MaximumRetryAttempts": "-1 (the default) retries a failing record until it expires: a poison record blocks its "
-                            "shard for up to the stream's retention. The target gives up after 3 retries.",
-    "MaximumRecordAgeInSeconds": "-1 (the default) never gives up a record for its age. The target gives up records "
-                                 "older than 10 minutes: 600 seconds (the range is 60 to 604800).",
-    "BisectBatchOnFunctionError": "Without bisection, a function error (a crash, a timeout) retries the whole batch; "
-                                  "BisectBatchOnFunctionError=True splits a failed batch in two, without using a retry.",
-    "DestinationConfig": "Give up records to the queue: DestinationConfig={'OnFailure': {'Destination': queue_arn}} "
-                         "(the queue's ARN, not its URL). Without it, a batch that runs out of retries is dropped "
-                         "with no trace.",
-    "FunctionResponseTypes": "Without FunctionResponseTypes=['ReportBatchItemFailures'], Lambda ignores the "
-                             "batchItemFailures the handler returns and treats the batch as a success: a poison "
-                             "record would be skipped silently, never retried nor sent to the queue.",
+# The requirements of the statement, by the name the statement gives them: a hint names the one a setting breaks.
+REQUIREMENTS = {
+    "StartingPosition": "every record the stream keeps",
+    "BatchSize": "small batches",
+    "MaximumBatchingWindowInSeconds": "a short wait",
+    "FunctionResponseTypes": "failed records are read",
+    "BisectBatchOnFunctionError": "a bug costs one record",
+    "MaximumRetryAttempts": "a poison record's cost is bounded",
+    "MaximumRecordAgeInSeconds": "a poison record's cost is bounded",
+    "DestinationConfig": "nothing given up without a trace",
 }
+
+
+def _hint(name: str, got, subject: str = "This") -> str:
+    """What the setting ``name`` with the stored value ``got`` breaks, and why."""
+    why = {
+        "StartingPosition": lambda: (
+            "LATEST starts reading after the newest record when the mapping starts polling: readings put before "
+            "would never be processed. The oldest record the stream keeps is TRIM_HORIZON." if got == "LATEST" else
+            "AT_TIMESTAMP starts reading at a time: records put before it would never be processed. The oldest "
+            "record the stream keeps is TRIM_HORIZON." if got == "AT_TIMESTAMP" else
+            "Read from the oldest record the stream keeps: TRIM_HORIZON."),
+        "BatchSize": lambda: (
+            f"BatchSize={got} lets one invocation carry {got} records, more than the 100 the requirement allows "
+            "(a batch's writes must fit well within the function's 5 s Timeout)." if isinstance(got, int) and got > 100 else
+            f"BatchSize={got} cuts the stream into smaller batches than needed: more invocations for the same "
+            "records. The requirement allows up to 100 records per invocation: BatchSize=100."),
+        "MaximumBatchingWindowInSeconds": lambda: (
+            "A window of 0 invokes on every poll, however few records arrived: the requirement lets a batch fill "
+            "for up to 1 second." if got == 0 else
+            f"A window of {got} s lets a batch wait longer than the 1 second the readings may lag: "
+            "MaximumBatchingWindowInSeconds is in seconds, and the requirement allows 1."),
+        "FunctionResponseTypes": lambda: (
+            "Without FunctionResponseTypes=['ReportBatchItemFailures'], Lambda ignores the batchItemFailures the "
+            "handler returns and treats the batch as a success: a poison record would be skipped silently, never "
+            "retried nor sent to the queue."),
+        "BisectBatchOnFunctionError": lambda: (
+            "Without BisectBatchOnFunctionError=True, a function error (a crash, a timeout, an exception) retries "
+            "the whole batch until the retries run out, and the whole batch is given up with the record that "
+            "causes it. Bisection splits a failed batch in two, and again, until the failing record is alone; "
+            "splits use no retry attempt."),
+        "MaximumRetryAttempts": lambda: (
+            "-1 (the default) retries a failing record until it expires: a poison record blocks its shard for up "
+            "to the stream's retention (24 hours by default)." if got in (-1, None) else
+            "MaximumRetryAttempts counts the retries after the first attempt: 4 lets a poison record be attempted "
+            "5 times in all, one more than the 4 the requirement allows. 4 attempts = the first + 3 retries."
+            if got == 4 else
+            f"MaximumRetryAttempts={got} lets a poison record be attempted {got + 1} times in all; the requirement "
+            "allows 4: the first attempt and 3 retries." if isinstance(got, int) and got > 4 else
+            f"MaximumRetryAttempts={got} gives a record up after {got + 1} attempt(s) in all, before a transient "
+            "fault (a throttled write, a crash) has had its chance to pass: the requirement gives a record up "
+            "after its 4th attempt, the first + 3 retries." if isinstance(got, int) else
+            "The requirement gives up after the 4th attempt: the first + 3 retries."),
+        "MaximumRecordAgeInSeconds": lambda: (
+            "-1 (the default) never gives up a record for its age: with retries pending, a poison record's shard "
+            "waits however long the retries take. The requirement gives up a record once it is 10 minutes old "
+            "(the setting is in seconds)."
+            if got in (-1, None) else
+            f"MaximumRecordAgeInSeconds is in seconds: {got} is not 10 minutes (and AWS's minimum is 60). "
+            "10 minutes = 600 seconds." if isinstance(got, int) and got < 60 else
+            f"MaximumRecordAgeInSeconds={got} gives a record up when it is {got / 60:g} minutes old; the "
+            "requirement says 10 minutes: 600 seconds."),
+        "DestinationConfig": lambda: (
+            "Give up records to the queue: DestinationConfig={'OnFailure': {'Destination': queue_arn}} (the "
+            "queue's ARN, not its URL). Without it, a batch that runs out of retries is dropped with no trace, "
+            "and the replay (Exercise 07.2) has nothing to read."),
+    }[name]()
+    return f"{subject} breaks the requirement \u201c{REQUIREMENTS[name]}\u201d. {why}"
 
 
 def check_capstone_mapping(create_capstone_mapping, function_name: str, stream_arn: str, queue_arn: str) -> dict:
@@ -55,26 +103,30 @@ def check_capstone_mapping(create_capstone_mapping, function_name: str, stream_a
             raise refused(label, "create_event_source_mapping", error) from None
     mapping = mapping_of(label, answer)
     try:
-        # The statement asks for every value written out: a value that is right only as AWS's default is left out.
+        # The statement asks for every setting written out: a value that is right only as AWS's default is left out.
         for name in left_out(calls, ("StartingPosition", *TARGET, "DestinationConfig")):
+            default = setting(mapping, name)
+            right = default == TARGET.get(name)
             raise ExerciseCheckFailed(
-                f"{label}: your create_event_source_mapping call left out {name}, so the mapping has "
-                f"{setting(mapping, name)!r}.\nHint: the target asks for every value written out, even where it "
-                f"equals AWS's default: a reader of the call should not need to know the defaults. {HINTS[name]}"
-            )
+                f"{label}: your create_event_source_mapping call left out {name}, so the mapping has AWS's default, "
+                f"{default!r}.\nHint: " + (
+                    "the right value, but only by default: the statement asks for every setting written out, so "
+                    "that a reader of the call sees each requirement met without knowing AWS's defaults. Write "
+                    f"{name}={default!r} (requirement \u201c{REQUIREMENTS[name]}\u201d)." if right else
+                    _hint(name, default, subject="AWS's default")))
         expect(f"{label}: the mapping's stream", mapping.get("EventSourceArn") == stream_arn, expected=stream_arn,
                got=mapping.get("EventSourceArn"), hint="Pass EventSourceArn=stream_arn.")
         expect(f"{label}: the mapping's function", str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"),
                expected=function_name, got=mapping.get("FunctionArn"), hint="Pass FunctionName=function_name.")
         position = mapping.get("StartingPosition")
         expect(f"{label}: StartingPosition", position == "TRIM_HORIZON", expected="TRIM_HORIZON", got=position,
-               hint=HINTS["StartingPosition"])
+               hint=_hint("StartingPosition", position))
         for key, wanted in TARGET.items():
             got = setting(mapping, key)
-            expect(f"{label}: {key}", got == wanted, expected=wanted, got=got, hint=HINTS[key])
+            expect(f"{label}: {key}", got == wanted, expected=wanted, got=got, hint=_hint(key, got))
         destination = on_failure_destination(mapping)
         expect(f"{label}: the OnFailure destination", destination == queue_arn, expected=queue_arn, got=destination,
-               hint=HINTS["DestinationConfig"])
+               hint=_hint("DestinationConfig", destination))
     except ExerciseCheckFailed:
         delete_mappings_of(function_name)  # a wrong mapping must not start the fault run
         raise

@@ -52,19 +52,32 @@ def test_reference_mapping_passes(resources, capsys):
     assert "✔ Exercise 07.1 passed" in capsys.readouterr().out
 
 
+# Each hint names the requirement of the statement that the wrong setting breaks.
+BOUNDED = "a poison record's cost is bounded"
+
+
 @pytest.mark.localstack
 @pytest.mark.parametrize("changes, mentions", [
-    (dict(MaximumBatchingWindowInSeconds=0), ["window of 0", "every poll"]),
-    (dict(MaximumRetryAttempts=None), ["MaximumRetryAttempts", "blocks its shard"]),
-    (dict(MaximumRetryAttempts=10000), ["MaximumRetryAttempts", "3 retries"]),
-    (dict(FunctionResponseTypes=None), ["ReportBatchItemFailures", "silently"]),
-    (dict(BisectBatchOnFunctionError=None), ["BisectBatchOnFunctionError", "splits"]),
-    (dict(DestinationConfig=None), ["OnFailure", "dropped"]),
-    (dict(StartingPosition="LATEST"), ["LATEST", "TRIM_HORIZON"]),
-    (dict(BatchSize=10000), ["BatchSize", "100"]),
-    (dict(MaximumRecordAgeInSeconds=None), ["MaximumRecordAgeInSeconds", "600"]),
-], ids=["window-0", "retries-default", "retries-10000", "no-response-types", "no-bisect", "no-destination",
-        "latest", "batch-10000", "age-default"])
+    (dict(MaximumBatchingWindowInSeconds=0), ["a short wait", "window of 0", "every poll"]),
+    (dict(MaximumBatchingWindowInSeconds=60), ["a short wait", "1 second"]),
+    (dict(MaximumRetryAttempts=None), ["MaximumRetryAttempts", BOUNDED, "blocks its shard"]),
+    (dict(MaximumRetryAttempts=4), [BOUNDED, "after the first attempt", "5 times", "3 retries"]),
+    (dict(MaximumRetryAttempts=1), [BOUNDED, "2 attempt", "transient fault"]),
+    (dict(MaximumRetryAttempts=10000), [BOUNDED, "10001 times", "3 retries"]),
+    (dict(FunctionResponseTypes=None), ["failed records are read", "ReportBatchItemFailures", "silently"]),
+    (dict(BisectBatchOnFunctionError=None), ["a bug costs one record", "BisectBatchOnFunctionError", "splits"]),
+    (dict(BisectBatchOnFunctionError=False), ["a bug costs one record", "whole batch", "alone"]),
+    (dict(DestinationConfig=None), ["nothing given up without a trace", "OnFailure", "dropped"]),
+    (dict(StartingPosition="LATEST"), ["every record the stream keeps", "LATEST", "TRIM_HORIZON"]),
+    (dict(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1_700_000_000),
+     ["every record the stream keeps", "AT_TIMESTAMP", "TRIM_HORIZON"]),
+    (dict(BatchSize=10000), ["small batches", "BatchSize", "100", "Timeout"]),
+    (dict(BatchSize=10), ["small batches", "more invocations", "100"]),
+    (dict(MaximumRecordAgeInSeconds=None), ["MaximumRecordAgeInSeconds", BOUNDED, "10 minutes", "in seconds"]),
+    (dict(MaximumRecordAgeInSeconds=3600), [BOUNDED, "60 minutes", "600 seconds"]),
+], ids=["window-0", "window-60", "retries-default", "retries-off-by-one", "retries-1", "retries-10000", "no-response-types",
+        "no-bisect", "bisect-false", "no-destination", "latest", "at-timestamp", "batch-10000", "batch-10",
+        "age-default", "age-an-hour"])
 def test_wrong_mappings_are_rejected(resources, changes, mentions):
     assert_rejected(lambda: checks.check_capstone_mapping(mapping_answer(**changes), *resources), *mentions)
     # A rejected mapping is deleted, so the fault run never starts with it.
@@ -79,15 +92,17 @@ def test_a_queue_url_is_not_a_destination(resources):
         return client("lambda").create_event_source_mapping(
             FunctionName=function_name, EventSourceArn=stream_arn, **REFERENCE,
             DestinationConfig={"OnFailure": {"Destination": queue_arn.replace("failures", "elsewhere")}})
-    assert_rejected(lambda: checks.check_capstone_mapping(create, *resources), "queue's ARN")
+    assert_rejected(lambda: checks.check_capstone_mapping(create, *resources), "queue's ARN",
+                    "nothing given up without a trace")
 
 
 @pytest.mark.localstack
 @pytest.mark.parametrize("changes, mentions", [
-    (dict(BatchSize=None), ["BatchSize", "left out", "written out"]),
-    (dict(MaximumBatchingWindowInSeconds=None), ["MaximumBatchingWindowInSeconds", "left out"]),
-    (dict(MaximumRetryAttempts=-1), ["MaximumRetryAttempts", "blocks its shard"]),
-    (dict(MaximumRecordAgeInSeconds=10), ["MaximumRecordAgeInSeconds", "seconds", "600"]),
+    (dict(BatchSize=None), ["BatchSize", "left out", "written out", "small batches"]),
+    (dict(MaximumBatchingWindowInSeconds=None), ["MaximumBatchingWindowInSeconds", "left out", "a short wait",
+                                                 "window of 0"]),
+    (dict(MaximumRetryAttempts=-1), ["MaximumRetryAttempts", BOUNDED, "blocks its shard"]),
+    (dict(MaximumRecordAgeInSeconds=10), ["MaximumRecordAgeInSeconds", BOUNDED, "seconds", "600"]),
     (dict(DestinationConfig={"OnSuccess": {"Destination": "QUEUE"}}), ["OnSuccess", "OnFailure"]),
     (dict(StartingPosition=None), ["StartingPosition", "required"]),
 ], ids=["batch-size-left-out", "window-left-out", "retries-minus-1", "age-in-minutes", "on-success-destination",
