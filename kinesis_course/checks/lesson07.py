@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import copy
+import json
 import random
 
 from ..mappings import delete_mappings_of, wait_for_state
@@ -294,3 +297,99 @@ def _replay_hint(got: dict, failures, read_from, process) -> str:
             return hint
     return ("Every record from startSequenceNumber through endSequenceNumber of every on-failure record, each mapped to "
             "what process(record) returned ('stored', 'duplicate', 'skipped'), or to 'failed' if it raised.")
+
+
+# Stretch 07.S ----------------------------------------------------------------------------------------------------
+
+DEAD_LETTER_KEYS = {"shardId", "sequenceNumber", "partitionKey", "data", "error"}
+
+
+def _stretch_record(rng: random.Random, shard: str, number: str) -> dict:
+    """An event record with data of its own (base64, as the mapping puts it in the event): some not even UTF-8."""
+    raw = rng.choice([
+        json.dumps({"reading_id": f"rd-{number}", "temperature": rng.randint(-5, 35)}).encode(),
+        b"\xff\xfe" + f"reading {number}".encode("utf-16-le"),
+        f"reading_id=rd-{number};temperature=21.5C".encode(),
+    ])
+    return {"eventID": f"{shard}:{number}", "kinesis": {"sequenceNumber": number, "data": base64.b64encode(raw).decode(),
+                                                        "partitionKey": f"sensor-{rng.randint(1, 8):02d}"}}
+
+
+def check_stretch_dead_letters(dead_letters) -> None:
+    label = "Stretch 07.S"
+    from ..capstone.replay import reference_dead_letters
+
+    rng = fresh_random(label)
+    for _ in range(3):
+        shards, failures, failing, skipped = _scenario(rng)
+        # SQS standard queues deliver a message at least once: one on-failure record arrives twice.
+        failures.insert(rng.randrange(1, len(failures) + 1), copy.deepcopy(rng.choice(failures)))
+        records = {(shard, number): _stretch_record(rng, shard, number)
+                   for shard, numbers in shards.items() for number in numbers}
+        kinds = dict(zip(sorted(failing, key=int), rng.sample(FAILURES, len(failing)), strict=False))
+
+        def read_from(shard_id, sequence_number):
+            numbers = shards[shard_id]
+            for number in numbers[numbers.index(sequence_number):]:
+                yield copy.deepcopy(records[(shard_id, number)])
+
+        def process(record):
+            number = record["kinesis"]["sequenceNumber"]
+            if number in failing:
+                raise kinds[number](f"record {number} cannot be processed")
+            return "skipped" if number in skipped else "stored"
+
+        expected = reference_dead_letters(failures, read_from, process)
+        try:
+            got = unchanged(label, dead_letters, failures, read_from, process, hint=REPLAY_MUTATION_HINT)
+        except (ExerciseNotSolved, ExerciseCheckFailed):
+            raise
+        except Exception as error:
+            raise ExerciseCheckFailed(
+                f"{label}: dead_letters raised {type(error).__name__}: {error}.\nHint: a record that cannot be "
+                "processed is what a dead letter is for: catch Exception around process(record), keep the record "
+                "and the error's class, and go on."
+            ) from error
+        if got != expected:
+            raise ExerciseCheckFailed(f"{label}: expected {expected!r},\ngot {got!r}.\nHint: "
+                                      f"{_dead_letter_hint(got, expected)}")
+    passed(label, "every record that still fails kept once, with its data, on fresh ranges (one delivered twice)")
+
+
+def _dead_letter_hint(got, expected: list[dict]) -> str:
+    if not isinstance(got, list) or not all(isinstance(letter, dict) for letter in got):
+        return "Return a list of dicts, one per record that still fails, in the order the ranges list them."
+    numbers = [letter.get("sequenceNumber") for letter in got]
+    wanted = [letter["sequenceNumber"] for letter in expected]
+    if len(numbers) > len(set(numbers)):
+        return ("A record is listed twice. An SQS standard queue delivers a message at least once, so the same "
+                "on-failure record (the same range) can come twice: keep each shard's record once (a set of the "
+                "(shardId, sequenceNumber) pairs already seen).")
+    if set(numbers) > set(wanted):
+        return ("Only the records that still fail are dead letters: a record process stored (or skipped as a harmless "
+                "bad reading) is done.")
+    if set(numbers) != set(wanted):
+        return ("Every record of every range, from startSequenceNumber through endSequenceNumber (compared as "
+                "numbers), whose process(record) raises, is a dead letter.")
+    if numbers != wanted:
+        return "List the dead letters in the order the ranges list them, each range in shard order."
+    by_number = {letter["sequenceNumber"]: letter for letter in expected}
+    for letter in got:
+        right = by_number[letter["sequenceNumber"]]
+        if "data" not in letter:
+            return ("Keep the record's data. An on-failure record holds metadata only, and the stream drops its "
+                    "records after the retention period (24 hours by default): after that, the dead letter is the "
+                    "only copy of what the record said.")
+        if letter["data"] != right["data"]:
+            return ("Keep the data as the event carries it (record['kinesis']['data'], base64 text), not decoded: "
+                    "a poison record may not even decode (not UTF-8, not JSON), and whoever fixes it needs the bytes "
+                    "the producer sent.")
+        if set(letter) != DEAD_LETTER_KEYS:
+            return (f"Each dead letter has exactly the keys {sorted(DEAD_LETTER_KEYS)}: you gave {sorted(letter)}. "
+                    "The shard and partition key say where to put the fixed record back.")
+        if letter != right:
+            return ("'error' is the class name of what process raised (type(error).__name__, e.g. 'PoisonRecord'), "
+                    "and every other value comes from the record and its range as they are." if
+                    letter.get("error") != right["error"] else
+                    "Take shardId from the range, sequenceNumber, partitionKey and data from the record.")
+    return "Compare your dead letters with the expected ones above."
