@@ -111,3 +111,30 @@ def same_items(items: list[dict], other: list[dict]) -> bool:
 
 def _plain(item: dict) -> dict:
     return {key: next(iter(value.values())) for key, value in item.items()}
+
+
+def cost_of_giving_up(truth: GroundTruth, failures: list[dict], items: list[dict]) -> dict:
+    """What the mapping's giving up cost, from the ground truth and a scan of the table taken before the replay:
+    the records in the OnFailure queue's ranges, the valid readings among them, and how many of those readings the
+    table did not hold yet (they wait for the replay)."""
+    reading_of = {number: rid for rid, numbers in truth.sequence_numbers.items() if rid in truth.readings
+                  for number in numbers}
+    in_a_range = [number for number, shard in truth.shard_of.items() if in_ranges(number, shard, failures)]
+    stored = {item["pk"]["S"] for item in items}
+    readings = {reading_of[number] for number in in_a_range if number in reading_of}
+    poison = {number for record in truth.poison() for number in record["sequenceNumbers"]}
+    return {
+        "poison records": len(poison & set(in_a_range)),
+        "records given up": len(in_a_range),
+        "valid readings among them": len(readings),
+        "  not stored yet (they wait for the replay)": len(readings - stored),
+    }
+
+
+def cost_table(costs: dict[str, dict]) -> str:
+    """``costs``: {handler: cost_of_giving_up(...)}, as one table with a column per handler."""
+    labels = list(next(iter(costs.values())))
+    width = max(map(len, labels))
+    lines = [f"{'':<{width}}" + "".join(f"  {name:>12}" for name in costs)]
+    lines += [f"{label:<{width}}" + "".join(f"  {cost[label]:>12,}" for cost in costs.values()) for label in labels]
+    return "\n".join(lines)

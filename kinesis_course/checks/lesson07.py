@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import copy
+import json
 import random
 
 from ..mappings import delete_mappings_of, wait_for_state
@@ -22,26 +25,74 @@ TARGET = {
     "FunctionResponseTypes": ["ReportBatchItemFailures"],
 }
 
-HINTS = {
-    "StartingPosition": "LATEST reads only records put after the mapping starts polling: the readings already in the "
-                        "stream would never be processed. Read from the oldest record the stream keeps: TRIM_HORIZON.",
-    "BatchSize": "The target caps a batch at 100 records: BatchSize=100 (the default for Kinesis is also 100, but "
-                 "write it: a reader of the call should not need to know the default).",
-    "MaximumBatchingWindowInSeconds": "A window of 0 invokes on every poll, however few records arrived; the target "
-                                      "lets a batch wait at most 1 second to fill: MaximumBatchingWindowInSeconds=1.",
-    "MaximumRetryAttempts": "-1 (the default) retries a failing record until it expires: a poison record blocks its "
-                            "shard for up to the stream's retention. The target gives up after 3 retries.",
-    "MaximumRecordAgeInSeconds": "-1 (the default) never gives up a record for its age. The target gives up records "
-                                 "older than 10 minutes: 600 seconds (the range is 60 to 604800).",
-    "BisectBatchOnFunctionError": "Without bisection, a function error (a crash, a timeout) retries the whole batch; "
-                                  "BisectBatchOnFunctionError=True splits a failed batch in two, without using a retry.",
-    "DestinationConfig": "Give up records to the queue: DestinationConfig={'OnFailure': {'Destination': queue_arn}} "
-                         "(the queue's ARN, not its URL). Without it, a batch that runs out of retries is dropped "
-                         "with no trace.",
-    "FunctionResponseTypes": "Without FunctionResponseTypes=['ReportBatchItemFailures'], Lambda ignores the "
-                             "batchItemFailures the handler returns and treats the batch as a success: a poison "
-                             "record would be skipped silently, never retried nor sent to the queue.",
+# The requirements of the statement, by the name the statement gives them: a hint names the one a setting breaks.
+REQUIREMENTS = {
+    "StartingPosition": "every record the stream keeps",
+    "BatchSize": "small batches",
+    "MaximumBatchingWindowInSeconds": "a short wait",
+    "FunctionResponseTypes": "failed records are read",
+    "BisectBatchOnFunctionError": "a bug costs one record",
+    "MaximumRetryAttempts": "a poison record's cost is bounded",
+    "MaximumRecordAgeInSeconds": "a poison record's cost is bounded",
+    "DestinationConfig": "nothing given up without a trace",
 }
+
+
+def _hint(name: str, got, subject: str = "This") -> str:
+    """What the setting ``name`` with the stored value ``got`` breaks, and why."""
+    why = {
+        "StartingPosition": lambda: (
+            "LATEST starts reading after the newest record when the mapping starts polling: readings put before "
+            "would never be processed. The oldest record the stream keeps is TRIM_HORIZON." if got == "LATEST" else
+            "AT_TIMESTAMP starts reading at a time: records put before it would never be processed. The oldest "
+            "record the stream keeps is TRIM_HORIZON." if got == "AT_TIMESTAMP" else
+            "Read from the oldest record the stream keeps: TRIM_HORIZON."),
+        "BatchSize": lambda: (
+            f"BatchSize={got} lets one invocation carry {got} records, more than the 100 the requirement allows "
+            "(a batch's writes must fit well within the function's 5 s Timeout)." if isinstance(got, int) and got > 100 else
+            f"BatchSize={got} cuts the stream into smaller batches than needed: more invocations for the same "
+            "records. The requirement allows up to 100 records per invocation: BatchSize=100."),
+        "MaximumBatchingWindowInSeconds": lambda: (
+            "A window of 0 invokes on every poll, however few records arrived: the requirement lets a batch fill "
+            "for up to 1 second." if got == 0 else
+            f"A window of {got} s lets a batch wait longer than the 1 second the readings may lag: "
+            "MaximumBatchingWindowInSeconds is in seconds, and the requirement allows 1."),
+        "FunctionResponseTypes": lambda: (
+            "Without FunctionResponseTypes=['ReportBatchItemFailures'], Lambda ignores the batchItemFailures the "
+            "handler returns and treats the batch as a success: a poison record would be skipped silently, never "
+            "retried nor sent to the queue."),
+        "BisectBatchOnFunctionError": lambda: (
+            "Without BisectBatchOnFunctionError=True, a function error (a crash, a timeout, an exception) retries "
+            "the whole batch until the retries run out, and the whole batch is given up with the record that "
+            "causes it. Bisection splits a failed batch in two, and again, until the failing record is alone; "
+            "splits use no retry attempt."),
+        "MaximumRetryAttempts": lambda: (
+            "-1 (the default) retries a failing record until it expires: a poison record blocks its shard for up "
+            "to the stream's retention (24 hours by default)." if got in (-1, None) else
+            "MaximumRetryAttempts counts the retries after the first attempt: 4 lets a poison record be attempted "
+            "5 times in all, one more than the 4 the requirement allows. 4 attempts = the first + 3 retries."
+            if got == 4 else
+            f"MaximumRetryAttempts={got} lets a poison record be attempted {got + 1} times in all; the requirement "
+            "allows 4: the first attempt and 3 retries." if isinstance(got, int) and got > 4 else
+            f"MaximumRetryAttempts={got} gives a record up after {got + 1} attempt(s) in all, before a transient "
+            "fault (a throttled write, a crash) has had its chance to pass: the requirement gives a record up "
+            "after its 4th attempt, the first + 3 retries." if isinstance(got, int) else
+            "The requirement gives up after the 4th attempt: the first + 3 retries."),
+        "MaximumRecordAgeInSeconds": lambda: (
+            "-1 (the default) never gives up a record for its age: with retries pending, a poison record's shard "
+            "waits however long the retries take. The requirement gives up a record once it is 10 minutes old "
+            "(the setting is in seconds)."
+            if got in (-1, None) else
+            f"MaximumRecordAgeInSeconds is in seconds: {got} is not 10 minutes (and AWS's minimum is 60). "
+            "10 minutes = 600 seconds." if isinstance(got, int) and got < 60 else
+            f"MaximumRecordAgeInSeconds={got} gives a record up when it is {got / 60:g} minutes old; the "
+            "requirement says 10 minutes: 600 seconds."),
+        "DestinationConfig": lambda: (
+            "Give up records to the queue: DestinationConfig={'OnFailure': {'Destination': queue_arn}} (the "
+            "queue's ARN, not its URL). Without it, a batch that runs out of retries is dropped with no trace, "
+            "and the replay (Exercise 07.2) has nothing to read."),
+    }[name]()
+    return f"{subject} breaks the requirement \u201c{REQUIREMENTS[name]}\u201d. {why}"
 
 
 def check_capstone_mapping(create_capstone_mapping, function_name: str, stream_arn: str, queue_arn: str) -> dict:
@@ -55,26 +106,30 @@ def check_capstone_mapping(create_capstone_mapping, function_name: str, stream_a
             raise refused(label, "create_event_source_mapping", error) from None
     mapping = mapping_of(label, answer)
     try:
-        # The statement asks for every value written out: a value that is right only as AWS's default is left out.
+        # The statement asks for every setting written out: a value that is right only as AWS's default is left out.
         for name in left_out(calls, ("StartingPosition", *TARGET, "DestinationConfig")):
+            default = setting(mapping, name)
+            right = default == TARGET.get(name)
             raise ExerciseCheckFailed(
-                f"{label}: your create_event_source_mapping call left out {name}, so the mapping has "
-                f"{setting(mapping, name)!r}.\nHint: the target asks for every value written out, even where it "
-                f"equals AWS's default: a reader of the call should not need to know the defaults. {HINTS[name]}"
-            )
+                f"{label}: your create_event_source_mapping call left out {name}, so the mapping has AWS's default, "
+                f"{default!r}.\nHint: " + (
+                    "the right value, but only by default: the statement asks for every setting written out, so "
+                    "that a reader of the call sees each requirement met without knowing AWS's defaults. Write "
+                    f"{name}={default!r} (requirement \u201c{REQUIREMENTS[name]}\u201d)." if right else
+                    _hint(name, default, subject="AWS's default")))
         expect(f"{label}: the mapping's stream", mapping.get("EventSourceArn") == stream_arn, expected=stream_arn,
                got=mapping.get("EventSourceArn"), hint="Pass EventSourceArn=stream_arn.")
         expect(f"{label}: the mapping's function", str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"),
                expected=function_name, got=mapping.get("FunctionArn"), hint="Pass FunctionName=function_name.")
         position = mapping.get("StartingPosition")
         expect(f"{label}: StartingPosition", position == "TRIM_HORIZON", expected="TRIM_HORIZON", got=position,
-               hint=HINTS["StartingPosition"])
+               hint=_hint("StartingPosition", position))
         for key, wanted in TARGET.items():
             got = setting(mapping, key)
-            expect(f"{label}: {key}", got == wanted, expected=wanted, got=got, hint=HINTS[key])
+            expect(f"{label}: {key}", got == wanted, expected=wanted, got=got, hint=_hint(key, got))
         destination = on_failure_destination(mapping)
         expect(f"{label}: the OnFailure destination", destination == queue_arn, expected=queue_arn, got=destination,
-               hint=HINTS["DestinationConfig"])
+               hint=_hint("DestinationConfig", destination))
     except ExerciseCheckFailed:
         delete_mappings_of(function_name)  # a wrong mapping must not start the fault run
         raise
@@ -242,3 +297,99 @@ def _replay_hint(got: dict, failures, read_from, process) -> str:
             return hint
     return ("Every record from startSequenceNumber through endSequenceNumber of every on-failure record, each mapped to "
             "what process(record) returned ('stored', 'duplicate', 'skipped'), or to 'failed' if it raised.")
+
+
+# Stretch 07.S ----------------------------------------------------------------------------------------------------
+
+DEAD_LETTER_KEYS = {"shardId", "sequenceNumber", "partitionKey", "data", "error"}
+
+
+def _stretch_record(rng: random.Random, shard: str, number: str) -> dict:
+    """An event record with data of its own (base64, as the mapping puts it in the event): some not even UTF-8."""
+    raw = rng.choice([
+        json.dumps({"reading_id": f"rd-{number}", "temperature": rng.randint(-5, 35)}).encode(),
+        b"\xff\xfe" + f"reading {number}".encode("utf-16-le"),
+        f"reading_id=rd-{number};temperature=21.5C".encode(),
+    ])
+    return {"eventID": f"{shard}:{number}", "kinesis": {"sequenceNumber": number, "data": base64.b64encode(raw).decode(),
+                                                        "partitionKey": f"sensor-{rng.randint(1, 8):02d}"}}
+
+
+def check_stretch_dead_letters(dead_letters) -> None:
+    label = "Stretch 07.S"
+    from ..capstone.replay import reference_dead_letters
+
+    rng = fresh_random(label)
+    for _ in range(3):
+        shards, failures, failing, skipped = _scenario(rng)
+        # SQS standard queues deliver a message at least once: one on-failure record arrives twice.
+        failures.insert(rng.randrange(1, len(failures) + 1), copy.deepcopy(rng.choice(failures)))
+        records = {(shard, number): _stretch_record(rng, shard, number)
+                   for shard, numbers in shards.items() for number in numbers}
+        kinds = dict(zip(sorted(failing, key=int), rng.sample(FAILURES, len(failing)), strict=False))
+
+        def read_from(shard_id, sequence_number):
+            numbers = shards[shard_id]
+            for number in numbers[numbers.index(sequence_number):]:
+                yield copy.deepcopy(records[(shard_id, number)])
+
+        def process(record):
+            number = record["kinesis"]["sequenceNumber"]
+            if number in failing:
+                raise kinds[number](f"record {number} cannot be processed")
+            return "skipped" if number in skipped else "stored"
+
+        expected = reference_dead_letters(failures, read_from, process)
+        try:
+            got = unchanged(label, dead_letters, failures, read_from, process, hint=REPLAY_MUTATION_HINT)
+        except (ExerciseNotSolved, ExerciseCheckFailed):
+            raise
+        except Exception as error:
+            raise ExerciseCheckFailed(
+                f"{label}: dead_letters raised {type(error).__name__}: {error}.\nHint: a record that cannot be "
+                "processed is what a dead letter is for: catch Exception around process(record), keep the record "
+                "and the error's class, and go on."
+            ) from error
+        if got != expected:
+            raise ExerciseCheckFailed(f"{label}: expected {expected!r},\ngot {got!r}.\nHint: "
+                                      f"{_dead_letter_hint(got, expected)}")
+    passed(label, "every record that still fails kept once, with its data, on fresh ranges (one delivered twice)")
+
+
+def _dead_letter_hint(got, expected: list[dict]) -> str:
+    if not isinstance(got, list) or not all(isinstance(letter, dict) for letter in got):
+        return "Return a list of dicts, one per record that still fails, in the order the ranges list them."
+    numbers = [letter.get("sequenceNumber") for letter in got]
+    wanted = [letter["sequenceNumber"] for letter in expected]
+    if len(numbers) > len(set(numbers)):
+        return ("A record is listed twice. An SQS standard queue delivers a message at least once, so the same "
+                "on-failure record (the same range) can come twice: keep each shard's record once (a set of the "
+                "(shardId, sequenceNumber) pairs already seen).")
+    if set(numbers) > set(wanted):
+        return ("Only the records that still fail are dead letters: a record process stored (or skipped as a harmless "
+                "bad reading) is done.")
+    if set(numbers) != set(wanted):
+        return ("Every record of every range, from startSequenceNumber through endSequenceNumber (compared as "
+                "numbers), whose process(record) raises, is a dead letter.")
+    if numbers != wanted:
+        return "List the dead letters in the order the ranges list them, each range in shard order."
+    by_number = {letter["sequenceNumber"]: letter for letter in expected}
+    for letter in got:
+        right = by_number[letter["sequenceNumber"]]
+        if "data" not in letter:
+            return ("Keep the record's data. An on-failure record holds metadata only, and the stream drops its "
+                    "records after the retention period (24 hours by default): after that, the dead letter is the "
+                    "only copy of what the record said.")
+        if letter["data"] != right["data"]:
+            return ("Keep the data as the event carries it (record['kinesis']['data'], base64 text), not decoded: "
+                    "a poison record may not even decode (not UTF-8, not JSON), and whoever fixes it needs the bytes "
+                    "the producer sent.")
+        if set(letter) != DEAD_LETTER_KEYS:
+            return (f"Each dead letter has exactly the keys {sorted(DEAD_LETTER_KEYS)}: you gave {sorted(letter)}. "
+                    "The shard and partition key say where to put the fixed record back.")
+        if letter != right:
+            return ("'error' is the class name of what process raised (type(error).__name__, e.g. 'PoisonRecord'), "
+                    "and every other value comes from the record and its range as they are." if
+                    letter.get("error") != right["error"] else
+                    "Take shardId from the range, sequenceNumber, partitionKey and data from the record.")
+    return "Compare your dead letters with the expected ones above."

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import pytest
 from wrong_answers import assert_rejected
 
 from kinesis_course import client, delete_function, deploy_function, ensure_queue, ensure_stream
-from kinesis_course.capstone.replay import reference_replay
+from kinesis_course.capstone.replay import reference_dead_letters, reference_replay
 from kinesis_course.checks import lesson07 as checks
+from kinesis_course.checks import stretch
 from kinesis_course.mappings import delete_mappings_of
 from kinesis_course.queues import delete_queue
 from kinesis_course.streams import delete_stream
@@ -52,19 +54,32 @@ def test_reference_mapping_passes(resources, capsys):
     assert "✔ Exercise 07.1 passed" in capsys.readouterr().out
 
 
+# Each hint names the requirement of the statement that the wrong setting breaks.
+BOUNDED = "a poison record's cost is bounded"
+
+
 @pytest.mark.localstack
 @pytest.mark.parametrize("changes, mentions", [
-    (dict(MaximumBatchingWindowInSeconds=0), ["window of 0", "every poll"]),
-    (dict(MaximumRetryAttempts=None), ["MaximumRetryAttempts", "blocks its shard"]),
-    (dict(MaximumRetryAttempts=10000), ["MaximumRetryAttempts", "3 retries"]),
-    (dict(FunctionResponseTypes=None), ["ReportBatchItemFailures", "silently"]),
-    (dict(BisectBatchOnFunctionError=None), ["BisectBatchOnFunctionError", "splits"]),
-    (dict(DestinationConfig=None), ["OnFailure", "dropped"]),
-    (dict(StartingPosition="LATEST"), ["LATEST", "TRIM_HORIZON"]),
-    (dict(BatchSize=10000), ["BatchSize", "100"]),
-    (dict(MaximumRecordAgeInSeconds=None), ["MaximumRecordAgeInSeconds", "600"]),
-], ids=["window-0", "retries-default", "retries-10000", "no-response-types", "no-bisect", "no-destination",
-        "latest", "batch-10000", "age-default"])
+    (dict(MaximumBatchingWindowInSeconds=0), ["a short wait", "window of 0", "every poll"]),
+    (dict(MaximumBatchingWindowInSeconds=60), ["a short wait", "1 second"]),
+    (dict(MaximumRetryAttempts=None), ["MaximumRetryAttempts", BOUNDED, "blocks its shard"]),
+    (dict(MaximumRetryAttempts=4), [BOUNDED, "after the first attempt", "5 times", "3 retries"]),
+    (dict(MaximumRetryAttempts=1), [BOUNDED, "2 attempt", "transient fault"]),
+    (dict(MaximumRetryAttempts=10000), [BOUNDED, "10001 times", "3 retries"]),
+    (dict(FunctionResponseTypes=None), ["failed records are read", "ReportBatchItemFailures", "silently"]),
+    (dict(BisectBatchOnFunctionError=None), ["a bug costs one record", "BisectBatchOnFunctionError", "splits"]),
+    (dict(BisectBatchOnFunctionError=False), ["a bug costs one record", "whole batch", "alone"]),
+    (dict(DestinationConfig=None), ["nothing given up without a trace", "OnFailure", "dropped"]),
+    (dict(StartingPosition="LATEST"), ["every record the stream keeps", "LATEST", "TRIM_HORIZON"]),
+    (dict(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1_700_000_000),
+     ["every record the stream keeps", "AT_TIMESTAMP", "TRIM_HORIZON"]),
+    (dict(BatchSize=10000), ["small batches", "BatchSize", "100", "Timeout"]),
+    (dict(BatchSize=10), ["small batches", "more invocations", "100"]),
+    (dict(MaximumRecordAgeInSeconds=None), ["MaximumRecordAgeInSeconds", BOUNDED, "10 minutes", "in seconds"]),
+    (dict(MaximumRecordAgeInSeconds=3600), [BOUNDED, "60 minutes", "600 seconds"]),
+], ids=["window-0", "window-60", "retries-default", "retries-off-by-one", "retries-1", "retries-10000", "no-response-types",
+        "no-bisect", "bisect-false", "no-destination", "latest", "at-timestamp", "batch-10000", "batch-10",
+        "age-default", "age-an-hour"])
 def test_wrong_mappings_are_rejected(resources, changes, mentions):
     assert_rejected(lambda: checks.check_capstone_mapping(mapping_answer(**changes), *resources), *mentions)
     # A rejected mapping is deleted, so the fault run never starts with it.
@@ -79,15 +94,17 @@ def test_a_queue_url_is_not_a_destination(resources):
         return client("lambda").create_event_source_mapping(
             FunctionName=function_name, EventSourceArn=stream_arn, **REFERENCE,
             DestinationConfig={"OnFailure": {"Destination": queue_arn.replace("failures", "elsewhere")}})
-    assert_rejected(lambda: checks.check_capstone_mapping(create, *resources), "queue's ARN")
+    assert_rejected(lambda: checks.check_capstone_mapping(create, *resources), "queue's ARN",
+                    "nothing given up without a trace")
 
 
 @pytest.mark.localstack
 @pytest.mark.parametrize("changes, mentions", [
-    (dict(BatchSize=None), ["BatchSize", "left out", "written out"]),
-    (dict(MaximumBatchingWindowInSeconds=None), ["MaximumBatchingWindowInSeconds", "left out"]),
-    (dict(MaximumRetryAttempts=-1), ["MaximumRetryAttempts", "blocks its shard"]),
-    (dict(MaximumRecordAgeInSeconds=10), ["MaximumRecordAgeInSeconds", "seconds", "600"]),
+    (dict(BatchSize=None), ["BatchSize", "left out", "written out", "small batches"]),
+    (dict(MaximumBatchingWindowInSeconds=None), ["MaximumBatchingWindowInSeconds", "left out", "a short wait",
+                                                 "window of 0"]),
+    (dict(MaximumRetryAttempts=-1), ["MaximumRetryAttempts", BOUNDED, "blocks its shard"]),
+    (dict(MaximumRecordAgeInSeconds=10), ["MaximumRecordAgeInSeconds", BOUNDED, "seconds", "600"]),
     (dict(DestinationConfig={"OnSuccess": {"Destination": "QUEUE"}}), ["OnSuccess", "OnFailure"]),
     (dict(StartingPosition=None), ["StartingPosition", "required"]),
 ], ids=["batch-size-left-out", "window-left-out", "retries-minus-1", "age-in-minutes", "on-success-destination",
@@ -310,3 +327,87 @@ def test_the_replay_stub_is_not_solved():
 def test_the_mapping_stub_is_not_solved(resources):
     with pytest.raises(checks.ExerciseNotSolved):
         checks.check_capstone_mapping(stub, *resources)
+
+
+# Stretch 07.S: dead letters ------------------------------------------------------------------------------------------
+
+def test_reference_dead_letters_pass(capsys):
+    checks.check_stretch_dead_letters(reference_dead_letters)
+    assert "✔ Stretch 07.S passed" in capsys.readouterr().out
+
+
+def test_an_untouched_stretch_is_not_attempted(capsys):
+    stretch("Stretch 07.S", checks.check_stretch_dead_letters, stub)
+    assert "not attempted" in capsys.readouterr().out
+
+
+def _letters(failures, read_from, process, *, dedup=True, only_failing=True, letter=None, catch=True):
+    """A dead-letter replay with one of the usual mistakes switched on."""
+    letters, seen = [], set()
+    for failure in failures:
+        info = failure["KinesisBatchInfo"]
+        for record in read_from(info["shardId"], info["startSequenceNumber"]):
+            number = record["kinesis"]["sequenceNumber"]
+            if int(number) > int(info["endSequenceNumber"]):
+                break
+            if dedup and (info["shardId"], number) in seen:
+                continue
+            seen.add((info["shardId"], number))
+            error = None
+            if catch:
+                try:
+                    process(record)
+                except Exception as raised:
+                    error = raised
+            else:
+                process(record)
+            if error is not None or not only_failing:
+                entry = {"shardId": info["shardId"], "sequenceNumber": number,
+                         "partitionKey": record["kinesis"]["partitionKey"], "data": record["kinesis"]["data"],
+                         "error": type(error).__name__ if error else None}
+                letters.append(letter(entry, record, error) if letter else entry)
+    return letters
+
+
+def letters_listed_twice(failures, read_from, process):
+    """Trusts the queue to deliver each on-failure record once."""
+    return _letters(failures, read_from, process, dedup=False)
+
+
+def letters_without_data(failures, read_from, process):
+    """Keeps where the record was, not what it said."""
+    return _letters(failures, read_from, process,
+                    letter=lambda entry, record, error: {k: v for k, v in entry.items() if k != "data"})
+
+
+def letters_decoded(failures, read_from, process):
+    """Keeps the data decoded from base64 (bytes), not as the event carries it."""
+    return _letters(failures, read_from, process,
+                    letter=lambda entry, record, error: {**entry, "data": base64.b64decode(entry["data"])})
+
+
+def letters_of_every_record(failures, read_from, process):
+    """Keeps every record of the ranges, the stored ones too."""
+    return _letters(failures, read_from, process, only_failing=False)
+
+
+def letters_with_the_message(failures, read_from, process):
+    """Keeps the error's message, not its class."""
+    return _letters(failures, read_from, process, letter=lambda entry, record, error: {**entry, "error": str(error)})
+
+
+def letters_without_try(failures, read_from, process):
+    """Lets the first failing record stop the replay."""
+    return _letters(failures, read_from, process, catch=False)
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (letters_listed_twice, ["listed twice", "at least once"]),
+    (letters_without_data, ["metadata only", "retention"]),
+    (letters_decoded, ["base64", "not decoded"]),
+    (letters_of_every_record, ["only the records that still fail"]),
+    (letters_with_the_message, ["class name", "type(error).__name__"]),
+    (letters_without_try, ["catch Exception"]),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_wrong_dead_letters_are_rejected(wrong, mentions):
+    assert_rejected(lambda: checks.check_stretch_dead_letters(wrong), *mentions)
