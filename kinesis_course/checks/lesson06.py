@@ -511,7 +511,10 @@ BATCH_SIZE = 8
 
 
 def check_partial_mapping(create_partial_mapping, function_name: str, lesson) -> None:
-    """Calls the learner's function on a stream and a queue of the check's own; reads the mapping back; deletes it."""
+    """Calls the learner's function on a stream and a queue of the check's own; reads the mapping back; deletes it.
+
+    The statement gives requirements, not settings: each hint names the requirement a wrong setting breaks.
+    """
     label = "Exercise 06.3"
     stream_arn = ensure_stream(lesson.name("mapping-check"))
     _, queue_arn = ensure_queue(lesson.name("mapping-check-failures"))
@@ -532,7 +535,8 @@ def check_partial_mapping(create_partial_mapping, function_name: str, lesson) ->
         uuid = answer.get("UUID") if isinstance(answer, dict) else answer
         if isinstance(uuid, str) and uuid:
             delete_mapping(uuid)
-    passed(label, "ReportBatchItemFailures, bisection, 2 retries and the on-failure queue, read back from LocalStack")
+    passed(label, "every requirement met: ReportBatchItemFailures, bisection, MaximumRetryAttempts=2 (3 invocations "
+           "in all), the on-failure queue, TRIM_HORIZON and BatchSize=8, read back from LocalStack")
 
 
 def _judge_unasked(label: str, mapping: dict, calls: list[dict]) -> None:
@@ -541,56 +545,73 @@ def _judge_unasked(label: str, mapping: dict, calls: list[dict]) -> None:
         if value not in (default, None) or (calls and name in calls[-1] and calls[-1][name] != default):
             raise ExerciseCheckFailed(
                 f"{label}: {name}: expected it left at {default} (not given), got {value!r}.\nHint: {name} is not asked "
-                f"for here: {effect}. Pass only the parameters the statement lists."
+                f"for here: {effect}. No requirement needs it: set only what the requirements ask for."
             )
 
 
 def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> None:
-    def wrong(what, expected, got, hint):
-        raise ExerciseCheckFailed(f"{label}: {what}: expected {expected!r}, got {got!r}.\nHint: {hint}")
+    def wrong(what, expected, got, requirement, hint):
+        raise ExerciseCheckFailed(f"{label}: {what}: expected {expected!r}, got {got!r}.\n"
+                                  f"Hint: requirement not met: {requirement}. {hint}")
 
     if mapping.get("EventSourceArn") != stream_arn:
-        wrong("EventSourceArn", stream_arn, mapping.get("EventSourceArn"), "pass EventSourceArn=stream_arn.")
+        wrong("EventSourceArn", stream_arn, mapping.get("EventSourceArn"), "the mapping reads the stream it is given",
+              "pass EventSourceArn=stream_arn.")
     if not str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"):
-        wrong("FunctionArn", function_name, mapping.get("FunctionArn"), "pass FunctionName=function_name.")
+        wrong("FunctionArn", function_name, mapping.get("FunctionArn"), "the mapping invokes the function it is given",
+              "pass FunctionName=function_name.")
+    acts = "Lambda must act on the batchItemFailures the handler returns"
     response_types = setting(mapping, "FunctionResponseTypes") or []
     if response_types and "ReportBatchItemFailures" not in response_types:
-        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], response_types,
-              "a misspelt response type: the only value is ReportBatchItemFailures (plural, as in batchItemFailures). "
+        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], response_types, acts,
+              "A misspelt response type: the only value is ReportBatchItemFailures (plural, as in batchItemFailures). "
               "AWS refuses any other value; LocalStack stores it, and then ignores batchItemFailures.")
     if "ReportBatchItemFailures" not in response_types:
-        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], setting(mapping, "FunctionResponseTypes"),
-              "FunctionResponseTypes is missing ReportBatchItemFailures: batchItemFailures would be ignored: Lambda "
-              "reads the response only when ReportBatchItemFailures is listed, and otherwise takes any normal return "
-              "as success, so the failed records would be skipped.")
+        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], setting(mapping, "FunctionResponseTypes"), acts,
+              "Without FunctionResponseTypes, batchItemFailures would be ignored: Lambda reads the response only when "
+              "ReportBatchItemFailures is listed, and otherwise takes any normal return as success, so the failed "
+              "records would be skipped.")
     if setting(mapping, "BisectBatchOnFunctionError") is not True:
         wrong("BisectBatchOnFunctionError", True, setting(mapping, "BisectBatchOnFunctionError"),
-              "bisect is off. The handler reports its failures, but it can still raise (a bug outside the try, a "
-              "timeout, running out of memory): then the whole batch fails, and bisection is what isolates the bad "
-              "record instead of retrying all of them together.")
+              "a bug that makes the handler raise must cost one record, not the batch",
+              "Bisect is off: when the handler raises (a bug outside the try, a timeout, running out of memory), the "
+              "whole batch fails, its retries fail too, and every record of it is given up together. "
+              "BisectBatchOnFunctionError=True splits the failed batch until the bad record is alone (Part 1).")
     retries = mapping.get("MaximumRetryAttempts", -1)
+    three = f"a record that keeps failing is given up after {MAX_RETRIES + 1} invocations in all"
     if retries is None or retries < 0:
-        wrong("MaximumRetryAttempts", MAX_RETRIES, retries,
+        wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
               "-1 (the default) retries until the records expire from the stream (24 hours by default, up to a "
-              "year): the shard stays blocked behind one poison record all that time.")
+              "year): the record is never given up, and the shard stays blocked behind one poison record all that "
+              "time.")
     if retries == MAX_RETRIES + 1:
-        wrong("MaximumRetryAttempts", MAX_RETRIES, retries,
-              "MaximumRetryAttempts counts the retries after the first attempt, not the attempts: two retries is "
-              f"MaximumRetryAttempts={MAX_RETRIES} (so {MAX_RETRIES + 1} invocations of a poison record in all).")
+        wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
+              "Off by one: MaximumRetryAttempts counts the retries after the first attempt, not the attempts: "
+              f"{retries} would invoke a poison record {retries + 1} times. {MAX_RETRIES + 1} invocations in all is "
+              f"the first one plus {MAX_RETRIES} retries.")
     if retries != MAX_RETRIES:
-        wrong("MaximumRetryAttempts", MAX_RETRIES, retries,
-              f"use {MAX_RETRIES}: few retries bound the cost of a poison record, and Part 3 counts on them.")
+        wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
+              f"MaximumRetryAttempts={retries} invokes a failing record {retries + 1} times in all (the first "
+              f"attempt plus {retries} retries): {'too few' if retries < MAX_RETRIES else 'more than asked'}. "
+              "Part 3 counts the invocations.")
     destination = on_failure_destination(mapping)
-    if destination != queue_arn:
-        wrong("DestinationConfig.OnFailure.Destination", queue_arn, destination,
-              "no destination: when the retries run out, Lambda drops the failed records and moves on; the "
+    trace = "every record given up leaves a trace in the queue"
+    if destination is None:
+        wrong("DestinationConfig.OnFailure.Destination", queue_arn, destination, trace,
+              "No destination: when the retries run out, Lambda drops the failed records and moves on; an "
               "on-failure record in the queue is the only trace of them. Pass "
-              "DestinationConfig={'OnFailure': {'Destination': queue_arn}}." if destination is None else
-              "send the on-failure records to the queue_arn the function receives.")
+              "DestinationConfig={'OnFailure': {'Destination': queue_arn}}.")
+    if destination != queue_arn:
+        wrong("DestinationConfig.OnFailure.Destination", queue_arn, destination, trace,
+              "Send the on-failure records to the queue_arn the function receives.")
+    arrive = "the 16 readings already in the stream arrive as two batches of 8"
     if mapping.get("StartingPosition") != "TRIM_HORIZON":
-        wrong("StartingPosition", "TRIM_HORIZON", mapping.get("StartingPosition"),
-              "StartingPosition is required for Kinesis; TRIM_HORIZON reads from the oldest record, so the readings "
-              "put before the mapping exists are processed too (LATEST would start after them).")
+        wrong("StartingPosition", "TRIM_HORIZON", mapping.get("StartingPosition"), arrive,
+              "The readings are put before the mapping exists: TRIM_HORIZON reads from the oldest record the stream "
+              "keeps, so they are processed too; LATEST would start after them and never see them.")
     if mapping.get("BatchSize") != BATCH_SIZE:
-        wrong("BatchSize", BATCH_SIZE, mapping.get("BatchSize"),
-              f"use BatchSize={BATCH_SIZE}, so the 16 readings of Part 3 come in two batches.")
+        got = mapping.get("BatchSize")
+        wrong("BatchSize", BATCH_SIZE, got, arrive,
+              f"BatchSize is the most records one invocation gets: {got} would hand the 16 readings over "
+              f"{'as one batch' if isinstance(got, int) and got >= 16 else 'in other batches'}; two batches of 8 "
+              f"need BatchSize={BATCH_SIZE}.")
