@@ -29,7 +29,9 @@ from ..handler_import import import_fresh
 from ..mappings import delete_mapping, mappings_of
 from ..queues import ensure_queue
 from ..streams import ensure_stream
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_equal, fresh_random, passed
+from . import (
+    ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, expect_equal, fresh_random, passed,
+)
 from .cases import property_cases
 from .mapping import calls_to, mapping_of, on_failure_destination, refused, setting
 
@@ -615,3 +617,113 @@ def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: st
               f"BatchSize is the most records one invocation gets: {got} would hand the 16 readings over "
               f"{'as one batch' if isinstance(got, int) and got >= 16 else 'in other batches'}; two batches of 8 "
               f"need BatchSize={BATCH_SIZE}.")
+
+
+# Stretch 06.S ---------------------------------------------------------------------------------------------------
+
+def reference_resume_at(sequence_numbers: list[str], response) -> str | None:
+    """Where the ESM's retry starts after a response read with ReportBatchItemFailures (None: the batch succeeded).
+
+    AWS (Lambda developer guide, "Configuring partial batch response with Kinesis Data Streams and Lambda"): an
+    empty or null response, or an empty or null batchItemFailures, is success; an empty or null itemIdentifier, or a
+    misspelt key, fails the whole batch; otherwise Lambda checkpoints at the lowest reported sequence number. An
+    identifier not in the batch failing the whole batch is what LocalStack's snapshot tests recorded against AWS.
+    """
+    failures = response.get("batchItemFailures") if isinstance(response, dict) else None
+    if not failures:
+        return None
+    reported = [item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures]
+    if any(not identifier or identifier not in sequence_numbers for identifier in reported):
+        return sequence_numbers[0]  # the whole batch failed: the retry starts at its first record
+    return min(reported, key=int)
+
+
+def _sequence_numbers(rng: random.Random, count: int, digits: int) -> list[str]:
+    """Increasing sequence numbers of ``digits`` digits, with gaps, as one shard gives them."""
+    number = rng.randrange(10 ** (digits - 1), 10**digits // 2)
+    numbers = []
+    for _ in range(count):
+        number += rng.randint(1, 10**6)
+        numbers.append(str(number))
+    return numbers
+
+
+def _resume_cases(rng: random.Random) -> list[tuple[str, list[str], object, str]]:
+    """(what the case is, the batch's sequence numbers, the response, the hint naming the rule it tests)."""
+    count = rng.randint(5, 12)
+    batch = _sequence_numbers(rng, count, rng.randint(21, 56))
+    failed = rng.randrange(1, count - 1)
+    later = batch[failed:]
+    shuffled = later[:]
+    while shuffled[0] == batch[failed]:
+        rng.shuffle(shuffled)
+    # A batch whose numbers gain a digit half-way: as strings, "1000..." sorts before "999...".
+    digits = rng.randint(21, 55)
+    step = rng.randint(1, 10**6)
+    straddling = [str(10**digits + (index - count // 2) * step) for index in range(count)]
+    outside = str(int(batch[-1]) + rng.randint(1, 10**6))
+
+    def items(identifiers):
+        return {"batchItemFailures": [{"itemIdentifier": identifier} for identifier in identifiers]}
+
+    success = "the batch succeeded: return None"
+    whole = "the whole batch fails, so the retry starts at the batch's first record"
+    return [
+        ("a response of None", batch, None, f"an empty or null response is success: {success}."),
+        ("an empty dict", batch, {}, f"an empty or null response is success: {success}."),
+        ("an empty batchItemFailures", batch, {"batchItemFailures": []},
+         f"an empty batchItemFailures list is success: {success}."),
+        ("a null batchItemFailures", batch, {"batchItemFailures": None},
+         f"a null batchItemFailures is success: {success}."),
+        ("the article's statusCode reply", batch, {"statusCode": 200, "body": "ok"},
+         "a response without batchItemFailures (API Gateway's statusCode reply) is read as success: "
+         f"{success}."),
+        ("the failed record and every later one, in order", batch, items(later),
+         "the retry starts at the lowest reported record itself (it failed), not after it."),
+        ("only the failed record", batch, items([batch[failed]]),
+         "the retry starts at the lowest reported record itself; the records after it come again with it."),
+        ("the failed record and every later one, in another order", batch, items(shuffled),
+         "the lowest reported sequence number, not the first one listed: the response's order means nothing."),
+        ("records whose sequence numbers gain a digit", straddling, items(straddling[count // 2 - 1: count // 2 + 2]),
+         "sequence numbers are numbers written as strings: compare them as numbers (int), since as strings "
+         "'1000' sorts before '999'."),
+        ("an empty itemIdentifier", batch, items([batch[failed], ""]), f"an empty itemIdentifier: {whole}."),
+        ("a null itemIdentifier", batch, items([None]), f"a null itemIdentifier: {whole}."),
+        ("a misspelt key (itemIdentifer)", batch, {"batchItemFailures": [{"itemIdentifer": batch[failed]}]},
+         f"a misspelt key leaves the item without an itemIdentifier: {whole}."),
+        ("an identifier not in the batch", batch, items([batch[failed], outside]),
+         f"an identifier that is not in the batch: {whole} (tests recorded against AWS show it)."),
+    ]
+
+
+def check_stretch_resume_at(resume_at) -> None:
+    """Fresh batches and responses, one case per rule of AWS's partial batch response page; each hint names it."""
+    label = "Stretch 06.S"
+    rng = fresh_random(label)
+    for what, batch, response, hint in _resume_cases(rng):
+        given = copy_of(response)
+        got = call_checked(label, resume_at, list(batch), given, hint=hint,
+                           shown_args=f"<a batch of {len(batch)}>, {_short_response(response)}")
+        expected = reference_resume_at(batch, response)
+        where = f"{label}: resume_at on {what} ({_short_response(response)})"
+        expect(where, got == expected, expected=_at(batch, expected), got=_at(batch, got), hint=hint)
+    passed(label, "every rule of the partial batch response, on fresh batches; reporting only the failed record "
+                  "resumes where reporting it and every later record does")
+
+
+def copy_of(value):
+    return json.loads(json.dumps(value))
+
+
+def _short_response(response) -> str:
+    text = json.dumps(response)
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def _at(batch: list[str], value) -> str:
+    """A returned value as the message shows it: None, or which record of the batch it is."""
+    if value is None:
+        return "None (success)"
+    if isinstance(value, str) and value in batch:
+        return f"record {batch.index(value)} of the batch ({value})"
+    return repr(value)

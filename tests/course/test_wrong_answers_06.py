@@ -397,3 +397,98 @@ def test_the_mapping_stub_is_not_solved(mapping_target):
     function_name, lesson = mapping_target
     with pytest.raises(checks.ExerciseNotSolved):
         checks.check_partial_mapping(stub, function_name, lesson)
+
+
+# ---- Stretch 06.S: where Lambda resumes ---------------------------------------------------------------------------
+
+def resume_at(sequence_numbers, response):
+    """A learner's answer, as the statement asks for it."""
+    failures = (response or {}).get("batchItemFailures") or []
+    if not failures:
+        return None
+    reported = [item.get("itemIdentifier") for item in failures]
+    if any(not identifier or identifier not in sequence_numbers for identifier in reported):
+        return sequence_numbers[0]
+    return min(reported, key=int)
+
+
+def as_strings(sequence_numbers, response):
+    failures = (response or {}).get("batchItemFailures") or []
+    if not failures:
+        return None
+    reported = [item.get("itemIdentifier") for item in failures]
+    if any(not identifier or identifier not in sequence_numbers for identifier in reported):
+        return sequence_numbers[0]
+    return min(reported)
+
+
+def first_listed(sequence_numbers, response):
+    failures = (response or {}).get("batchItemFailures") or []
+    if not failures:
+        return None
+    reported = [item.get("itemIdentifier") for item in failures]
+    if any(not identifier or identifier not in sequence_numbers for identifier in reported):
+        return sequence_numbers[0]
+    return reported[0]
+
+
+def after_the_lowest(sequence_numbers, response):
+    lowest = resume_at(sequence_numbers, response)
+    if lowest is None or lowest == sequence_numbers[-1]:
+        return lowest
+    return sequence_numbers[sequence_numbers.index(lowest) + 1]
+
+
+def empty_list_fails(sequence_numbers, response):
+    if isinstance(response, dict) and response.get("batchItemFailures") == []:
+        return sequence_numbers[0]
+    return resume_at(sequence_numbers, response)
+
+
+def status_code_fails(sequence_numbers, response):
+    if isinstance(response, dict) and "statusCode" in response:
+        return sequence_numbers[0]
+    return resume_at(sequence_numbers, response)
+
+
+def ignores_unknown_identifiers(sequence_numbers, response):
+    failures = (response or {}).get("batchItemFailures") or []
+    reported = [item.get("itemIdentifier") for item in failures]
+    if any(not identifier for identifier in reported):
+        return sequence_numbers[0]
+    known = [identifier for identifier in reported if identifier in sequence_numbers]
+    return min(known, key=int) if known else None
+
+
+def trusts_the_key(sequence_numbers, response):
+    failures = (response or {}).get("batchItemFailures") or []
+    if not failures:
+        return None
+    reported = [item["itemIdentifier"] for item in failures]
+    if any(not identifier or identifier not in sequence_numbers for identifier in reported):
+        return sequence_numbers[0]
+    return min(reported, key=int)
+
+
+def test_06_s_reference_passes(capsys):
+    checks.check_stretch_resume_at(resume_at)
+    assert "✔ Stretch 06.S passed" in capsys.readouterr().out
+
+
+def test_06_s_stub_is_not_solved():
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_stretch_resume_at(stub)
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (as_strings, ["compare them as numbers", "'1000' sorts before '999'"]),
+    (first_listed, ["lowest reported", "not the first one listed"]),
+    (after_the_lowest, ["lowest reported record itself", "not after it"]),
+    (empty_list_fails, ["empty batchItemFailures list is success"]),
+    (status_code_fails, ["statusCode", "read as success"]),
+    (ignores_unknown_identifiers, ["not in the batch", "whole batch fails"]),
+    (trusts_the_key, ["misspelt key", "KeyError"]),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_06_s_rejects(wrong, mentions):
+    for _ in range(3):  # fresh batches every time: the mistake must be caught every time
+        assert_rejected(lambda: checks.check_stretch_resume_at(wrong), *mentions)
