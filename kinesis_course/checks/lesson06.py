@@ -580,7 +580,7 @@ def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: st
               "whole batch fails, its retries fail too, and every record of it is given up together. "
               "BisectBatchOnFunctionError=True splits the failed batch until the bad record is alone (Part 1).")
     retries = mapping.get("MaximumRetryAttempts", -1)
-    three = f"a record that keeps failing is given up after {MAX_RETRIES + 1} invocations in all"
+    three = f"a record the handler keeps reporting is given up after {MAX_RETRIES + 1} invocations in all"
     if retries is None or retries < 0:
         wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
               "-1 (the default) retries until the records expire from the stream (24 hours by default, up to a "
