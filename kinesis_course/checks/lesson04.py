@@ -576,3 +576,110 @@ def _check_other_errors(label: str, write_reading, real, missing: str, rng: rand
         "no permission) must propagate: the handler fails, so the batch fails and the ESM retries it. Catching "
         "every exception and returning turns an outage into silently lost readings."
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Stretch 04.S: a per-sensor counter that counts each reading once, in one update_item per reading.
+
+def check_stretch_count_once(count_once, lesson) -> None:
+    """Feeds ``count_once(dynamodb, table_name, reading)`` fresh readings of a few sensors (some sharing a
+    temperature), delivered as a batch, a retry of its first half, producer copies and a shuffled replay, on a fresh
+    table; then judges the calls it made, what it returned and the counters it left; then a missing table."""
+    label = "Stretch 04.S"
+    rng = fresh_random(label)
+    real = client("dynamodb")
+    table = lesson.name("check-count")
+    delete_table(table)
+    ensure_table(table)
+    sensors = [f"s-{number}" for number in rng.sample(range(10, 99), 3)]
+    shared = round(rng.uniform(-10, 35), 1)  # two readings of one sensor with the same temperature
+    readings = [_normalised(_payload(rng, sensor=sensor)) for sensor in sensors for _ in range(rng.randint(2, 4))]
+    readings += [_normalised(_payload(rng, sensor=sensors[0], temperature=shared)) for _ in range(2)]
+    rng.shuffle(readings)
+    replay = readings[:]
+    rng.shuffle(replay)
+    deliveries = readings + readings[: len(readings) // 2] + rng.sample(readings, 2) + replay
+    seen: set[str] = set()
+    answers: list[tuple[str, str, bool, object]] = []
+    try:
+        for number, reading in enumerate(deliveries, start=1):
+            recorder = _RecordingClient(real)
+            first = reading["reading_id"] not in seen
+            seen.add(reading["reading_id"])
+            what = "its first delivery" if first else "a duplicate delivery"
+            try:
+                returned = call_exercise(label, count_once, recorder, table, dict(reading))
+            except ExerciseNotSolved:
+                raise
+            except Exception as error:
+                code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+                hint = ("a duplicate is not an error: when your condition refuses the update, DynamoDB raises "
+                        "ConditionalCheckFailedException, which here means 'counted before': catch it and return "
+                        "False." if code == "ConditionalCheckFailed" or "ConditionalCheck" in type(error).__name__
+                        else "read the error: the reading and the table are valid.")
+                raise ExerciseCheckFailed(
+                    f"{label}: count_once raised {type(error).__name__}: {error} on {what} of reading "
+                    f"{reading['reading_id']} (call {number} of {len(deliveries)}).\nHint: {hint}") from error
+            names = recorder.names()
+            if names != ["update_item"]:
+                raise ExerciseCheckFailed(
+                    f"{label}: on {what} of {reading['reading_id']}: expected one call, ['update_item'], got "
+                    f"{names}.\nHint: one update_item per reading, no transaction (transact_write_items costs "
+                    "twice the write capacity), no read before the write (a read and a write are a race, section 6). "
+                    "The counter item itself can remember which readings it counted.")
+            answers.append((what, reading["reading_id"], first, returned))
+        _check_counters(label, real, table, readings)  # first: a wrong counter says more than a wrong answer
+        for what, reading_id, first, returned in answers:
+            expect(f"{label}: count_once on {what} of {reading_id}", returned is first, expected=first, got=returned,
+                   hint="return True when this call counted the reading and False when it had been counted before "
+                        "(a bool, like write_reading).")
+    finally:
+        delete_table(table)
+    _check_stretch_other_errors(label, count_once, real, lesson.name("check-no-such-table"), rng)
+    passed(label, "fresh readings of 3 sensors, delivered again by a retry, producer copies and a shuffled replay: "
+                  "each counted once, with one update_item each; other errors propagate")
+
+
+def _check_counters(label: str, real, table: str, readings: list[dict]) -> None:
+    truth: dict[str, tuple[int, Decimal]] = {}
+    for reading in readings:
+        count, total = truth.get(reading["sensor"], (0, Decimal(0)))
+        truth[reading["sensor"]] = (count + 1, total + Decimal(str(reading["temperature"])))
+    for sensor, (count, total) in sorted(truth.items()):
+        item = real.get_item(TableName=table, Key={"pk": {"S": f"sensor#{sensor}"}}, ConsistentRead=True).get("Item")
+        got = None if item is None else (_number(item, "readings"), _number(item, "temperature_sum"))
+        if got == (count, total):
+            continue
+        if got is None or got[0] is None:
+            hint = (f"keep the counter on the item with pk 'sensor#{sensor}', in the number attributes readings and "
+                    "temperature_sum (ADD creates them).")
+        elif got[0] > count:
+            hint = ("a duplicate was counted again: ADD adds on every call, so the update must be conditional on "
+                    "this reading not being counted yet, e.g. a string set of the counted reading_ids on the counter "
+                    "item, grown with ADD and tested with NOT contains(...).")
+        else:
+            hint = ("readings were missed: your condition refused readings never counted before. "
+                    "attribute_not_exists(pk) is false as soon as the sensor's counter exists, and a set of "
+                    "temperatures (or anything two readings can share) mistakes a new reading for a duplicate: "
+                    "test the reading's own reading_id.")
+        raise ExerciseCheckFailed(
+            f"{label}: the counter of {sensor}: expected readings {count} and temperature_sum {total}, got "
+            f"{'no counter item' if got is None else f'readings {got[0]} and temperature_sum {got[1]}'}.\nHint: {hint}")
+
+
+def _check_stretch_other_errors(label: str, count_once, real, missing: str, rng: random.Random) -> None:
+    reading = _normalised(_payload(rng))
+    try:
+        returned = call_exercise(label, count_once, real, missing, reading)
+    except ExerciseNotSolved:
+        raise
+    except ClientError:
+        return
+    except Exception as error:
+        raise ExerciseCheckFailed(
+            f"{label}: for a table that does not exist expected DynamoDB's ResourceNotFoundException, got "
+            f"{type(error).__name__}: {error}.\nHint: let DynamoDB's own error propagate.") from None
+    raise ExerciseCheckFailed(
+        f"{label}: counting into a table that does not exist (a missing table) returned {returned!r} instead of "
+        "raising.\nHint: catch ConditionalCheckFailedException only; any other error must propagate, so that the "
+        "batch fails and is retried.")

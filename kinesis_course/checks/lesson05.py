@@ -457,3 +457,160 @@ def check_configure_for_target(configure_for_target, uuid: str) -> None:
            f"LocalStack stored them. Any window from {windows[0]} to {windows[1]} s with any BatchSize from "
            f"{sizes[0]:,} to {sizes[1]:,} meets the target: {windows[1]} s and a small batch give the fewest quiet "
            f"invocations, {windows[0]} s and {sizes[1]:,} the shortest wait with the most headroom in a burst")
+
+
+# Stretch 05.S: the third trigger, the 6 MB payload limit ------------------------------------------------------------
+
+PAYLOAD_LIMIT = 6 * 1024 * 1024  # the kit's poller takes AWS's "6 MB" as 6 MiB (localstack-extension esm_batches)
+METADATA_BYTES = 600  # the statement's round figure for a record's eventID, ARNs, sequence number... in the event
+
+
+def reference_batch_sizes(data_sizes: list[int], batch_size: int, *, limit: int = PAYLOAD_LIMIT,
+                          metadata: int = METADATA_BYTES, base64: bool = True, fits=lambda total, cap: total <= cap,
+                          capped: bool = True) -> list[int]:
+    """The batch sizes the statement's model gives; the keyword arguments describe the mistakes the check names."""
+    sizes, start = [], 0
+    while start < len(data_sizes):
+        total = count = 0
+        while start + count < len(data_sizes) and (count < batch_size or not capped):
+            size = data_sizes[start + count]
+            size = (4 * math.ceil(size / 3) if base64 else size) + metadata
+            if count and not fits(total + size, limit):
+                break
+            total += size
+            count += 1
+        sizes.append(count)
+        start += count
+    return sizes
+
+
+EXACT_FIT = 785_982  # 6 of them take exactly 6 MiB: 6 x (4 x 261,994 + 600) = 6,291,456 bytes
+
+PAYLOAD_MISTAKES = [
+    ({"base64": False}, "the event carries each record's data base64-encoded: 4 bytes for every 3 (rounded up), a "
+                        "third more than the data itself."),
+    ({"capped": False}, "BatchSize still caps a batch: the payload limit only cuts a batch earlier, never makes it "
+                        "larger than BatchSize."),
+    ({"limit": 6_000_000}, "the kit's poller takes the 6 MB limit as 6 MiB, 6 x 1024 x 1024 = 6,291,456 bytes, as "
+                           "the statement says."),
+    ({"fits": lambda total, cap: total < cap}, "a batch may take exactly 6 MiB: a record goes in while the total "
+                                               "stays at or below the limit (<=, not <)."),
+    ({"metadata": 0}, "each record also takes 600 bytes of metadata in the event (its eventID, ARNs, sequence "
+                      "number): with many small records, that is what fills 6 MiB."),
+]
+
+
+def _payload_cases(rng: random.Random) -> list[tuple[list[int], int]]:
+    large = rng.randint(600_000, 1_000_000)
+    cases = [
+        ([], 100),
+        ([large] * rng.randint(8, 20), 100),                                    # cut by the payload
+        ([rng.randint(1_000, 50_000) for _ in range(rng.randint(25, 60))], 10),  # cut by BatchSize
+        ([EXACT_FIT] * 7, 100),                                                 # a batch of exactly 6 MiB
+        ([rng.randint(50, 150) for _ in range(10_000)], 10_000),                # metadata fills it
+        ([rng.randint(100_000, 1_048_000) for _ in range(rng.randint(10, 30))], rng.randint(3, 12)),
+    ]
+    return cases
+
+
+def check_stretch_payload_cut(batch_sizes, lesson) -> None:
+    """Fresh backlogs against the statement's model, each mistake named; then a real run: 8 records of 700,000
+    bytes put on a stream of the check's own before a mapping with BatchSize 100 exists, read by a function that
+    logs each batch's sequence numbers. The kit's poller cuts at 6 MiB as AWS documents (LocalStack's own does not)."""
+    label = "Stretch 05.S"
+    rng = fresh_random(label)
+    for data_sizes, batch_size in _payload_cases(rng):
+        shown = f"<{len(data_sizes)} records of {min(data_sizes, default=0):,} to {max(data_sizes, default=0):,} bytes>"
+        got = call_checked(label, batch_sizes, list(data_sizes), batch_size, shown_args=f"{shown}, {batch_size}",
+                           hint="batch_sizes gets the data sizes (ints, in bytes) and BatchSize.")
+        expected = reference_batch_sizes(data_sizes, batch_size)
+        if got != expected:
+            named = _payload_mistakes(batch_sizes, got, data_sizes, batch_size)
+            raise ExerciseCheckFailed(
+                f"{label}: batch_sizes({shown}, {batch_size}): expected {_brief(expected)}, got {_brief(got)}.\n"
+                "Hint: " + (named[0] if named else "a batch takes the oldest waiting records, at most BatchSize, and "
+                            "stops before the record that would take its payload over 6 MiB."))
+    observed = _real_payload_run(lesson, [700_000] * 8)
+    predicted = call_exercise(label, batch_sizes, [700_000] * 8, 100)
+    if observed != reference_batch_sizes([700_000] * 8, 100):
+        raise ExerciseCheckFailed(
+            f"{label}: the run on LocalStack gave batches {observed}, not the model's "
+            f"{reference_batch_sizes([700_000] * 8, 100)}.\nHint: that is not your code's fault: run this cell "
+            "again (another notebook's load, or a leftover record, can change what one read finds).")
+    expect(f"{label}: batch_sizes([700,000] * 8, 100) against the real run", predicted == observed,
+           expected=observed, got=predicted, hint="your function should give what LocalStack's poller did.")
+    passed(label, f"fresh backlogs cut by BatchSize, by 6 MiB, exactly at 6 MiB and by metadata; and on LocalStack "
+                  f"8 records of 700,000 bytes came in batches of {observed}, as your function predicts")
+
+
+# Backlogs that tell the mistakes apart when one case fits several: over 6,000,000 bytes but under 6 MiB; exactly
+# 6 MiB; many small records; large ones; small ones under a small BatchSize.
+PAYLOAD_PROBES = [([770_000] * 7, 100), ([EXACT_FIT] * 7, 100), ([100] * 10_000, 10_000), ([700_000] * 8, 100),
+                  ([1_000] * 30, 10)]
+
+
+def _payload_mistakes(batch_sizes, got, data_sizes: list[int], batch_size: int) -> list[str]:
+    """The hints of the mistakes that give the learner's answer here, narrowed down with PAYLOAD_PROBES."""
+    candidates = [(mistake, hint) for mistake, hint in PAYLOAD_MISTAKES
+                  if got == reference_batch_sizes(data_sizes, batch_size, **mistake)]
+    for probe in PAYLOAD_PROBES:
+        if len(candidates) <= 1:
+            break
+        try:
+            answer = batch_sizes(list(probe[0]), probe[1])
+        except Exception:
+            break
+        candidates = [(mistake, hint) for mistake, hint in candidates
+                      if reference_batch_sizes(*probe, **mistake) == answer] or candidates
+    return [hint for _, hint in candidates]
+
+
+def _brief(sizes) -> str:
+    if isinstance(sizes, list) and len(sizes) > 12:
+        return f"[{', '.join(map(str, sizes[:5]))}, ... {len(sizes)} batches]"
+    return repr(sizes)
+
+
+HANDLER = '''import json
+
+
+def handler(event, context):
+    print("BATCH " + json.dumps({"sequenceNumbers": [r["kinesis"]["sequenceNumber"] for r in event["Records"]]}))
+'''
+
+
+def _real_payload_run(lesson, data_sizes: list[int]) -> list[int]:
+    """Puts records of these sizes, then maps a function that logs its batches; returns the batch sizes."""
+    import tempfile
+    from pathlib import Path
+
+    from ..batches import batch_lines
+    from ..functions import delete_function, deploy_function
+    from ..logs import delete_logs
+    from ..mappings import create_mapping, delete_mapping
+    from ..streams import delete_stream, ensure_stream, put_records
+    from ..waiting import wait_until
+
+    stream, function = lesson.name("check-payload"), lesson.name("check-payload")
+    uuid = None
+    delete_logs(function)  # a line of an earlier run must not count
+    try:
+        stream_arn = ensure_stream(stream)
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "handler.py").write_text(HANDLER, encoding="utf-8")
+            deploy_function(function, folder)
+        puts = put_records(stream, [b"x" * size for size in data_sizes], progress=False, chunk=6)
+        ours = {put["SequenceNumber"] for put in puts}
+        uuid = create_mapping(function, stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=100)
+
+        def batches():
+            return [batch for batch in batch_lines(function) if set(batch["sequenceNumbers"]) <= ours]
+
+        wait_until(lambda: sum(batch["size"] for batch in batches()) >= len(data_sizes), timeout=90,
+                   what=f"batches holding the {len(data_sizes)} records")
+        return [batch["size"] for batch in batches()]
+    finally:
+        if uuid:
+            delete_mapping(uuid)
+        delete_function(function)
+        delete_stream(stream)

@@ -29,7 +29,9 @@ from ..handler_import import import_fresh
 from ..mappings import delete_mapping, mappings_of
 from ..queues import ensure_queue
 from ..streams import ensure_stream
-from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, expect_equal, fresh_random, passed
+from . import (
+    ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, expect_equal, fresh_random, passed,
+)
 from .cases import property_cases
 from .mapping import calls_to, mapping_of, on_failure_destination, refused, setting
 
@@ -511,7 +513,10 @@ BATCH_SIZE = 8
 
 
 def check_partial_mapping(create_partial_mapping, function_name: str, lesson) -> None:
-    """Calls the learner's function on a stream and a queue of the check's own; reads the mapping back; deletes it."""
+    """Calls the learner's function on a stream and a queue of the check's own; reads the mapping back; deletes it.
+
+    The statement gives requirements, not settings: each hint names the requirement a wrong setting breaks.
+    """
     label = "Exercise 06.3"
     stream_arn = ensure_stream(lesson.name("mapping-check"))
     _, queue_arn = ensure_queue(lesson.name("mapping-check-failures"))
@@ -532,7 +537,8 @@ def check_partial_mapping(create_partial_mapping, function_name: str, lesson) ->
         uuid = answer.get("UUID") if isinstance(answer, dict) else answer
         if isinstance(uuid, str) and uuid:
             delete_mapping(uuid)
-    passed(label, "ReportBatchItemFailures, bisection, 2 retries and the on-failure queue, read back from LocalStack")
+    passed(label, "every requirement met: ReportBatchItemFailures, bisection, MaximumRetryAttempts=2 (3 invocations "
+           "in all), the on-failure queue, TRIM_HORIZON and BatchSize=8, read back from LocalStack")
 
 
 def _judge_unasked(label: str, mapping: dict, calls: list[dict]) -> None:
@@ -541,56 +547,183 @@ def _judge_unasked(label: str, mapping: dict, calls: list[dict]) -> None:
         if value not in (default, None) or (calls and name in calls[-1] and calls[-1][name] != default):
             raise ExerciseCheckFailed(
                 f"{label}: {name}: expected it left at {default} (not given), got {value!r}.\nHint: {name} is not asked "
-                f"for here: {effect}. Pass only the parameters the statement lists."
+                f"for here: {effect}. No requirement needs it: set only what the requirements ask for."
             )
 
 
 def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> None:
-    def wrong(what, expected, got, hint):
-        raise ExerciseCheckFailed(f"{label}: {what}: expected {expected!r}, got {got!r}.\nHint: {hint}")
+    def wrong(what, expected, got, requirement, hint):
+        raise ExerciseCheckFailed(f"{label}: {what}: expected {expected!r}, got {got!r}.\n"
+                                  f"Hint: requirement not met: {requirement}. {hint}")
 
     if mapping.get("EventSourceArn") != stream_arn:
-        wrong("EventSourceArn", stream_arn, mapping.get("EventSourceArn"), "pass EventSourceArn=stream_arn.")
+        wrong("EventSourceArn", stream_arn, mapping.get("EventSourceArn"), "the mapping reads the stream it is given",
+              "pass EventSourceArn=stream_arn.")
     if not str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"):
-        wrong("FunctionArn", function_name, mapping.get("FunctionArn"), "pass FunctionName=function_name.")
+        wrong("FunctionArn", function_name, mapping.get("FunctionArn"), "the mapping invokes the function it is given",
+              "pass FunctionName=function_name.")
+    acts = "Lambda must act on the batchItemFailures the handler returns"
     response_types = setting(mapping, "FunctionResponseTypes") or []
     if response_types and "ReportBatchItemFailures" not in response_types:
-        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], response_types,
-              "a misspelt response type: the only value is ReportBatchItemFailures (plural, as in batchItemFailures). "
+        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], response_types, acts,
+              "A misspelt response type: the only value is ReportBatchItemFailures (plural, as in batchItemFailures). "
               "AWS refuses any other value; LocalStack stores it, and then ignores batchItemFailures.")
     if "ReportBatchItemFailures" not in response_types:
-        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], setting(mapping, "FunctionResponseTypes"),
-              "FunctionResponseTypes is missing ReportBatchItemFailures: batchItemFailures would be ignored: Lambda "
-              "reads the response only when ReportBatchItemFailures is listed, and otherwise takes any normal return "
-              "as success, so the failed records would be skipped.")
+        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], setting(mapping, "FunctionResponseTypes"), acts,
+              "Without FunctionResponseTypes, batchItemFailures would be ignored: Lambda reads the response only when "
+              "ReportBatchItemFailures is listed, and otherwise takes any normal return as success, so the failed "
+              "records would be skipped.")
     if setting(mapping, "BisectBatchOnFunctionError") is not True:
         wrong("BisectBatchOnFunctionError", True, setting(mapping, "BisectBatchOnFunctionError"),
-              "bisect is off. The handler reports its failures, but it can still raise (a bug outside the try, a "
-              "timeout, running out of memory): then the whole batch fails, and bisection is what isolates the bad "
-              "record instead of retrying all of them together.")
+              "a bug that makes the handler raise must cost one record, not the batch",
+              "Bisect is off: when the handler raises (a bug outside the try, a timeout, running out of memory), the "
+              "whole batch fails, its retries fail too, and every record of it is given up together. "
+              "BisectBatchOnFunctionError=True splits the failed batch until the bad record is alone (Part 1).")
     retries = mapping.get("MaximumRetryAttempts", -1)
+    three = f"a record the handler keeps reporting is given up after {MAX_RETRIES + 1} invocations in all"
     if retries is None or retries < 0:
-        wrong("MaximumRetryAttempts", MAX_RETRIES, retries,
+        wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
               "-1 (the default) retries until the records expire from the stream (24 hours by default, up to a "
-              "year): the shard stays blocked behind one poison record all that time.")
+              "year): the record is never given up, and the shard stays blocked behind one poison record all that "
+              "time.")
     if retries == MAX_RETRIES + 1:
-        wrong("MaximumRetryAttempts", MAX_RETRIES, retries,
-              "MaximumRetryAttempts counts the retries after the first attempt, not the attempts: two retries is "
-              f"MaximumRetryAttempts={MAX_RETRIES} (so {MAX_RETRIES + 1} invocations of a poison record in all).")
+        wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
+              "Off by one: MaximumRetryAttempts counts the retries after the first attempt, not the attempts: "
+              f"{retries} would invoke a poison record {retries + 1} times. {MAX_RETRIES + 1} invocations in all is "
+              f"the first one plus {MAX_RETRIES} retries.")
     if retries != MAX_RETRIES:
-        wrong("MaximumRetryAttempts", MAX_RETRIES, retries,
-              f"use {MAX_RETRIES}: few retries bound the cost of a poison record, and Part 3 counts on them.")
+        wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
+              f"MaximumRetryAttempts={retries} invokes a failing record {retries + 1} times in all (the first "
+              f"attempt plus {retries} retries): {'too few' if retries < MAX_RETRIES else 'more than asked'}. "
+              "Part 3 counts the invocations.")
     destination = on_failure_destination(mapping)
-    if destination != queue_arn:
-        wrong("DestinationConfig.OnFailure.Destination", queue_arn, destination,
-              "no destination: when the retries run out, Lambda drops the failed records and moves on; the "
+    trace = "every record given up leaves a trace in the queue"
+    if destination is None:
+        wrong("DestinationConfig.OnFailure.Destination", queue_arn, destination, trace,
+              "No destination: when the retries run out, Lambda drops the failed records and moves on; an "
               "on-failure record in the queue is the only trace of them. Pass "
-              "DestinationConfig={'OnFailure': {'Destination': queue_arn}}." if destination is None else
-              "send the on-failure records to the queue_arn the function receives.")
+              "DestinationConfig={'OnFailure': {'Destination': queue_arn}}.")
+    if destination != queue_arn:
+        wrong("DestinationConfig.OnFailure.Destination", queue_arn, destination, trace,
+              "Send the on-failure records to the queue_arn the function receives.")
+    arrive = "the 16 readings already in the stream arrive as two batches of 8"
     if mapping.get("StartingPosition") != "TRIM_HORIZON":
-        wrong("StartingPosition", "TRIM_HORIZON", mapping.get("StartingPosition"),
-              "StartingPosition is required for Kinesis; TRIM_HORIZON reads from the oldest record, so the readings "
-              "put before the mapping exists are processed too (LATEST would start after them).")
+        wrong("StartingPosition", "TRIM_HORIZON", mapping.get("StartingPosition"), arrive,
+              "The readings are put before the mapping exists: TRIM_HORIZON reads from the oldest record the stream "
+              "keeps, so they are processed too; LATEST would start after them and never see them.")
     if mapping.get("BatchSize") != BATCH_SIZE:
-        wrong("BatchSize", BATCH_SIZE, mapping.get("BatchSize"),
-              f"use BatchSize={BATCH_SIZE}, so the 16 readings of Part 3 come in two batches.")
+        got = mapping.get("BatchSize")
+        wrong("BatchSize", BATCH_SIZE, got, arrive,
+              f"BatchSize is the most records one invocation gets: {got} would hand the 16 readings over "
+              f"{'as one batch' if isinstance(got, int) and got >= 16 else 'in other batches'}; two batches of 8 "
+              f"need BatchSize={BATCH_SIZE}.")
+
+
+# Stretch 06.S ---------------------------------------------------------------------------------------------------
+
+def reference_resume_at(sequence_numbers: list[str], response) -> str | None:
+    """Where the ESM's retry starts after a response read with ReportBatchItemFailures (None: the batch succeeded).
+
+    AWS (Lambda developer guide, "Configuring partial batch response with Kinesis Data Streams and Lambda"): an
+    empty or null response, or an empty or null batchItemFailures, is success; an empty or null itemIdentifier, or a
+    misspelt key, fails the whole batch; otherwise Lambda checkpoints at the lowest reported sequence number. An
+    identifier not in the batch failing the whole batch is what LocalStack's snapshot tests recorded against AWS.
+    """
+    failures = response.get("batchItemFailures") if isinstance(response, dict) else None
+    if not failures:
+        return None
+    reported = [item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures]
+    if any(not identifier or identifier not in sequence_numbers for identifier in reported):
+        return sequence_numbers[0]  # the whole batch failed: the retry starts at its first record
+    return min(reported, key=int)
+
+
+def _sequence_numbers(rng: random.Random, count: int, digits: int) -> list[str]:
+    """Increasing sequence numbers of ``digits`` digits, with gaps, as one shard gives them."""
+    number = rng.randrange(10 ** (digits - 1), 10**digits // 2)
+    numbers = []
+    for _ in range(count):
+        number += rng.randint(1, 10**6)
+        numbers.append(str(number))
+    return numbers
+
+
+def _resume_cases(rng: random.Random) -> list[tuple[str, list[str], object, str]]:
+    """(what the case is, the batch's sequence numbers, the response, the hint naming the rule it tests)."""
+    count = rng.randint(5, 12)
+    batch = _sequence_numbers(rng, count, rng.randint(21, 56))
+    failed = rng.randrange(1, count - 1)
+    later = batch[failed:]
+    shuffled = later[:]
+    while shuffled[0] == batch[failed]:
+        rng.shuffle(shuffled)
+    # A batch whose numbers gain a digit half-way: as strings, "1000..." sorts before "999...".
+    digits = rng.randint(21, 55)
+    step = rng.randint(1, 10**6)
+    straddling = [str(10**digits + (index - count // 2) * step) for index in range(count)]
+    outside = str(int(batch[-1]) + rng.randint(1, 10**6))
+
+    def items(identifiers):
+        return {"batchItemFailures": [{"itemIdentifier": identifier} for identifier in identifiers]}
+
+    success = "the batch succeeded: return None"
+    whole = "the whole batch fails, so the retry starts at the batch's first record"
+    return [
+        ("a response of None", batch, None, f"an empty or null response is success: {success}."),
+        ("an empty dict", batch, {}, f"an empty or null response is success: {success}."),
+        ("an empty batchItemFailures", batch, {"batchItemFailures": []},
+         f"an empty batchItemFailures list is success: {success}."),
+        ("a null batchItemFailures", batch, {"batchItemFailures": None},
+         f"a null batchItemFailures is success: {success}."),
+        ("the article's statusCode reply", batch, {"statusCode": 200, "body": "ok"},
+         "a response without batchItemFailures (API Gateway's statusCode reply) is read as success: "
+         f"{success}."),
+        ("the failed record and every later one, in order", batch, items(later),
+         "the retry starts at the lowest reported record itself (it failed), not after it."),
+        ("only the failed record", batch, items([batch[failed]]),
+         "the retry starts at the lowest reported record itself; the records after it come again with it."),
+        ("the failed record and every later one, in another order", batch, items(shuffled),
+         "the lowest reported sequence number, not the first one listed: the response's order means nothing."),
+        ("records whose sequence numbers gain a digit", straddling, items(straddling[count // 2 - 1: count // 2 + 2]),
+         "sequence numbers are numbers written as strings: compare them as numbers (int), since as strings "
+         "'1000' sorts before '999'."),
+        ("an empty itemIdentifier", batch, items([batch[failed], ""]), f"an empty itemIdentifier: {whole}."),
+        ("a null itemIdentifier", batch, items([None]), f"a null itemIdentifier: {whole}."),
+        ("a misspelt key (itemIdentifer)", batch, {"batchItemFailures": [{"itemIdentifer": batch[failed]}]},
+         f"a misspelt key leaves the item without an itemIdentifier: {whole}."),
+        ("an identifier not in the batch", batch, items([batch[failed], outside]),
+         f"an identifier that is not in the batch: {whole} (tests recorded against AWS show it)."),
+    ]
+
+
+def check_stretch_resume_at(resume_at) -> None:
+    """Fresh batches and responses, one case per rule of AWS's partial batch response page; each hint names it."""
+    label = "Stretch 06.S"
+    rng = fresh_random(label)
+    for what, batch, response, hint in _resume_cases(rng):
+        given = copy_of(response)
+        got = call_checked(label, resume_at, list(batch), given, hint=hint,
+                           shown_args=f"<a batch of {len(batch)}>, {_short_response(response)}")
+        expected = reference_resume_at(batch, response)
+        where = f"{label}: resume_at on {what} ({_short_response(response)})"
+        expect(where, got == expected, expected=_at(batch, expected), got=_at(batch, got), hint=hint)
+    passed(label, "every rule of the partial batch response, on fresh batches; reporting only the failed record "
+                  "resumes where reporting it and every later record does")
+
+
+def copy_of(value):
+    return json.loads(json.dumps(value))
+
+
+def _short_response(response) -> str:
+    text = json.dumps(response)
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def _at(batch: list[str], value) -> str:
+    """A returned value as the message shows it: None, or which record of the batch it is."""
+    if value is None:
+        return "None (success)"
+    if isinstance(value, str) and value in batch:
+        return f"record {batch.index(value)} of the batch ({value})"
+    return repr(value)

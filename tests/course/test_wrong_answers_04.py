@@ -327,3 +327,118 @@ def swallows_every_client_error(dynamodb, table_name, key, reading):
 ])
 def test_04_2_rejects_more(wrong, mentions, lesson):
     assert_rejected(lambda: checks.check_write_reading(wrong, lesson), *mentions)
+
+
+# ---- Stretch 04.S: a counter that counts each reading once, in one update_item -------------------------------------
+
+def _counter_update(reading, condition=None, ids=None):
+    values = {":one": {"N": "1"}, ":t": {"N": str(reading["temperature"])}}
+    update = "ADD readings :one, temperature_sum :t"
+    if ids is not None:
+        update += ", counted :ids"
+        values[":ids"] = {"SS": [ids]}
+    if condition and ":id" in condition:
+        values[":id"] = {"S": ids}
+    arguments = dict(Key={"pk": {"S": f"sensor#{reading['sensor']}"}}, UpdateExpression=update,
+                     ExpressionAttributeValues=values)
+    if condition:
+        arguments["ConditionExpression"] = condition
+    return arguments
+
+
+def count_once(dynamodb, table_name, reading):
+    """The reference: the counter item remembers the reading_ids it counted."""
+    try:
+        dynamodb.update_item(TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)",
+                                                                     reading["reading_id"]))
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def add_without_condition(dynamodb, table_name, reading):
+    dynamodb.update_item(TableName=table_name, **_counter_update(reading))
+    return True
+
+
+def condition_on_the_counter_item(dynamodb, table_name, reading):
+    try:
+        dynamodb.update_item(TableName=table_name, **_counter_update(reading, "attribute_not_exists(pk)"))
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def set_of_temperatures(dynamodb, table_name, reading):
+    try:
+        dynamodb.update_item(TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)",
+                                                                     str(reading["temperature"])))
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def does_not_catch_the_refusal(dynamodb, table_name, reading):
+    dynamodb.update_item(TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)",
+                                                                 reading["reading_id"]))
+    return True
+
+
+def catches_everything(dynamodb, table_name, reading):
+    try:
+        dynamodb.update_item(TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)",
+                                                                     reading["reading_id"]))
+    except Exception:
+        return False
+    return True
+
+
+def transaction_as_in_section_8(dynamodb, table_name, reading):
+    try:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table_name, "ConditionExpression": "attribute_not_exists(pk)",
+                     "Item": {"pk": {"S": reading["reading_id"]}}}},
+            {"Update": {"TableName": table_name, **_counter_update(reading)}},
+        ])
+    except dynamodb.exceptions.TransactionCanceledException:
+        return False
+    return True
+
+
+def read_then_update(dynamodb, table_name, reading):
+    item = dynamodb.get_item(TableName=table_name, Key={"pk": {"S": f"sensor#{reading['sensor']}"}}).get("Item", {})
+    if reading["reading_id"] in item.get("counted", {}).get("SS", []):
+        return False
+    dynamodb.update_item(TableName=table_name, **_counter_update(reading, None, reading["reading_id"]))
+    return True
+
+
+def returns_nothing(dynamodb, table_name, reading):
+    count_once(dynamodb, table_name, reading)
+
+
+@pytest.mark.localstack
+def test_04_s_reference_passes(lesson, capsys):
+    checks.check_stretch_count_once(count_once, lesson)
+    assert "✔ Stretch 04.S passed" in capsys.readouterr().out
+
+
+@pytest.mark.localstack
+def test_04_s_stub_is_not_solved(lesson):
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_stretch_count_once(stub, lesson)
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("wrong, mentions", [
+    (add_without_condition, ["counted again", "conditional"]),
+    (condition_on_the_counter_item, ["readings were missed", "attribute_not_exists(pk)"]),
+    (set_of_temperatures, ["readings were missed", "temperatures"]),
+    (does_not_catch_the_refusal, ["a duplicate is not an error", "ConditionalCheckFailedException"]),
+    (catches_everything, ["missing table", "propagate"]),
+    (transaction_as_in_section_8, ["one update_item", "no transaction"]),
+    (read_then_update, ["one update_item", "no read before the write"]),
+    (returns_nothing, ["True", "False"]),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_04_s_rejects(wrong, mentions, lesson):
+    assert_rejected(lambda: checks.check_stretch_count_once(wrong, lesson), *mentions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 import uuid
+from types import SimpleNamespace
 from fractions import Fraction
 
 import pytest
@@ -355,3 +356,54 @@ def test_the_stubs_are_not_solved():
 def test_the_configure_stub_is_not_solved(fleet_mapping):
     with pytest.raises(ExerciseNotSolved):
         checks.check_configure_for_target(stub, fleet_mapping)
+
+
+# ---- Stretch 05.S: the 6 MB payload limit -------------------------------------------------------------------------
+
+def batch_sizes(data_sizes, batch_size):
+    """A learner's answer: oldest first, at most BatchSize, stop before 6 MiB would be passed."""
+    sizes, batch, total = [], 0, 0
+    for size in data_sizes:
+        payload = 4 * math.ceil(size / 3) + 600
+        if batch and (batch == batch_size or total + payload > 6 * 1024 * 1024):
+            sizes.append(batch)
+            batch, total = 0, 0
+        batch += 1
+        total += payload
+    return sizes + [batch] if batch else sizes
+
+
+def _variant(**mistake):
+    def wrong(data_sizes, batch_size):
+        return checks.reference_batch_sizes(data_sizes, batch_size, **mistake)
+    return wrong
+
+
+@pytest.fixture
+def payload_lesson():
+    prefix = f"kcm05s-{uuid.uuid4().hex[:8]}-"
+    return SimpleNamespace(name=lambda suffix: prefix + suffix)
+
+
+@pytest.mark.localstack
+def test_05_s_reference_passes(payload_lesson, capsys):
+    checks.check_stretch_payload_cut(batch_sizes, payload_lesson)
+    assert "✔ Stretch 05.S passed" in capsys.readouterr().out
+
+
+def test_05_s_stub_is_not_solved(payload_lesson):
+    with pytest.raises(ExerciseNotSolved):
+        checks.check_stretch_payload_cut(stub, payload_lesson)
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (_variant(base64=False), ["base64", "a third more"]),
+    (_variant(capped=False), ["BatchSize still caps"]),
+    (_variant(limit=6_000_000), ["6 MiB", "6,291,456"]),
+    (_variant(fits=lambda total, cap: total < cap), ["exactly 6 MiB", "<="]),
+    (_variant(metadata=0), ["600 bytes of metadata"]),
+    (lambda data_sizes, batch_size: [len(data_sizes)], ["at most BatchSize"]),
+], ids=["raw bytes", "no BatchSize cap", "6,000,000", "< not <=", "no metadata", "one batch"])
+def test_05_s_rejects(wrong, mentions, payload_lesson):
+    for _ in range(3):  # fresh backlogs every time: the mistake must be named every time
+        assert_rejected(lambda: checks.check_stretch_payload_cut(wrong, payload_lesson), *mentions)

@@ -240,19 +240,23 @@ def test_the_reference_mapping_passes(mapping_target, capsys):
 
 @pytest.mark.localstack
 @pytest.mark.parametrize("create, mentions", [
-    (_create_mapping(FunctionResponseTypes=None), ["batchItemFailures would be ignored", "ReportBatchItemFailures is listed"]),
-    (_create_mapping(BisectBatchOnFunctionError=False), ["bisect is off"]),
-    (_create_mapping(MaximumRetryAttempts=-1), ["the shard stays blocked"]),
-    (_create_mapping(MaximumRetryAttempts=None), ["the shard stays blocked"]),
-    (_create_mapping(destination=False), ["no destination"]),
-    (_create_mapping(StartingPosition="LATEST"), ["TRIM_HORIZON"]),
-    (_create_mapping(BatchSize=None), ["BatchSize"]),
-    (_create_mapping(MaximumRetryAttempts=100), ["use 2"]),
+    (_create_mapping(FunctionResponseTypes=None), ["act on the batchItemFailures", "batchItemFailures would be ignored",
+                                                   "ReportBatchItemFailures is listed"]),
+    (_create_mapping(BisectBatchOnFunctionError=False), ["cost one record, not the batch", "bisect is off"]),
+    (_create_mapping(MaximumRetryAttempts=-1), ["given up after 3 invocations", "the shard stays blocked"]),
+    (_create_mapping(MaximumRetryAttempts=None), ["given up after 3 invocations", "the shard stays blocked"]),
+    (_create_mapping(destination=False), ["leaves a trace in the queue", "no destination"]),
+    (_create_mapping(StartingPosition="LATEST"), ["already in the stream", "TRIM_HORIZON", "LATEST would start after"]),
+    (_create_mapping(BatchSize=None), ["two batches of 8", "BatchSize", "as one batch"]),
+    (_create_mapping(BatchSize=16), ["two batches of 8", "as one batch"]),
+    (_create_mapping(MaximumRetryAttempts=100), ["given up after 3 invocations", "101 times", "more than asked"]),
+    (_create_mapping(MaximumRetryAttempts=1), ["given up after 3 invocations", "2 times", "too few"]),
 ], ids=["no ReportBatchItemFailures", "bisect off", "retries -1", "retries not given", "no destination", "LATEST",
-        "default BatchSize", "100 retries"])
+        "default BatchSize", "BatchSize 16", "100 retries", "1 retry"])
 def test_wrong_mappings_are_rejected(mapping_target, create, mentions):
     function_name, lesson = mapping_target
-    assert_rejected(lambda: checks.check_partial_mapping(create, function_name, lesson), *mentions)
+    message = assert_rejected(lambda: checks.check_partial_mapping(create, function_name, lesson), *mentions)
+    assert "requirement not met" in message.lower()
     assert not [m for m in client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
                 if m["State"] not in ("Deleting",)], "the check must delete the mapping it read back"
 
@@ -354,9 +358,10 @@ def test_a_handler_naming_real_client_exception_classes_passes(tmp_path, capsys)
 
 @pytest.mark.localstack
 @pytest.mark.parametrize("create, mentions", [
-    (_create_mapping(MaximumRetryAttempts=3), ["MaximumRetryAttempts", "retries after the first"]),
-    (_create_mapping(FunctionResponseTypes=["ReportBatchItemFailure"]), ["misspelt", "ReportBatchItemFailures"]),
-    (_create_mapping(MaximumRecordAgeInSeconds=60), ["MaximumRecordAgeInSeconds", "not asked"]),
+    (_create_mapping(MaximumRetryAttempts=3), ["given up after 3 invocations", "off by one", "retries after the first"]),
+    (_create_mapping(FunctionResponseTypes=["ReportBatchItemFailure"]), ["act on the batchItemFailures", "misspelt",
+                                                                         "ReportBatchItemFailures"]),
+    (_create_mapping(MaximumRecordAgeInSeconds=60), ["MaximumRecordAgeInSeconds", "not asked", "no requirement"]),
     (_create_mapping(StartingPosition=None), ["StartingPosition", "required"]),
 ], ids=["3 retries", "misspelt response type", "record age set", "no StartingPosition"])
 def test_more_wrong_mappings_are_rejected(mapping_target, create, mentions):
@@ -392,3 +397,98 @@ def test_the_mapping_stub_is_not_solved(mapping_target):
     function_name, lesson = mapping_target
     with pytest.raises(checks.ExerciseNotSolved):
         checks.check_partial_mapping(stub, function_name, lesson)
+
+
+# ---- Stretch 06.S: where Lambda resumes ---------------------------------------------------------------------------
+
+def resume_at(sequence_numbers, response):
+    """A learner's answer, as the statement asks for it."""
+    failures = (response or {}).get("batchItemFailures") or []
+    if not failures:
+        return None
+    reported = [item.get("itemIdentifier") for item in failures]
+    if any(not identifier or identifier not in sequence_numbers for identifier in reported):
+        return sequence_numbers[0]
+    return min(reported, key=int)
+
+
+def as_strings(sequence_numbers, response):
+    failures = (response or {}).get("batchItemFailures") or []
+    if not failures:
+        return None
+    reported = [item.get("itemIdentifier") for item in failures]
+    if any(not identifier or identifier not in sequence_numbers for identifier in reported):
+        return sequence_numbers[0]
+    return min(reported)
+
+
+def first_listed(sequence_numbers, response):
+    failures = (response or {}).get("batchItemFailures") or []
+    if not failures:
+        return None
+    reported = [item.get("itemIdentifier") for item in failures]
+    if any(not identifier or identifier not in sequence_numbers for identifier in reported):
+        return sequence_numbers[0]
+    return reported[0]
+
+
+def after_the_lowest(sequence_numbers, response):
+    lowest = resume_at(sequence_numbers, response)
+    if lowest is None or lowest == sequence_numbers[-1]:
+        return lowest
+    return sequence_numbers[sequence_numbers.index(lowest) + 1]
+
+
+def empty_list_fails(sequence_numbers, response):
+    if isinstance(response, dict) and response.get("batchItemFailures") == []:
+        return sequence_numbers[0]
+    return resume_at(sequence_numbers, response)
+
+
+def status_code_fails(sequence_numbers, response):
+    if isinstance(response, dict) and "statusCode" in response:
+        return sequence_numbers[0]
+    return resume_at(sequence_numbers, response)
+
+
+def ignores_unknown_identifiers(sequence_numbers, response):
+    failures = (response or {}).get("batchItemFailures") or []
+    reported = [item.get("itemIdentifier") for item in failures]
+    if any(not identifier for identifier in reported):
+        return sequence_numbers[0]
+    known = [identifier for identifier in reported if identifier in sequence_numbers]
+    return min(known, key=int) if known else None
+
+
+def trusts_the_key(sequence_numbers, response):
+    failures = (response or {}).get("batchItemFailures") or []
+    if not failures:
+        return None
+    reported = [item["itemIdentifier"] for item in failures]
+    if any(not identifier or identifier not in sequence_numbers for identifier in reported):
+        return sequence_numbers[0]
+    return min(reported, key=int)
+
+
+def test_06_s_reference_passes(capsys):
+    checks.check_stretch_resume_at(resume_at)
+    assert "✔ Stretch 06.S passed" in capsys.readouterr().out
+
+
+def test_06_s_stub_is_not_solved():
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_stretch_resume_at(stub)
+
+
+@pytest.mark.parametrize("wrong, mentions", [
+    (as_strings, ["compare them as numbers", "'1000' sorts before '999'"]),
+    (first_listed, ["lowest reported", "not the first one listed"]),
+    (after_the_lowest, ["lowest reported record itself", "not after it"]),
+    (empty_list_fails, ["empty batchItemFailures list is success"]),
+    (status_code_fails, ["statusCode", "read as success"]),
+    (ignores_unknown_identifiers, ["not in the batch", "whole batch fails"]),
+    (trusts_the_key, ["misspelt key", "KeyError"]),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_06_s_rejects(wrong, mentions):
+    for _ in range(3):  # fresh batches every time: the mistake must be caught every time
+        assert_rejected(lambda: checks.check_stretch_resume_at(wrong), *mentions)
