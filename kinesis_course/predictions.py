@@ -40,9 +40,10 @@ def outcome(predicted: Any, observed: Any, matches: Callable[[Any, Any], bool] |
 
 
 def compare(label: str, predicted: Any, observed: Any, *, why: str,
-            matches: Callable[[Any, Any], bool] | None = None) -> str:
-    """Prints the prediction against the observation, then ``why`` (the explanation, whatever the prediction was);
-    returns the outcome. Never raises: predicting is for learning, not for grading."""
+            matches: Callable[[Any, Any], bool] | None = None) -> None:
+    """Prints the prediction against the observation, then ``why`` (the explanation, whatever the prediction was).
+    Returns nothing, so a notebook cell shows the two lines only. Never raises: predicting is for learning, not
+    for grading."""
     result = outcome(predicted, observed, matches)
     if result == NOT_MADE:
         said = "no prediction made (write yours in the prediction cell, then run it and this cell again)"
@@ -51,4 +52,3 @@ def compare(label: str, predicted: Any, observed: Any, *, why: str,
     mark = {AS_PREDICTED: "◆", DIFFERENT: "◇", NOT_MADE: "·"}[result]
     print(f"{mark} Prediction {label}: {result}. Observed {observed!r}; {said}.")
     print(f"  Why: {why}")
-    return result

@@ -32,7 +32,7 @@ def test_a_tolerance_replaces_equality_and_a_word_for_a_number_is_different_not_
 
 
 def test_compare_prints_the_line_make_check_reads_and_always_the_explanation(capsys):
-    assert compare("06.A", 5, 9, why="the halves that hold the poison fail too") == DIFFERENT
+    assert compare("06.A", 5, 9, why="the halves that hold the poison fail too") is None  # no Out[] in a notebook
     out = capsys.readouterr().out.splitlines()
     assert out == ["◇ Prediction 06.A: different. Observed 9; you predicted 5.",
                    "  Why: the halves that hold the poison fail too"]
