@@ -14,6 +14,10 @@ Applied once when LocalStack starts (hook ``localstack.hooks.on_infra_start``), 
    poller loop ends; a disabled mapping has no loop, so it stayed listed as "Deleting" forever, and a lesson run
    again found the previous run's mapping in ListEventSourceMappings. AWS deletes disabled mappings too.
 4. RecordAgeExceeded failure records carry AWS's requestContext (with the AWS-like reading of esm_aws_reading).
+5. Attempts are counted as AWS's recordings show (esm_attempts; inferred, AWS does not document it): a partial batch
+   response that moves the checkpoint starts a new batch, with one invocation plus MaximumRetryAttempts retries of
+   its own; a RecordAgeExceeded record counts the attempt that found its records too old. LocalStack 4.14 counts
+   on across a partial batch response (one delivery fewer than AWS) and leaves that attempt out (one less).
 
 Then esm_aws_reading applies the patches that make Kinesis mappings read like AWS (on unless
 COURSE_ESM_POLLER=localstack).
@@ -22,13 +26,16 @@ COURSE_ESM_POLLER=localstack).
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 
 from localstack.runtime import hooks
 
 from . import esm_clock as clock
+from .esm_attempts import attempts_after_partial_failure, record_age_exceeded_count
 
 LOG = logging.getLogger(__name__)
+_current = threading.local()  # the attempt the calling thread is invoking (for the position view)
 
 
 @hooks.on_infra_start()
@@ -113,15 +120,16 @@ def _deliver_segment(self, shard_id, events, bisect):
         PartialBatchFailureError,
     )
     from localstack.services.lambda_.event_source_mapping.pollers.poller import get_batch_item_failures
-    from localstack.utils.backoff import ExponentialBackoff
 
-    max_retries = self.stream_parameters.get("MaximumRetryAttempts", -1)
     max_record_age = max(self.stream_parameters.get("MaximumRecordAgeInSeconds", -1), 0)
-    backoff = ExponentialBackoff(max_retries=max_retries)
+    backoff = _new_backoff()
+    # The attempts at the batch that starts at the checkpoint (AWS's approximateInvokeCount; esm_attempts).
     attempts = 0
+    retrying = False  # the next invocation is a retry: it waits its backoff first
     abort_condition = None
     error_payload = {}
     expired_events = []
+    expired_after = 0  # the attempts that carried the expired records (the last expired, when several expire)
     done = False
 
     while events and not self._is_shutdown.is_set():
@@ -133,14 +141,18 @@ def _deliver_segment(self, shard_id, events, bisect):
             events, expired = self.bisect_events_by_record_age(max_record_age / clock.factor(self.esm_uuid), events)
             if expired:
                 expired_events.extend(expired)
+                expired_after = attempts
                 continue
         try:
-            if attempts > 0:
+            if retrying:
                 # The wait ends early when the mapping is disabled or deleted; then nothing more is invoked,
                 # and nothing goes to the on-failure destination (the batch did not run out of retries).
                 # The course clock (esm_clock) shortens the backoff F times; factor 1 (AWS's timing) by default.
                 if self._is_shutdown.wait(backoff.next_backoff() / clock.factor(self.esm_uuid)):
                     return None
+            retrying = True
+            attempts += 1
+            _current.attempt = attempts  # for the position view (esm_position)
             self.processor.process_events_batch(events)
             done = True
             break
@@ -150,7 +162,13 @@ def _deliver_segment(self, shard_id, events, bisect):
             sequence_numbers = {self.get_sequence_number(event) for event in events}
             failed = get_batch_item_failures(error.partial_failure_payload, sequence_numbers)
             if failed:
+                delivered = len(events)
                 _, events = self.bisect_events(min(failed, key=int), events)
+                # AWS's recordings: when the checkpoint moved, the records from it on are a new batch with attempts
+                # and retries of their own (esm_attempts, rule 1); its backoff starts again too.
+                attempts = attempts_after_partial_failure(attempts, delivered, len(events))
+                if attempts == 0:
+                    backoff = _new_backoff()
         except BatchFailureError as error:
             error_payload = error.error
             if bisect and len(events) > 1:
@@ -161,13 +179,14 @@ def _deliver_segment(self, shard_id, events, bisect):
         except Exception:
             LOG.error("Attempt %d failed with an unexpected error for %s", attempts, self.source_arn, exc_info=True)
         finally:
-            attempts += 1
+            _current.attempt = None
 
     if expired_events:
         abort_condition, events = "RecordAgeExceeded", expired_events
     if abort_condition:
         if abort_condition == "RecordAgeExceeded" and getattr(self, "aws_failure_records", False):
-            context = _record_age_exceeded_context(self, error_payload, attempts)
+            # AWS's recordings: the attempt that found the records too old counts (esm_attempts, rule 2).
+            context = _record_age_exceeded_context(self, error_payload, record_age_exceeded_count(expired_after))
         else:
             if abort_condition == "RecordAgeExceeded":
                 error_payload = {}
@@ -185,7 +204,21 @@ def _deliver_segment(self, shard_id, events, bisect):
     return None
 
 
-def _record_age_exceeded_context(self, error_payload: dict, attempts: int) -> dict:
+def _new_backoff():
+    from localstack.utils.backoff import ExponentialBackoff
+
+    # LocalStack's schedule (AWS does not document its own): about 0.5 s, growing 1.5 times a retry, jittered.
+    # Unlimited here: MaximumRetryAttempts is checked by the loop, which may start a new batch's count (its
+    # max_retries would make the last retries of such a batch wait 0 s).
+    return ExponentialBackoff(max_retries=-1)
+
+
+def attempt_number() -> int | None:
+    """The attempt the calling thread is invoking now (1 = first try of the batch at the checkpoint), or None."""
+    return getattr(_current, "attempt", None)
+
+
+def _record_age_exceeded_context(self, error_payload: dict, invoke_count: int) -> dict:
     # AWS's RecordAgeExceeded record has a requestContext (requestId, functionArn, condition,
     # approximateInvokeCount) and no responseContext (records LocalStack's own tests recorded against AWS, the
     # snapshot of test_lambda_integration_kinesis; Lambda developer guide, Kinesis on-failure destinations).
@@ -198,6 +231,6 @@ def _record_age_exceeded_context(self, error_payload: dict, attempts: int) -> di
             "requestId": (error_payload or {}).get("requestId") or str(uuid.uuid4()),
             "functionArn": self.processor.sender.target_arn,
             "condition": "RecordAgeExceeded",
-            "approximateInvokeCount": attempts,
+            "approximateInvokeCount": invoke_count,
         }
     }

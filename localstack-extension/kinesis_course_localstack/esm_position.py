@@ -12,7 +12,8 @@ sign of it): the view is the kit's teaching device, and it describes the kit's p
 
 - ``checkpoint``: the last sequence number the mapping is done with (esm_checkpoints), null before any.
 - ``in_flight``: the part of a batch being delivered now: the records of the current attempt (first, last, size),
-  the attempt number of that part (1 = first try), and whether the batch was split by
+  the attempt number of that part (1 = first try; as approximateInvokeCount counts it, so a partial batch response
+  that moves the checkpoint starts the records retried at 1 again), and whether the batch was split by
   BisectBatchOnFunctionError; ``batch`` is the whole batch as read. With ParallelizationFactor > 1, the oldest of
   the shard's batches in flight (``batches_in_flight`` counts them).
 - ``behind``: records in the shard after the checkpoint (read and not done, plus not yet read), counted when the
@@ -155,7 +156,12 @@ def _count_attempt(process_events_batch, self, input_events, *args, **kwargs):
             flight.size = len(input_events)
         except Exception:
             pass
-        flight.attempt += 1
+        from .esm_parity import attempt_number
+
+        # esm_parity numbers the attempts as AWS counts them (approximateInvokeCount): after a partial batch
+        # response that moved the checkpoint, the records retried are a new batch, at attempt 1 again (esm_attempts).
+        number = attempt_number()
+        flight.attempt = number if number is not None else flight.attempt + 1
         for hook in ON_SEND:
             try:
                 hook(self, delivery, input_events)
