@@ -580,7 +580,7 @@ def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: st
               "whole batch fails, its retries fail too, and every record of it is given up together. "
               "BisectBatchOnFunctionError=True splits the failed batch until the bad record is alone (Part 1).")
     retries = mapping.get("MaximumRetryAttempts", -1)
-    three = f"a record the handler keeps reporting is given up after {MAX_RETRIES + 1} invocations in all"
+    three = f"a batch that keeps failing is given up after {MAX_RETRIES + 1} invocations in all"
     if retries is None or retries < 0:
         wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
               "-1 (the default) retries until the records expire from the stream (24 hours by default, up to a "
@@ -589,11 +589,11 @@ def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: st
     if retries == MAX_RETRIES + 1:
         wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
               "Off by one: MaximumRetryAttempts counts the retries after the first attempt, not the attempts: "
-              f"{retries} would invoke a poison record {retries + 1} times. {MAX_RETRIES + 1} invocations in all is "
+              f"{retries} would invoke a failing batch {retries + 1} times. {MAX_RETRIES + 1} invocations in all is "
               f"the first one plus {MAX_RETRIES} retries.")
     if retries != MAX_RETRIES:
         wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
-              f"MaximumRetryAttempts={retries} invokes a failing record {retries + 1} times in all (the first "
+              f"MaximumRetryAttempts={retries} invokes a failing batch {retries + 1} times in all (the first "
               f"attempt plus {retries} retries): {'too few' if retries < MAX_RETRIES else 'more than asked'}. "
               "Part 3 counts the invocations.")
     destination = on_failure_destination(mapping)
