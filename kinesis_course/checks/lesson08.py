@@ -73,6 +73,14 @@ def _spread(rng: random.Random, count: int, total: int) -> dict:
     return dict(zip(_names(count), counts))
 
 
+def _even(rng: random.Random, count: int, total: int) -> dict:
+    """Exactly ``total`` records over ``count`` shards, as evenly as they divide."""
+    counts = [total // count] * count
+    for index in rng.sample(range(count), total % count):
+        counts[index] += 1
+    return dict(zip(_names(count), counts))
+
+
 def _on_one(rng: random.Random, count: int, total: int, index: int | None = None, share: float | None = None) -> dict:
     """``total`` records, ``share`` (85 to 100 %) of them on one shard, the rest on the others."""
     index = rng.randrange(count) if index is None else index
@@ -106,6 +114,14 @@ ONE_SHARD = ("A stream of one shard: that shard delivers every record, so '80 % 
 NO_FAILED_LINES = ("This handler logs no FAILED line: its given-up batches show as failure records on the on-failure "
                    "destination (failure_records > 0). Read every sign of a failing record AWS gives: Errors, the "
                    "handler's FAILED lines, the destination's failure records.")
+
+
+AT_KEEPING_UP = (f"At exactly {KEEPING_UP_MS:,} ms the mapping does not keep up: keeping up is an age UNDER "
+                 "KEEPING_UP_MS (<), not at it.")
+AT_SLOW = (f"At exactly {SLOW_MS_PER_RECORD} ms per record the handler is slow: SLOW_MS_PER_RECORD 'or more' (>=), "
+           "not only above it.")
+AT_HOT = (f"Exactly {HOT_SHARE:.0%} of the records on one shard is a hot key: HOT_SHARE 'or more' (>=), not only above "
+          "it.")
 
 
 def _cases(rng: random.Random) -> list[tuple[str, str, dict, str | None]]:
@@ -192,6 +208,20 @@ def _cases(rng: random.Random) -> list[tuple[str, str, dict, str | None]]:
     cases.append(("a hot key on a slow handler", "hot_partition_key", _summary(
         _rising(rng, rng.randint(4_000, 9_000)), invocations, 0, round(5 * rng.uniform(150, 400), 1),
         _on_one(rng, count, 5 * invocations, share=1.0), 5), None))
+    # The spec's boundaries: each threshold reached exactly ("under" keeps up; "or more" is slow, is hot).
+    invocations = rng.randint(10, 30)
+    cases.append(("IteratorAge exactly at KEEPING_UP_MS", "slow_handler", _summary(
+        [KEEPING_UP_MS] * rng.randint(4, 8), invocations, 0,
+        round(5 * rng.uniform(150, 400), 1), _spread(rng, count, 5 * invocations), 5), AT_KEEPING_UP))
+    per_invocation = rng.randint(2, 5)
+    cases.append(("exactly SLOW_MS_PER_RECORD per record", "slow_handler", _summary(
+        _rising(rng, rng.randint(4_000, 9_000)), invocations, 0, float(SLOW_MS_PER_RECORD * per_invocation),
+        _even(rng, count, per_invocation * invocations), 5), AT_SLOW))
+    share = [8, 2] if count == 2 else [8, 1, 1] if count == 3 else [8, 1, 1, 0]
+    scale = rng.choice([1, 2, 5, 10])
+    cases.append(("one shard delivering exactly HOT_SHARE of the records", "hot_partition_key", _summary(
+        _rising(rng, rng.randint(4_000, 9_000)), rng.randint(5, 20), 0, round(rng.uniform(400, 2_000), 1),
+        dict(zip(_names(count), [part * scale for part in share])), 5), AT_HOT))
     rng.shuffle(cases)
     return cases
 
@@ -222,7 +252,7 @@ DIAGNOSIS_HINTS = {
 
 def _hint(cause: str, got: str, trap: str | None) -> str:
     """The case's own trap first; a mapping called keeping up while its latest age is high is about the age."""
-    if got == "keeping_up" and not trap:
+    if got == "keeping_up" and trap is not AT_KEEPING_UP:
         trap = LATEST_NOT_LAST
     return (f"{trap}\n" if trap else "") + DIAGNOSIS_HINTS[cause]
 

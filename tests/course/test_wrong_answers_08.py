@@ -157,6 +157,31 @@ def slow_before_hot(summary):
     return "slow_handler" if _per_record(summary) >= checks.SLOW_MS_PER_RECORD else result
 
 
+def keeping_up_at_threshold(summary):
+    """Keeps up at KEEPING_UP_MS itself (<=), not only under it."""
+    ages = summary["iterator_age_ms"]
+    if ages and max(ages[-3:]) <= checks.KEEPING_UP_MS:
+        return "keeping_up"
+    return diagnose(summary)
+
+
+def slow_above_threshold(summary):
+    """Calls a handler slow only above SLOW_MS_PER_RECORD (>), not at it."""
+    result = diagnose(summary)
+    if result == "slow_handler" and _per_record(summary) <= checks.SLOW_MS_PER_RECORD:
+        return "batch_too_small"
+    return result
+
+
+def hot_above_share(summary):
+    """Calls a key hot only above HOT_SHARE (>), not at it."""
+    result = diagnose(summary)
+    records = summary["records_by_shard"]
+    if result == "hot_partition_key" and max(records.values()) <= checks.HOT_SHARE * sum(records.values()):
+        return "slow_handler" if _per_record(summary) >= checks.SLOW_MS_PER_RECORD else "batch_too_small"
+    return result
+
+
 def misspelt(summary):
     result = diagnose(summary)
     return "poison" if result == "poison_record" else result
@@ -178,6 +203,9 @@ def test_diagnose_reference_passes():
     (no_hot_key, ("hot_partition_key", "one shard of several")),
     (hot_on_one_shard, ("one shard", "says nothing")),
     (misspelt, ("one of the five",)),
+    (keeping_up_at_threshold, ("exactly 2,000 ms", "UNDER")),
+    (slow_above_threshold, ("exactly 100 ms per record", "or more")),
+    (hot_above_share, ("Exactly 80%", "or more")),
     (_keeping_up_by(last_value), ("highest", "not the last value")),
     (_keeping_up_by(lowest_of_last_three), ("highest", "not the lowest")),
     (_keeping_up_by(average_of_last_three), ("highest", "not an average")),
