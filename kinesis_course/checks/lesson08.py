@@ -230,8 +230,8 @@ DIAGNOSIS_HINTS = {
     "poison_record": "Once the age is too high, look for a failing record first, in every sign AWS gives of one: "
     "Errors > 0 (the handler raised), FAILED lines in the handler's log (it reported the record in a partial batch "
     "response, which is a successful invocation: 0 Errors), failure records on the on-failure destination (retries "
-    "given up). A failing record comes before the other signs: it holds its shard, so that shard delivers nearly "
-    "every record, again and again (as for a hot key), and its batches look long (as for a slow handler).",
+    "given up). A failing record comes before the other signs: it holds its shard, so that shard may deliver most "
+    "of the records, again and again (as for a hot key), and its batches look long (as for a slow handler).",
     "keeping_up": f"Judge the latest IteratorAge, the highest of the last three points, max(iterator_age_ms[-3:]), "
     f"not the whole curve nor its average: under {KEEPING_UP_MS:,} ms (the kit's heuristic) the mapping keeps "
     "up (an idle shard is polled about once a second), however the curve got there, and whatever else the "
