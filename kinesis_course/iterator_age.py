@@ -199,19 +199,32 @@ def metric_total(function: str, metric: str, start: datetime, end: datetime, sta
     return total / count if count else 0.0
 
 
+PERIOD_S = 1  # the kit's metric period: AWS publishes Lambda's metrics at one-minute resolution
+
+
+def clock_label(clock: float | None) -> str:
+    """How a printed summary or a plot title names the course clock, when it is on ('' when it is off)."""
+    return f"course clock ×{clock:g}, the kit's, not AWS" if clock and clock != 1 else ""
+
+
 class Phase:
-    """What one stretch of load showed: the IteratorAge curve and the summary a diagnosis reads."""
+    """What one stretch of load showed: the IteratorAge curve, the summary a diagnosis reads (AWS's signals only),
+    and the kit's own view of the mapping (``kit``: not available on AWS)."""
 
     def __init__(self, label: str, start: datetime, end: datetime, summary: dict, ages: list[tuple[datetime, float]],
-                 position: dict) -> None:
+                 position: dict, kit: dict | None = None, clock: float | None = None) -> None:
         self.label, self.start, self.end, self.summary, self.ages = label, start, end, summary, ages
         self.position = position  # the position view when the load ended
+        self.kit = kit or {}  # per shard, records behind and the highest attempt seen; records_done
+        self.clock = clock
 
     def __repr__(self) -> str:
         ages = self.summary["iterator_age_ms"]
+        clock = f" [{clock_label(self.clock)}]" if clock_label(self.clock) else ""
         if not ages:
-            return f"{self.label}: no IteratorAge published"
-        return f"{self.label}: IteratorAge {ages[0]:,} ms at first, {ages[-1]:,} ms at the end, at most {max(ages):,} ms"
+            return f"{self.label}{clock}: no IteratorAge published"
+        return (f"{self.label}{clock}: IteratorAge {ages[0]:,} ms at first, {ages[-1]:,} ms at the end, at most "
+                f"{max(ages):,} ms (Maximum of each {PERIOD_S}-s period: the kit's resolution, AWS's is one minute)")
 
 
 def iterator_ages(uuid: str, start: datetime, end: datetime) -> list[tuple[datetime, float]]:
@@ -223,10 +236,67 @@ def iterator_ages(uuid: str, start: datetime, end: datetime) -> list[tuple[datet
     return sorted((point["Timestamp"], point["Maximum"]) for point in answer["Datapoints"])
 
 
+def stream_shards(uuid: str) -> list[str]:
+    """The open shards of the stream the mapping reads (Kinesis ListShards, as on AWS)."""
+    arn = client("lambda").get_event_source_mapping(UUID=uuid)["EventSourceArn"]
+    answer = client("kinesis").list_shards(StreamName=arn.rsplit("/", 1)[-1])
+    return sorted(shard["ShardId"] for shard in answer["Shards"]
+                  if "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {}))
+
+
+def function_log(function: str, start: datetime, end: datetime) -> tuple[dict, int]:
+    """From the handler's log lines between start and end: the records of its BATCH lines per shard (a record sent
+    again counted again), and how many FAILED lines it printed (a record reported in a partial batch response)."""
+    from .logs import log_events
+
+    first, last = start.timestamp() * 1000, end.timestamp() * 1000
+    records: dict = {}
+    failed = 0
+    for event in log_events(function):
+        if not first <= event["timestamp"] <= last:
+            continue
+        message = event["message"].strip()
+        if message.startswith("BATCH "):
+            batch = json.loads(message[len("BATCH "):])
+            records[batch["shardId"]] = records.get(batch["shardId"], 0) + len(batch["sequenceNumbers"])
+        elif message.startswith("FAILED "):
+            failed += 1
+    return records, failed
+
+
+def _settled_log(function: str, start: datetime, end: datetime, timeout: float = 20) -> tuple[dict, int]:
+    """The log of the stretch once two reads a second apart agree (LocalStack ships a function's lines after its
+    invocation ends, later on a busy machine)."""
+    deadline = time.monotonic() + timeout
+    previous = function_log(function, start, end)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        current = function_log(function, start, end)
+        if current == previous:
+            break
+        previous = current
+    return previous
+
+
+def failure_records(uuid: str) -> int:
+    """How many failure records the mapping's on-failure destination (an SQS queue) holds; 0 without one."""
+    config = client("lambda").get_event_source_mapping(UUID=uuid).get("DestinationConfig") or {}
+    destination = (config.get("OnFailure") or {}).get("Destination") or ""
+    if ":sqs:" not in destination:
+        return 0
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[-1])["QueueUrl"]
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return sum(int(value) for value in counts.values())
+
+
 def summarize(function: str, uuid: str, start: datetime, end: datetime, put: int, attempts: dict,
-              position: dict) -> tuple[dict, list[tuple[datetime, float]]]:
-    """The metrics of ``function`` between start and end, the mapping's BatchSize, and its position per shard (the
-    summary a diagnosis reads), and the IteratorAge points it was made from.
+              position: dict) -> tuple[dict, list[tuple[datetime, float]], dict]:
+    """The summary a diagnosis reads, from what AWS gives too: the metrics of ``function`` between start and end
+    (CloudWatch), the mapping's BatchSize, the stream's shards, the handler's BATCH and FAILED log lines, the failure
+    records on the on-failure destination. Then the IteratorAge points it was made from, and the kit's own view (not
+    available on AWS): per shard the records behind and the highest attempt, and the records done.
 
     ``position``: the position view read when the load ended. How far behind the mapping was is read there, not
     after the wait for the metrics: a copy that fell behind may have caught up by then, more so on a busy laptop
@@ -239,15 +309,33 @@ def summarize(function: str, uuid: str, start: datetime, end: datetime, put: int
         flight = place.get("in_flight") or {}
         shards[shard] = {"behind": place.get("behind") or 0,
                          "max_attempt": max(attempts.get(shard, 0), flight.get("attempt") or 0)}
+    records, failed = _settled_log(function, start, end)
+    kit = {"shards": shards, "records_done": put - sum(shard["behind"] for shard in shards.values())}
     return {
         "iterator_age_ms": [round(value) for _, value in ages],
         "invocations": int(metric_total(function, "Invocations", start, end, "Sum")),
         "errors": int(metric_total(function, "Errors", start, end, "Sum")),
         "duration_ms": round(metric_total(function, "Duration", start, end, "Average"), 1),
-        "records_done": put - sum(shard["behind"] for shard in shards.values()),
         "batch_size": client("lambda").get_event_source_mapping(UUID=uuid)["BatchSize"],
-        "shards": shards,
-    }, ages
+        "records_by_shard": {shard: records.get(shard, 0) for shard in stream_shards(uuid)},
+        "failed_lines": failed,
+        "failure_records": failure_records(uuid),
+    }, ages, kit
+
+
+def kit_view(phase: Phase) -> str:
+    """What the kit's position view (not available on AWS) says of a copy that falls behind, with the cause it points
+    to: a batch sent again (its attempt number), or where the records behind the checkpoints are."""
+    from .checks.lesson08 import HOT_SHARE
+
+    shards = phase.kit.get("shards", {})
+    behind = [shard["behind"] for shard in shards.values()]
+    if any(shard["max_attempt"] >= 2 for shard in shards.values()):
+        return "a batch on its 2nd attempt or later -> poison_record"
+    if len(behind) > 1 and sum(behind) and max(behind) >= HOT_SHARE * sum(behind):
+        return f"one shard holds {HOT_SHARE:.0%} or more of the records behind the checkpoints -> hot_partition_key"
+    return ("no batch sent again, the records behind spread over the shards -> slow_handler or batch_too_small "
+            "(the view cannot tell those two apart)")
 
 
 def _highest_attempts(uuid: str, into: dict) -> None:
@@ -274,7 +362,7 @@ def _wait_for_metrics(uuid: str, start: datetime, end: datetime, timeout: float 
 
 
 def run_phase(label: str, function: str, uuid: str, stream: str, per_second: float, seconds: float,
-              sensors: list[str], poison_at: tuple[int, ...] = ()) -> Phase:
+              sensors: list[str], poison_at: tuple[int, ...] = (), clock: float | None = None) -> Phase:
     """Puts the load on a stream the mapping has just started reading, then summarizes the stretch."""
     from .position import mapping_position
 
@@ -288,8 +376,8 @@ def run_phase(label: str, function: str, uuid: str, stream: str, per_second: flo
     end = _now()
     position = mapping_position(uuid)
     _wait_for_metrics(uuid, start, end + timedelta(seconds=1))
-    summary, ages = summarize(function, uuid, start, end + timedelta(seconds=1), producer.put, attempts, position)
-    return Phase(label, start, end, summary, ages, position)
+    summary, ages, kit = summarize(function, uuid, start, end + timedelta(seconds=1), producer.put, attempts, position)
+    return Phase(label, start, end, summary, ages, position, kit, clock)
 
 
 class Case:
@@ -343,7 +431,7 @@ class Case:
             self.uuids.append(uuid)
             try:
                 phases.append(run_phase(label, self.functions[copy - 1], uuid, stream, self.per_second, self.seconds,
-                                        sensors, self.poison_at))
+                                        sensors, self.poison_at, self.clock))
             finally:
                 client("lambda").delete_event_source_mapping(UUID=uuid)
                 wait_for_state(uuid, None, timeout=120)
@@ -383,17 +471,21 @@ TITLES = {"slow_handler": "a slow handler", "batch_too_small": "batches too smal
 
 
 def plot_runs(runs: dict):
-    """One panel per cause: the IteratorAge of the copy as set up and of the fixed copy, seconds since the load began."""
+    """One panel per cause: the IteratorAge of the copy as set up and of the fixed copy, seconds since the load began.
+    A panel whose mappings ran on the course clock says so in its title."""
     import matplotlib.pyplot as plt
 
-    figure, panels = plt.subplots(1, len(runs), figsize=(3.2 * len(runs), 3), sharey=True, squeeze=False)
+    figure, panels = plt.subplots(1, len(runs), figsize=(3.2 * len(runs), 3.3), sharey=True, squeeze=False)
     for axes, (cause, phases) in zip(panels[0], runs.items()):
         for phase, style in zip(phases, ("-o", "-s")):
             xs = [(moment - phase.start).total_seconds() for moment, _ in phase.ages]
             axes.plot(xs, [value / 1000 for _, value in phase.ages], style, markersize=3, label=phase.label)
-        axes.set_title(TITLES.get(cause, cause), fontsize=10)
-        axes.set_xlabel("seconds since the load began")
-    panels[0][0].set_ylabel("IteratorAge (s)")
+        clock = clock_label(phases[0].clock)
+        axes.set_title(TITLES.get(cause, cause) + (f"\n({clock})" if clock else ""), fontsize=9)
+        axes.set_xlabel("real seconds since the load began")
+    panels[0][0].set_ylabel(f"IteratorAge (s), Maximum per {PERIOD_S} s")
     panels[0][0].legend(fontsize=8)
+    figure.suptitle(f"IteratorAge in {PERIOD_S}-s periods: the kit's resolution (AWS publishes one-minute points)",
+                    fontsize=9)
     figure.tight_layout()
     return figure
