@@ -80,6 +80,9 @@ def refused(label: str, operation: str, error: ClientError) -> ExerciseCheckFail
     if "startingposition" in lowered:
         hint = ("StartingPosition is required for a Kinesis stream: it says where a new mapping starts reading "
                 "(TRIM_HORIZON: the oldest record the stream keeps; LATEST: only records put from now on).")
+    elif "maximumrecordageinseconds" in lowered:
+        hint = ("MaximumRecordAgeInSeconds is in seconds: -1 (no limit) or 60 to 604,800. AWS refuses 0 to 59, and "
+                "so does the course's LocalStack.")
     elif "destinationconfig" in lowered:
         hint = ("A Kinesis mapping has an OnFailure destination only (no OnSuccess: AWS refuses it for stream "
                 "sources): DestinationConfig={'OnFailure': {'Destination': queue_arn}}.")
