@@ -171,8 +171,10 @@ class ShardReader(threading.Thread):
             self.iterator = None
             return None
         records = response.get("Records", [])
-        # Every record that arrived before ``sent`` has been read (a window that ended before it can close).
-        self.read_through = sent
+        if not response.get("MillisBehindLatest"):
+            # Caught up: every record that arrived before ``sent`` has been read, so a tumbling window that ended
+            # before it can close (esm_windows, rule 4). A read behind the tip (a backlog) proves nothing.
+            self.read_through = sent
         self.iterator = response.get("NextShardIterator")
         if self.iterator is None:
             self.shard_closed = True

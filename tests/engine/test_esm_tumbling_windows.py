@@ -76,6 +76,16 @@ FINAL_FAILS_TWICE = LOGGED + """
         return {"state": state}
 """
 
+REPORTS_2_ONCE = LOGGED + """
+    def handler(event, context):
+        items, state = log(event)
+        seen = state.get("items", [])
+        failures = [{"itemIdentifier": record["kinesis"]["sequenceNumber"]}
+                    for record, item in zip(event["Records"], items) if item == 2 and 2 not in seen]
+        state["items"] = seen + items
+        return {"state": state, "batchItemFailures": failures}
+"""
+
 BIG_STATE = LOGGED + """
     def handler(event, context):
         items, state = log(event)
@@ -256,6 +266,34 @@ def test_a_state_over_1_mb_ends_the_window_early(resources):
     assert summary == [([1], False, False), ([], True, True), ([], True, False)]
     assert seen[1]["state"]["bytes"] > MAX_STATE_BYTES  # the oversized state reaches the early final invocation
     assert seen[2]["state"] == {}  # then the same window goes on with a fresh state
+
+
+def test_a_partial_batch_response_retries_from_the_reported_record_with_the_returned_state(resources):
+    # AWS: partial batch responses apply ("batchItemFailures" in TimeWindowEventResponse) and "Lambda will process
+    # each record at least once"; keeping the state of a response that reports failures is the kit's choice.
+    stream, function, _ = windowed(resources, "partial", REPORTS_2_ONCE, BatchSize=10,
+                                   FunctionResponseTypes=["ReportBatchItemFailures"])
+    put(stream, [1, 2, 3])
+    seen = until(function, lambda seen: finals(seen), "the window's final invocation")
+    assert [(i["items"], i["state"], i["final"]) for i in seen] == [
+        ([1, 2, 3], {}, False),
+        ([2, 3], {"items": [1, 2, 3]}, False),  # from the reported record on, with the state returned
+        ([], {"items": [1, 2, 3, 2, 3]}, True),  # at least once: 2 and 3 were processed twice
+    ]
+
+
+def test_with_windows_a_shard_invokes_one_batch_at_a_time_whatever_the_parallelization_factor(resources):
+    # AWS is silent on ParallelizationFactor with windows; the kit's choice: one lane per shard, so that each
+    # invocation gets the state the previous one returned.
+    stream, function, _ = windowed(resources, "lanes", SUMS, BatchSize=1, ParallelizationFactor=3)
+    put_records(stream, [{"i": i} for i in (1, 2, 3)], partition_key=lambda index, _: f"key-{index}", progress=False)
+    seen = until(function, lambda seen: finals(seen), "the window's final invocation")
+    assert [(i["items"], i["state"], i["final"]) for i in seen] == [
+        ([1], {}, False),
+        ([2], {"items": [1]}, False),
+        ([3], {"items": [1, 2]}, False),
+        ([], {"items": [1, 2, 3]}, True),
+    ]
 
 
 def test_without_windows_the_event_has_no_window_fields(resources):
