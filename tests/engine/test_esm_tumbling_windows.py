@@ -72,6 +72,7 @@ FINAL_FAILS_TWICE = LOGGED + """
                 with open(path, "w") as file:
                     file.write(str(failures + 1))
                 raise RuntimeError("the final invocation fails")
+            os.remove(path)  # leaves nothing behind in /tmp
         state["items"] = state.get("items", []) + items
         return {"state": state}
 """
