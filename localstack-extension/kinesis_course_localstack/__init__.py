@@ -8,6 +8,9 @@
 - ``esm_aws_reading``: Kinesis mappings read like AWS: one reader per shard (``esm_shard_reader``), batches of
   BatchSize and 6 MB (``esm_batches``), checkpoints (``esm_checkpoints``), AWS-shaped validation (``esm_validation``);
   ``COURSE_ESM_POLLER=localstack`` turns it off.
+- ``esm_windows``: tumbling windows (TumblingWindowInSeconds) for Kinesis mappings, as AWS documents them: state carried
+  between a window's invocations, a final invocation per window, a response without state fails (with the AWS-like
+  reading only; LocalStack 4.14 ignores the setting).
 - ``esm_clock``: the course clock, a teaching device (not AWS): per mapping, off by default, runs record age, retry
   backoff, the batching window and idle polling F times faster (``PUT /_kinesis_course/esm/<UUID>/clock``).
 - ``esm_metrics``: Lambda's Duration and IteratorAge (per FunctionName; IteratorAge also per EventSourceMappingUUID)

@@ -14,6 +14,8 @@ patches of esm_parity), in case the course must fall back.
   mapping when it is deleted.
 - Parameters are checked as AWS checks them (esm_validation); RecordAgeExceeded failure records get AWS's
   requestContext (esm_parity).
+- TumblingWindowInSeconds reaches the poller (LocalStack stores it and ignores it): the shard readers run tumbling
+  windows (esm_windows).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import time
 
 from . import esm_checkpoints as checkpoints
+from . import esm_windows as windows
 
 LOG = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ def apply_aws_reading_patches() -> bool:
     Patch.function(StreamPoller.poll_events, _keep_one_reader_per_shard).apply()
     Patch.function(EsmWorker.delete_esm_in_store, _forget_positions).apply()
     Patch.function(LambdaProvider.validate_event_source_mapping, validate_like_aws).apply()
+    windows.apply_windows()
     LOG.info("kinesis-course: Kinesis mappings read like AWS (one reader per shard, checkpoints, validation)")
     return True
 
@@ -63,6 +67,8 @@ def _configure_kinesis_poller(get_esm_worker, self):
         poller.aws_reading = True
         poller.aws_failure_records = True
         poller.parallelization_factor = int(self.esm_config.get("ParallelizationFactor") or 1)
+        # API reference, CreateEventSourceMapping: "A value of 0 seconds indicates no tumbling window."
+        poller.tumbling_window = int(self.esm_config.get("TumblingWindowInSeconds") or 0)
         if (timestamp := self.esm_config.get("StartingPositionTimestamp")) is not None:
             poller.stream_parameters["StartingPositionTimestamp"] = timestamp
     return worker
@@ -94,4 +100,5 @@ def _keep_one_reader_per_shard(poll_events, self):
 
 def _forget_positions(delete_esm_in_store, self):
     checkpoints.forget(self.uuid)
+    windows.forget(self.uuid)
     return delete_esm_in_store(self)

@@ -2,7 +2,8 @@
 
 This is NOT AWS behaviour. AWS has no such setting; it exists so that a lesson can show, within its time budget,
 what AWS does over minutes (a record reaching MaximumRecordAgeInSeconds, which is at least 60 s; retries whose
-backoff grows; a batching window of up to 300 s), and so that tests can exercise those paths without waiting.
+backoff grows; a batching window of up to 300 s; a tumbling window of up to 900 s), and so that tests can exercise
+those paths without waiting.
 
 Off by default: every mapping runs at factor 1, i.e. with AWS's timing (as the kit reproduces it). A factor is set
 per mapping, at run time, through an internal endpoint of the extension on LocalStack's gateway:
@@ -16,6 +17,8 @@ With factor F the mapping's clock runs F times faster than the wall clock, for t
   setting (esm_parity, before each attempt);
 - retry backoff: each wait between two attempts of a failing batch lasts 1/F of its usual length (esm_parity);
 - batching window: MaximumBatchingWindowInSeconds lasts 1/F of its length (esm_shard_reader);
+- tumbling windows: TumblingWindowInSeconds lasts 1/F of its length, windows aligned to multiples of that shorter
+  length, their start and end in the event real times (esm_windows; a 60 s window is 3 s at factor 20);
 - idle polling: a shard with nothing new is polled again after 1/F of the usual second (esm_shard_reader).
 Nothing else changes: the function's own run time and timeout, the records' timestamps, the failure records'
 timestamps and every metric the course reports (IteratorAge, Duration...) stay in real seconds.

@@ -11,7 +11,9 @@ Lambda event source mappings, "Batching behavior"; Kinesis developer guide, GetR
   AWS does not say when a window opens after an idle spell: here it opens when records are waiting and the
   previous invocation has completed (so a window always gathers records for its full length, or until full);
 - ParallelizationFactor N: up to N batches of the shard in flight, records of one partition key in order, and the
-  checkpoint moves only past records whose batches are done (esm_checkpoints).
+  checkpoint moves only past records whose batches are done (esm_checkpoints);
+- TumblingWindowInSeconds (esm_windows): a batch never spans two windows, each invocation carries the window's
+  state, and a final invocation (no records) ends each window; one lane per shard (the kit's choice).
 LocalStack 4.14 polls one shard per second in turn, asks for BatchSize records, and times the window from its
 last flush, checked only when it polls that shard.
 """
@@ -29,6 +31,7 @@ from datetime import datetime, timezone
 
 from . import esm_checkpoints as checkpoints
 from . import esm_clock as clock
+from . import esm_windows as windows
 from .esm_batches import MAX_PAYLOAD_BYTES, batch_is_full, cut_batch, lane_of, record_size
 
 LOG = logging.getLogger(__name__)
@@ -60,7 +63,13 @@ class ShardReader(threading.Thread):
         parameters = poller.stream_parameters
         self.batch_size = parameters.get("BatchSize", 100)
         self.window = parameters.get("MaximumBatchingWindowInSeconds", 0) or 0
-        self.lanes = [Lane() for _ in range(max(1, int(getattr(poller, "parallelization_factor", 1) or 1)))]
+        # TumblingWindowInSeconds (esm_windows): 0 = no windows (API reference, CreateEventSourceMapping).
+        self.tumbling = int(getattr(poller, "tumbling_window", 0) or 0)
+        lanes = max(1, int(getattr(poller, "parallelization_factor", 1) or 1))
+        # AWS is silent on ParallelizationFactor with windows; the kit's choice: one lane per shard, so that every
+        # invocation of a window gets the state the previous one returned (esm_windows, rule 7).
+        self.lanes = [Lane() for _ in range(1 if self.tumbling else lanes)]
+        self.read_through = 0.0  # wall time at which the last GetRecords that answered was sent
         self.stopped = poller._is_shutdown
         self.changed = threading.Condition()
         self.unfinished: deque[str] = deque()  # sequence numbers read, not yet checkpointed, in shard order
@@ -105,7 +114,8 @@ class ShardReader(threading.Thread):
             with self.changed:
                 self._start_ready_batches(invokers)
                 self._advance_checkpoint()
-                if self.shard_closed and not self.unfinished and not any(lane.busy for lane in self.lanes):
+                if (self.shard_closed and not self.unfinished and not any(lane.busy for lane in self.lanes)
+                        and not (self.tumbling and windows.current(self.mapping, self.shard_id))):
                     checkpoints.save(self.mapping, self.shard_id, checkpoints.Position(after=self.last_read,
                                                                                        closed=True))
                     self.finished = True
@@ -152,6 +162,7 @@ class ShardReader(threading.Thread):
                 self.iterator = self._open_iterator()
                 if self.iterator is None:
                     return 0
+            sent = time.time()
             response = client.get_records(StreamARN=self.poller.source_arn, ShardIterator=self.iterator,
                                           Limit=READ_LIMIT)
         except Exception as error:
@@ -160,6 +171,10 @@ class ShardReader(threading.Thread):
             self.iterator = None
             return None
         records = response.get("Records", [])
+        if not response.get("MillisBehindLatest"):
+            # Caught up: every record that arrived before ``sent`` has been read, so a tumbling window that ended
+            # before it can close (esm_windows, rule 4). A read behind the tip (a backlog) proves nothing.
+            self.read_through = sent
         self.iterator = response.get("NextShardIterator")
         if self.iterator is None:
             self.shard_closed = True
@@ -204,6 +219,9 @@ class ShardReader(threading.Thread):
     def _start_ready_batches(self, invokers: ThreadPoolExecutor) -> None:
         now = time.monotonic()
         for lane in self.lanes:
+            if self.tumbling:
+                self._start_window_work(lane, now, invokers)
+                continue
             if not self._ready(lane, now):
                 continue
             count = cut_batch([size for _, size in lane.records], self.batch_size, MAX_PAYLOAD_BYTES)
@@ -211,10 +229,79 @@ class ShardReader(threading.Thread):
             lane.busy = True
             invokers.submit(self._invoke, lane, batch)
 
-    def _invoke(self, lane: Lane, batch: list[dict]) -> None:
+    # Tumbling windows (esm_windows) -----------------------------------------------------------------------------
+    def _window_length(self) -> float:
+        # The course clock (esm_clock, a teaching device; factor 1 by default) shortens windows F times (rule 8).
+        return windows.window_length(self.tumbling, clock.factor(self.mapping))
+
+    def _window_over(self, window: windows.Window) -> bool:
+        # The kit's choice (esm_windows, rule 4): a window is over once the shard has been read since its end (no
+        # record of it can still come), or when the shard is closed.
+        return self.read_through >= window.end or self.shard_closed
+
+    def _start_window_work(self, lane: Lane, now: float, invokers: ThreadPoolExecutor) -> None:
+        """One lane per shard with windows: the next invocation is the open window's final one, or a batch of records
+        of one window (never two), cut as any batch (BatchSize, 6 MB, batching window)."""
+        if lane.busy or now < lane.not_before:
+            return
+        window = windows.current(self.mapping, self.shard_id)
+        if window is not None and window.terminated_early:
+            # The state went over 1 MB: the window ends early, then goes on with a fresh state (rule 5).
+            self._submit_final(lane, window, True, invokers)
+            return
+        if not lane.records:
+            if window is not None and self._window_over(window):
+                self._submit_final(lane, window, False, invokers)
+            return
+        start, end = windows.window_of(_arrival(lane.records[0][0]), self._window_length())
+        if window is not None and (window.start, window.end) != (start, end):
+            # A record of a later window was read: the open window is over (its final invocation comes first).
+            self._submit_final(lane, window, False, invokers)
+            return
+        if window is None:
+            window = windows.open_window(self.mapping, self.shard_id, start, end)
+        sizes = []
+        for record, size in lane.records:
+            if _arrival(record) >= window.end:
+                break
+            sizes.append(size)
+        ready = (self.window <= 0 or batch_is_full(sizes, self.batch_size) or len(sizes) < len(lane.records)
+                 or self._window_over(window) or now >= self._window_end(lane))
+        if not ready:
+            return
+        count = cut_batch(sizes, self.batch_size, MAX_PAYLOAD_BYTES)
+        batch = [lane.records.popleft()[0] for _ in range(count)]
+        lane.busy = True
+        invokers.submit(self._invoke, lane, batch, window)
+
+    def _submit_final(self, lane: Lane, window: windows.Window, early: bool, invokers: ThreadPoolExecutor) -> None:
+        lane.busy = True
+        invokers.submit(self._invoke_final, lane, window, early)
+
+    def _invoke_final(self, lane: Lane, window: windows.Window, early: bool) -> None:
+        done = False
+        try:
+            done = windows.invoke_final(self.poller, self.shard_id, window, early)
+        except Exception:
+            LOG.exception("The final invocation of a window of %s failed; it will be tried again", self.shard_id)
+        with self.changed:
+            if done:
+                windows.finished(self.mapping, self.shard_id, window, early)
+            lane.busy = False
+            lane.last_completed = time.monotonic()
+            if not done:
+                lane.not_before = lane.last_completed + ERROR_BACKOFF_S
+            lane.waiting_since = lane.last_completed if lane.records else None
+            self.changed.notify_all()
+
+    def _invoke(self, lane: Lane, batch: list[dict], window: windows.Window | None = None) -> None:
         finished = failed = False
         try:
-            finished = self.poller.forward_events_to_target(self.shard_id, batch) is not False
+            if window is None:
+                finished = self.poller.forward_events_to_target(self.shard_id, batch) is not False
+            else:
+                with windows.calling(windows.Call(window, self.shard_id, self.poller.source_arn)):
+                    finished = self.poller.forward_events_to_target(self.shard_id, batch) is not False
         except Exception:
             # Not a function error (those are retried inside): e.g. the on-failure destination refused the record.
             LOG.exception("Delivering a batch from %s failed; it will be tried again", self.shard_id)
@@ -238,6 +325,14 @@ class ShardReader(threading.Thread):
             self.done.discard(last)
         if last is not None:
             checkpoints.save(self.mapping, self.shard_id, checkpoints.Position(after=last))
+
+
+def _arrival(record: dict) -> float:
+    """A record's ApproximateArrivalTimestamp as Unix seconds (GetRecords gives a datetime)."""
+    value = record.get("ApproximateArrivalTimestamp")
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    return float(value or 0.0)
 
 
 def _as_datetime(value) -> datetime:
