@@ -46,13 +46,10 @@ def write_window(dynamodb, table_name: str, window: dict, state: dict) -> int:
 
 
 def window_handler(event, context):
-    """Every invocation of a window: fold its readings into the state; at the final one, write the window."""
-    print("WINDOW " + json.dumps({"start": event["window"]["start"], "records": len(event["Records"]),
-                                  "final": event["isFinalInvokeForWindow"],
-                                  "readings_in_state": sum(a["count"] for a in event["state"].values())}))
-    readings = [reading for reading in map(triage, event["Records"]) if reading is not None]  # a poison record raises
-    state = update_state(event["state"], readings)
-    if event["isFinalInvokeForWindow"]:
-        written = write_window(dynamodb, os.environ["TABLE"], event["window"], state)
-        print("WRITTEN " + json.dumps({"start": event["window"]["start"], "items": written}))
+    final, records, state = event["isFinalInvokeForWindow"], event["Records"], event["state"]
+    print("WINDOW " + json.dumps({"start": event["window"]["start"], "records": len(records), "final": final,
+                                  "readings_in_state": sum(a["count"] for a in state.values())}))
+    state = update_state(state, [reading for reading in map(triage, records) if reading is not None])
+    if final:  # the window's end: its aggregate is complete
+        write_window(dynamodb, os.environ["TABLE"], event["window"], state)
     return {"state": state}
