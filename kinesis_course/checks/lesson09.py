@@ -259,6 +259,11 @@ def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: st
     if not str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"):
         wrong("FunctionArn", function_name, mapping.get("FunctionArn"), "the mapping invokes the function it is given",
               "pass FunctionName=function_name.")
+    if mapping.get("StartingPosition") != "TRIM_HORIZON":
+        wrong("StartingPosition", "TRIM_HORIZON", mapping.get("StartingPosition"),
+              "every reading in the stream is processed, even one put before the mapping's first read",
+              "LATEST starts after the newest record at the moment the mapping first reads its shard: a reading put "
+              "between the mapping's creation and that first read would never be aggregated.")
     window = setting(mapping, "TumblingWindowInSeconds") or 0
     minute = "readings are aggregated per window of one minute"
     if window == 0:

@@ -172,8 +172,9 @@ def test_the_reference_mapping_passes(mapping_target, capsys):
     (_create_mapping(MaximumRetryAttempts=2), ["2 invocations in all", "off by one"]),
     (_create_mapping(MaximumRetryAttempts=None), ["2 invocations in all", "until the records expire"]),
     (_create_mapping(ParallelizationFactor=2), ["not asked"]),
+    (_create_mapping(StartingPosition="LATEST"), ["even one put before", "LATEST starts after"]),
 ], ids=["no window", "1 (minutes)", "600", "default BatchSize", "2 retries", "retries not given",
-        "ParallelizationFactor"])
+        "ParallelizationFactor", "LATEST"])
 def test_wrong_mappings_are_rejected(mapping_target, create, mentions):
     function_name, lesson = mapping_target
     assert_rejected(lambda: checks.check_window_mapping(create, function_name, lesson), *mentions)
