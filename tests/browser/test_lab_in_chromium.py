@@ -295,8 +295,12 @@ def test_the_course_site_reads_offline_with_its_answers_folded(browser):
     assert len(images) >= stored_images(SITE_LESSON), f"{len(images)} plots shown, {stored_images(SITE_LESSON)} expected"
     assert all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 0
                for img in images), "a plot did not load from the site's own files"
-    answers = browser.find_elements(By.CSS_SELECTOR, "details.hide")
-    assert answers, "no folded answer on the page"
+    folded = browser.find_elements(By.CSS_SELECTOR, "details.hide")
+    summaries = [block.find_element(By.CSS_SELECTOR, "summary").text for block in folded]
+    # The course's predictions are folded too, so that a reader predicts before the experiment.
+    assert "Show the course's prediction" in summaries, summaries
+    answers = [block for block, text in zip(folded, summaries) if text.startswith("Show the answer")]
+    assert answers, f"no folded answer on the page: {summaries}"
     first = answers[0]
     code = first.find_element(By.CSS_SELECTOR, "pre")
     assert not code.is_displayed(), "an answer is visible before the reader unfolds it"
