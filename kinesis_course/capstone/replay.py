@@ -57,20 +57,27 @@ def records_from(stream_arn: str) -> Callable[[str, str], Iterator[dict]]:
     return read_from
 
 
-def reference_replay(failures: list[dict], read_from, process) -> dict[str, str]:
-    """What Exercise 07.2 asks for (the check compares the learner's answer with this)."""
-    outcomes: dict[str, str] = {}
+def records_in_ranges(failures: list[dict], read_from) -> Iterator[tuple[str, dict]]:
+    """(shard id, record) for every record from startSequenceNumber through endSequenceNumber of each on-failure
+    record, in order; ``read_from(shard_id, sequence_number)`` yields a shard's records from that one on."""
     for failure in failures:
         info = failure["KinesisBatchInfo"]
         end = int(info["endSequenceNumber"])
         for record in read_from(info["shardId"], info["startSequenceNumber"]):
-            sequence_number = record["kinesis"]["sequenceNumber"]
-            if int(sequence_number) > end:
+            if int(record["kinesis"]["sequenceNumber"]) > end:
                 break
-            try:
-                outcomes[sequence_number] = process(record)
-            except Exception:
-                outcomes[sequence_number] = "failed"
+            yield info["shardId"], record
+
+
+def reference_replay(failures: list[dict], read_from, process) -> dict[str, str]:
+    """What Exercise 07.2 asks for (the check compares the learner's answer with this)."""
+    outcomes: dict[str, str] = {}
+    for _, record in records_in_ranges(failures, read_from):
+        sequence_number = record["kinesis"]["sequenceNumber"]
+        try:
+            outcomes[sequence_number] = process(record)
+        except Exception:
+            outcomes[sequence_number] = "failed"
     return outcomes
 
 
@@ -107,19 +114,15 @@ def reference_dead_letters(failures: list[dict], read_from, process) -> list[dic
     """What Stretch 07.S asks for: every record of the ranges that still fails, once, with what it takes to fix it
     and put it back after the stream has dropped it (the check compares the learner's answer with this)."""
     letters, seen = [], set()
-    for failure in failures:
-        info = failure["KinesisBatchInfo"]
-        for record in read_from(info["shardId"], info["startSequenceNumber"]):
-            number = record["kinesis"]["sequenceNumber"]
-            if int(number) > int(info["endSequenceNumber"]):
-                break
-            if (info["shardId"], number) in seen:
-                continue  # an on-failure record the queue delivered twice
-            seen.add((info["shardId"], number))
-            try:
-                process(record)
-            except Exception as error:
-                letters.append({"shardId": info["shardId"], "sequenceNumber": number,
-                                "partitionKey": record["kinesis"]["partitionKey"], "data": record["kinesis"]["data"],
-                                "error": type(error).__name__})
+    for shard_id, record in records_in_ranges(failures, read_from):
+        number = record["kinesis"]["sequenceNumber"]
+        if (shard_id, number) in seen:
+            continue  # an on-failure record the queue delivered twice
+        seen.add((shard_id, number))
+        try:
+            process(record)
+        except Exception as error:
+            letters.append({"shardId": shard_id, "sequenceNumber": number,
+                            "partitionKey": record["kinesis"]["partitionKey"], "data": record["kinesis"]["data"],
+                            "error": type(error).__name__})
     return letters

@@ -33,7 +33,9 @@ from . import (
     ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, expect_equal, fresh_random, passed,
 )
 from .cases import property_cases
-from .mapping import calls_to, mapping_of, on_failure_destination, refused, setting
+from .mapping import (
+    calls_to, judge_stream_and_function, mapping_of, on_failure_destination, refused, setting, unmet,
+)
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/kc06-check"
 SHARD_ID = "shardId-000000000000"
@@ -553,15 +555,9 @@ def _judge_unasked(label: str, mapping: dict, calls: list[dict]) -> None:
 
 def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> None:
     def wrong(what, expected, got, requirement, hint):
-        raise ExerciseCheckFailed(f"{label}: {what}: expected {expected!r}, got {got!r}.\n"
-                                  f"Hint: requirement not met: {requirement}. {hint}")
+        raise unmet(label, what, expected, got, requirement, hint)
 
-    if mapping.get("EventSourceArn") != stream_arn:
-        wrong("EventSourceArn", stream_arn, mapping.get("EventSourceArn"), "the mapping reads the stream it is given",
-              "pass EventSourceArn=stream_arn.")
-    if not str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"):
-        wrong("FunctionArn", function_name, mapping.get("FunctionArn"), "the mapping invokes the function it is given",
-              "pass FunctionName=function_name.")
+    judge_stream_and_function(label, mapping, function_name, stream_arn)
     acts = "Lambda must act on the batchItemFailures the handler returns"
     response_types = setting(mapping, "FunctionResponseTypes") or []
     if response_types and "ReportBatchItemFailures" not in response_types:

@@ -21,7 +21,7 @@ from ..streams import ensure_stream
 from ..tables import delete_table, ensure_table
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, fresh_random, passed
 from .cases import unchanged
-from .mapping import calls_to, mapping_of, refused, setting
+from .mapping import calls_to, judge_stream_and_function, mapping_of, refused, setting, unmet
 
 SENSORS = ["s-1", "s-2", "s-3", "s-4"]
 WINDOW_SECONDS, BATCH_SIZE, MAX_RETRIES = 60, 4, 1
@@ -250,15 +250,9 @@ def check_window_mapping(create_window_mapping, function_name: str, lesson) -> N
 
 def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: str, calls: list[dict]) -> None:
     def wrong(what, expected, got, requirement, hint):
-        raise ExerciseCheckFailed(f"{label}: {what}: expected {expected!r}, got {got!r}.\n"
-                                  f"Hint: requirement not met: {requirement}. {hint}")
+        raise unmet(label, what, expected, got, requirement, hint)
 
-    if mapping.get("EventSourceArn") != stream_arn:
-        wrong("EventSourceArn", stream_arn, mapping.get("EventSourceArn"), "the mapping reads the stream it is given",
-              "pass EventSourceArn=stream_arn.")
-    if not str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"):
-        wrong("FunctionArn", function_name, mapping.get("FunctionArn"), "the mapping invokes the function it is given",
-              "pass FunctionName=function_name.")
+    judge_stream_and_function(label, mapping, function_name, stream_arn)
     if mapping.get("StartingPosition") != "TRIM_HORIZON":
         wrong("StartingPosition", "TRIM_HORIZON", mapping.get("StartingPosition"),
               "every reading in the stream is processed, even one put before the mapping's first read",

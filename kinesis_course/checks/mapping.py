@@ -73,6 +73,22 @@ def left_out(calls: list[dict], names) -> list[str]:
     return [name for name in names if calls and name not in calls[-1]]
 
 
+def unmet(label: str, what: str, expected: Any, got: Any, requirement: str, hint: str) -> ExerciseCheckFailed:
+    """A stored setting that breaks one of a goal exercise's requirements: expected, got, the requirement, why."""
+    return ExerciseCheckFailed(f"{label}: {what}: expected {expected!r}, got {got!r}.\n"
+                               f"Hint: requirement not met: {requirement}. {hint}")
+
+
+def judge_stream_and_function(label: str, mapping: dict, function_name: str, stream_arn: str) -> None:
+    """What every mapping exercise asks first: the mapping reads the stream, and invokes the function, it is given."""
+    if mapping.get("EventSourceArn") != stream_arn:
+        raise unmet(label, "EventSourceArn", stream_arn, mapping.get("EventSourceArn"),
+                    "the mapping reads the stream it is given", "pass EventSourceArn=stream_arn.")
+    if not str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"):
+        raise unmet(label, "FunctionArn", function_name, mapping.get("FunctionArn"),
+                    "the mapping invokes the function it is given", "pass FunctionName=function_name.")
+
+
 def refused(label: str, operation: str, error: ClientError) -> ExerciseCheckFailed:
     """What to tell a learner whose create/update_event_source_mapping call LocalStack refused."""
     message = error.response.get("Error", {}).get("Message", str(error))
