@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import threading
 import urllib.error
 import urllib.request
 from urllib.parse import urlparse
@@ -74,9 +75,20 @@ def require_localstack() -> dict:
     return state
 
 
-@functools.cache
+_CREATING_CLIENT = threading.Lock()
+
+
 def client(service: str):
-    """A boto3 client for ``service`` bound to the course's LocalStack (region us-east-1, dummy credentials)."""
+    """A boto3 client for ``service`` bound to the course's LocalStack (region us-east-1, dummy credentials).
+
+    One client per service, shared: a client is safe to use from several threads, but boto3's default session,
+    which creates it, is not; so creation happens under a lock (the kit's harnesses run threads)."""
+    with _CREATING_CLIENT:
+        return _client(service)
+
+
+@functools.cache
+def _client(service: str):
     return boto3.client(
         service,
         endpoint_url=endpoint_url(),
