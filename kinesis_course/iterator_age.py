@@ -236,9 +236,9 @@ def iterator_ages(uuid: str, start: datetime, end: datetime) -> list[tuple[datet
     return sorted((point["Timestamp"], point["Maximum"]) for point in answer["Datapoints"])
 
 
-def stream_shards(uuid: str) -> list[str]:
-    """The open shards of the stream the mapping reads (Kinesis ListShards, as on AWS)."""
-    arn = client("lambda").get_event_source_mapping(UUID=uuid)["EventSourceArn"]
+def stream_shards(mapping: dict) -> list[str]:
+    """The open shards of the stream the mapping (GetEventSourceMapping's answer) reads (Kinesis ListShards)."""
+    arn = mapping["EventSourceArn"]
     answer = client("kinesis").list_shards(StreamName=arn.rsplit("/", 1)[-1])
     return sorted(shard["ShardId"] for shard in answer["Shards"]
                   if "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {}))
@@ -264,23 +264,9 @@ def function_log(function: str, start: datetime, end: datetime) -> tuple[dict, i
     return records, failed
 
 
-def _settled_log(function: str, start: datetime, end: datetime, timeout: float = 20) -> tuple[dict, int]:
-    """The log of the stretch once two reads a second apart agree (LocalStack ships a function's lines after its
-    invocation ends, later on a busy machine)."""
-    deadline = time.monotonic() + timeout
-    previous = function_log(function, start, end)
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
-        current = function_log(function, start, end)
-        if current == previous:
-            break
-        previous = current
-    return previous
-
-
-def failure_records(uuid: str) -> int:
+def failure_records(mapping: dict) -> int:
     """How many failure records the mapping's on-failure destination (an SQS queue) holds; 0 without one."""
-    config = client("lambda").get_event_source_mapping(UUID=uuid).get("DestinationConfig") or {}
+    config = mapping.get("DestinationConfig") or {}
     destination = (config.get("OnFailure") or {}).get("Destination") or ""
     if ":sqs:" not in destination:
         return 0
@@ -291,36 +277,36 @@ def failure_records(uuid: str) -> int:
     return sum(int(value) for value in counts.values())
 
 
-def summarize(function: str, uuid: str, start: datetime, end: datetime, put: int, attempts: dict,
-              position: dict) -> tuple[dict, list[tuple[datetime, float]], dict]:
-    """The summary a diagnosis reads, from what AWS gives too: the metrics of ``function`` between start and end
-    (CloudWatch), the mapping's BatchSize, the stream's shards, the handler's BATCH and FAILED log lines, the failure
-    records on the on-failure destination. Then the IteratorAge points it was made from, and the kit's own view (not
-    available on AWS): per shard the records behind and the highest attempt, and the records done.
+def summarize(function: str, mapping: dict, start: datetime, end: datetime, ages: list[tuple[datetime, float]],
+              log: tuple[dict, int], failures: int, put: int, attempts: dict, position: dict) -> tuple[dict, dict]:
+    """The summary a diagnosis reads, from what AWS gives too: the IteratorAge points between start and end
+    (``ages``, from ``iterator_ages``) and the metrics of ``function`` (CloudWatch), the mapping's BatchSize
+    (``mapping``: GetEventSourceMapping's answer), the stream's shards, the handler's BATCH and FAILED log lines
+    (``log``, from ``function_log``), the failure records on the on-failure destination (``failures``). Then the
+    kit's own view (not available on AWS): per shard the records behind and the highest attempt, and the records done.
 
     ``position``: the position view read when the load ended. How far behind the mapping was is read there, not
     after the wait for the metrics: a copy that fell behind may have caught up by then, more so on a busy laptop
     where the metrics arrive late. ``attempts``: the highest attempt seen per shard while the load ran (the
     position view, read twice a second).
     """
-    ages = iterator_ages(uuid, start, end)
     shards = {}
     for shard, place in sorted(position["shards"].items()):
         flight = place.get("in_flight") or {}
         shards[shard] = {"behind": place.get("behind") or 0,
                          "max_attempt": max(attempts.get(shard, 0), flight.get("attempt") or 0)}
-    records, failed = _settled_log(function, start, end)
+    records, failed = log
     kit = {"shards": shards, "records_done": put - sum(shard["behind"] for shard in shards.values())}
     return {
         "iterator_age_ms": [round(value) for _, value in ages],
         "invocations": int(metric_total(function, "Invocations", start, end, "Sum")),
         "errors": int(metric_total(function, "Errors", start, end, "Sum")),
         "duration_ms": round(metric_total(function, "Duration", start, end, "Average"), 1),
-        "batch_size": client("lambda").get_event_source_mapping(UUID=uuid)["BatchSize"],
-        "records_by_shard": {shard: records.get(shard, 0) for shard in stream_shards(uuid)},
+        "batch_size": mapping["BatchSize"],
+        "records_by_shard": {shard: records.get(shard, 0) for shard in stream_shards(mapping)},
         "failed_lines": failed,
-        "failure_records": failure_records(uuid),
-    }, ages, kit
+        "failure_records": failures,
+    }, kit
 
 
 def kit_view(phase: Phase) -> str:
@@ -346,24 +332,28 @@ def _highest_attempts(uuid: str, into: dict) -> None:
         into[shard] = max(into.get(shard, 0), attempt)
 
 
-def _wait_for_metrics(uuid: str, start: datetime, end: datetime, timeout: float = 30) -> None:
-    """Waits until the IteratorAge points of the stretch have all arrived: the kit publishes them in the background
-    (every half second), later on a busy machine. Settled means: ``end`` has passed, and two reads a second apart
-    agree."""
+def _settled(read, end: datetime, timeout: float = 30):
+    """What ``read()`` returns once the stretch's data has all arrived: the kit publishes IteratorAge in the
+    background (every half second) and LocalStack ships a function's log lines after its invocation ends, both later
+    on a busy machine. Settled means: ``end`` has passed, and two reads a second apart agree."""
     deadline = time.monotonic() + timeout
     time.sleep(max(0.0, (end - _now()).total_seconds()))
-    previous = iterator_ages(uuid, start, end)
+    previous = read()
     while time.monotonic() < deadline:
         time.sleep(1.0)
-        current = iterator_ages(uuid, start, end)
+        current = read()
         if current == previous:
-            return
+            break
         previous = current
+    return previous
 
 
 def run_phase(label: str, function: str, uuid: str, stream: str, per_second: float, seconds: float,
-              sensors: list[str], poison_at: tuple[int, ...] = (), clock: float | None = None) -> Phase:
-    """Puts the load on a stream the mapping has just started reading, then summarizes the stretch."""
+              sensors: list[str], poison_at: tuple[int, ...] = (), clock: float | None = None,
+              when_window_ends=None) -> Phase:
+    """Puts the load on a stream the mapping has just started reading, then summarizes the stretch: the load and
+    one second after it. ``when_window_ends(uuid)`` is called then (e.g. to delete the mapping: nothing it does
+    later is read), before the stretch's metrics and log lines have all arrived."""
     from .position import mapping_position
 
     start = _now()
@@ -375,31 +365,40 @@ def run_phase(label: str, function: str, uuid: str, stream: str, per_second: flo
         producer.join(0.5)
     end = _now()
     position = mapping_position(uuid)
-    _wait_for_metrics(uuid, start, end + timedelta(seconds=1))
-    summary, ages, kit = summarize(function, uuid, start, end + timedelta(seconds=1), producer.put, attempts, position)
+    until = end + timedelta(seconds=1)
+    time.sleep(max(0.0, (until - _now()).total_seconds()))
+    mapping = client("lambda").get_event_source_mapping(UUID=uuid)
+    if when_window_ends is not None:
+        when_window_ends(uuid)
+    ages, log, failures = _settled(lambda: (iterator_ages(uuid, start, until), function_log(function, start, until),
+                                            failure_records(mapping)), until)
+    summary, kit = summarize(function, mapping, start, until, ages, log, failures, producer.put, attempts, position)
     return Phase(label, start, end, summary, ages, position, kit, clock)
 
 
 class Case:
-    """One cause of a growing IteratorAge: two copies of a stream and mapping, fed the same load one after the other.
+    """One cause of a growing IteratorAge: two copies of a stream and mapping, fed the same load.
 
     The first copy runs as set up (``settings``); the second was changed by the fix before its load began. Each copy
-    has its own stream, mapping and function, so their metrics stay apart, and each has the machine to itself while
-    its load runs: the first copy's backlog (a storm of invocations, for batches too small) cannot slow the second.
-    The mappings are deleted at the end.
+    has its own stream, mapping and function, so their metrics stay apart. By default the two loads run side by
+    side, at the same moment on the same machine, which makes the comparison fair and halves the wait.
+    ``side_by_side=False`` runs them one after the other instead, each with the machine to itself: for a case whose
+    first copy is a storm of invocations (batches too small), which would slow the second through the one LocalStack
+    process that serves both. Each mapping is deleted once its stretch has ended, so that the backlog it leaves is
+    never read while another copy runs.
     """
 
     LONGEST_S = 30
 
     def __init__(self, lesson, key: str, functions: tuple[str, str], settings: dict, per_second: float,
                  seconds: float, sensors: list[str], shards: int = 2, poison_at: tuple[int, ...] = (),
-                 clock: float | None = None, at_least: int = 0) -> None:
+                 clock: float | None = None, at_least: int = 0, side_by_side: bool = True) -> None:
         """``at_least``: records per copy; on a slow machine (a low rate) the load runs longer, up to 30 s, so that a
         few records landing unevenly on the shards do not decide the diagnosis."""
         self.lesson, self.key, self.functions, self.settings = lesson, key, functions, settings
         seconds = max(seconds, min(self.LONGEST_S, at_least / per_second)) if at_least else seconds
         self.per_second, self.seconds, self.sensors, self.shards = per_second, seconds, sensors, shards
-        self.poison_at, self.clock = poison_at, clock
+        self.poison_at, self.clock, self.side_by_side = poison_at, clock, side_by_side
 
     def _start(self, copy: int, fix=None) -> tuple[str, str]:
         from .clock import set_clock
@@ -408,6 +407,7 @@ class Case:
 
         stream = self.lesson.name(f"{self.key}-{copy}")
         uuid = create_mapping(self.functions[copy - 1], ensure_stream(stream, shards=self.shards), **self.settings)
+        self.uuids[copy - 1] = uuid
         if fix is not None:
             fix(uuid)
             wait_for_state(uuid, "Enabled")
@@ -417,25 +417,37 @@ class Case:
         warm_up(self.functions[copy - 1], self.shards * factor)
         return stream, uuid
 
+    def _measure(self, copy: int, sensors: list[str], started: tuple[str, str], then=None) -> Phase:
+        """Loads and measures a started copy; deletes its mapping once its stretch has ended, then calls ``then``."""
+        from .mappings import delete_mapping
+
+        stream, uuid = started
+
+        def stop(uuid: str) -> None:
+            delete_mapping(uuid)
+            if then is not None:
+                then()
+
+        try:
+            return run_phase(("as set up", "fixed")[copy - 1], self.functions[copy - 1], uuid, stream,
+                             self.per_second, self.seconds, sensors, self.poison_at, self.clock, stop)
+        finally:
+            delete_mapping(uuid)  # gone already, unless the run failed
+
     def run(self, fix, fixed_sensors: list[str] | None = None) -> tuple[Phase, Phase]:
-        """Runs the load on the copy as set up, then on the fixed copy; returns (as set up, fixed).
+        """Runs the load on the copy as set up and on the fixed copy; returns (as set up, fixed)."""
+        from concurrent.futures import ThreadPoolExecutor
 
-        Each mapping is deleted when its load has been measured, so that the backlog it leaves is not read while
-        the other copy runs.
-        """
-        from .mappings import wait_for_state
-
-        self.uuids, phases = [], []
-        for copy, label, sensors in ((1, "as set up", self.sensors), (2, "fixed", fixed_sensors or self.sensors)):
-            stream, uuid = self._start(copy, fix if copy == 2 else None)
-            self.uuids.append(uuid)
-            try:
-                phases.append(run_phase(label, self.functions[copy - 1], uuid, stream, self.per_second, self.seconds,
-                                        sensors, self.poison_at, self.clock))
-            finally:
-                client("lambda").delete_event_source_mapping(UUID=uuid)
-                wait_for_state(uuid, None, timeout=120)
-        return phases[0], phases[1]
+        self.uuids = [None, None]
+        sensors = (self.sensors, fixed_sensors or self.sensors)
+        with ThreadPoolExecutor(2) as pool:
+            if self.side_by_side:  # both set up, execution environments started, before either load begins
+                started = list(pool.map(self._start, (1, 2), (None, fix)))
+                return tuple(pool.map(self._measure, (1, 2), sensors, started))
+            second = []  # the fixed copy is set up while the first copy's metrics and log lines settle
+            first = self._measure(1, sensors[0], self._start(1),
+                                  then=lambda: second.append(pool.submit(self._start, 2, fix)))
+            return first, self._measure(2, sensors[1], second[0].result())
 
 
 def warm_up(function: str, environments: int, timeout: float = 300) -> None:
