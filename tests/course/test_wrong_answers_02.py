@@ -26,16 +26,15 @@ def handler_package(tmp_path_factory):
     """decoding, readings and handler as lesson 02 leaves them, imported by plain name as Lambda imports them."""
     folder = tmp_path_factory.mktemp("handler02")
     handler_steps.copy_handler_before("03", folder)
-    sys.path.insert(0, str(folder))
     saved = {name: sys.modules.pop(name) for name in ("decoding", "readings", "handler") if name in sys.modules}
-    try:
-        modules = {name: importlib.import_module(name) for name in ("decoding", "readings", "handler")}
-        yield modules
-    finally:
-        sys.path.remove(str(folder))
-        for name in ("decoding", "readings", "handler"):
-            sys.modules.pop(name, None)
-        sys.modules.update(saved)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(folder)  # taken off sys.path again when the module's tests end
+        try:
+            yield {name: importlib.import_module(name) for name in ("decoding", "readings", "handler")}
+        finally:
+            for name in ("decoding", "readings", "handler"):
+                sys.modules.pop(name, None)
+            sys.modules.update(saved)
 
 
 # ---- Exercise 02.1: normalise -----------------------------------------------------------------------------------

@@ -20,15 +20,15 @@ def triage_module(tmp_path_factory):
     """The reference triage.py with the handler it builds on (lessons 01-02), imported as Lambda would."""
     folder = tmp_path_factory.mktemp("handler03")
     handler_steps.copy_handler_before("04", folder)
-    sys.path.insert(0, str(folder))
-    try:
-        for name in ("decoding", "readings", "triage"):
-            sys.modules.pop(name, None)
-        yield importlib.import_module("triage")
-    finally:
-        sys.path.remove(str(folder))
-        for name in ("decoding", "readings", "triage"):
-            sys.modules.pop(name, None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(folder)  # taken off sys.path again when the module's tests end
+        try:
+            for name in ("decoding", "readings", "triage"):
+                sys.modules.pop(name, None)
+            yield importlib.import_module("triage")
+        finally:
+            for name in ("decoding", "readings", "triage"):
+                sys.modules.pop(name, None)
 
 
 def variant(module, triage):

@@ -7,6 +7,7 @@ for the busy processes it reported (by pid, and that pid's command line, so a re
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -27,7 +28,6 @@ TOOLS = Path(__file__).resolve().parents[3] / "tools"
 HOLDER = textwrap.dedent("""
     import json, signal, sys, time
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    sys.path.insert(0, {tools!r})
     from cpu_load import CpuLoad
     load = CpuLoad(processes=2, max_seconds={max_seconds}).start()
     print(json.dumps(load.pids), flush=True)
@@ -66,8 +66,8 @@ def _started(pids: list[int], seconds: float = 5) -> bool:
 
 
 def _holder(max_seconds: float = 120) -> tuple[subprocess.Popen, list[int]]:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER.format(tools=str(TOOLS), max_seconds=max_seconds)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER.format(max_seconds=max_seconds)],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(TOOLS)})
     pids = json.loads(holder.stdout.readline())
     assert _started(pids), "the load did not start"
     return holder, pids
