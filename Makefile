@@ -131,7 +131,7 @@ test: setup
 	tools/run_tests.sh
 
 unit: $(COURSE_VENV)/.installed tools/lint/node_modules/.installed
-	$(COURSE_PY) -m pytest -p no:cacheprovider tests/unit
+	$(COURSE_PY) -m pytest -p no:cacheprovider -n auto --dist loadfile tests/unit
 
 bench: setup
 	tools/with_localstack.sh $(COURSE_PY) benchmarks/engine_benchmark.py
