@@ -46,7 +46,8 @@ def test_python_code_is_formatted_as_ruff_formats_it():
         [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "--output-format", "concise", "."],
         cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, (
-        f"ruff format would change these files (run `ruff format .` and commit the result):\n{result.stdout}{result.stderr}")
+        "ruff format would change these files (run `ruff format .` and commit the result):\n"
+        f"{result.stdout}{result.stderr}")
 
 
 def test_compose_matches_host_mode_and_localstack_conventions():

@@ -45,7 +45,8 @@ def _installer(missing_tool) -> Installer:
                                                 str(wheel)])
     if subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode == 0:
         pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-        return Installer(lambda out, source: [*pip, "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(source)],
+        return Installer(lambda out, source: [*pip, "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out),
+                                              str(source)],
                          lambda python, wheel: [*pip, "--python", str(python), "install", "--quiet", "--no-deps",
                                                 str(wheel)])
     missing_tool("neither uv nor pip to build the wheel: `make setup` installs uv into .venv/uv")
