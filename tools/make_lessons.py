@@ -29,7 +29,7 @@ exercises (`# BEGIN SOLUTION: Exercise NN.M`) each file holds. The next lesson s
 when every check of their exercises passed, from those files otherwise (`Lesson.start()` copies them into its
 build folder), so no notebook keeps a copy of an earlier lesson's code.
 
-The output is byte-for-byte deterministic, so `--check` (and tests/course/test_generator.py)
+The output is byte-for-byte deterministic, so `--check` (and tests/unit/course/test_generator.py)
 can tell whether someone edited a lesson by hand or forgot to regenerate.
 """
 

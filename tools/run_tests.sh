@@ -4,9 +4,9 @@
 #   tools/run_tests.sh                  both stages below, the browser first; fails when either fails
 #   tools/run_tests.sh --stage browser  the browser test (tests/browser) alone, in a pytest session of its own
 #                                       (the `make lab` it runs starts LocalStack when needed, and stops it)
-#   tools/run_tests.sh --stage suite    unit and lesson tests (tests/) and every solution notebook under nbval,
-#                                       in one pytest session on 2 workers
-#   tools/run_tests.sh ARGS...          pytest ARGS... instead, e.g. tools/run_tests.sh tests/course -k generator
+#   tools/run_tests.sh --stage suite    every test in tests/ (tests/unit, the lessons' checks, the engine ...) and
+#                                       every solution notebook under nbval, in one pytest session on 2 workers
+#   tools/run_tests.sh ARGS...          pytest ARGS... instead, e.g. tools/run_tests.sh tests/unit -k generator
 #
 # nbval runs each solutions/*.ipynb top to bottom and compares the outputs with the stored ones, after
 # tests/nbval_sanitize.cfg has blanked ids, clocks and timings. --dist loadfile keeps all cells of a

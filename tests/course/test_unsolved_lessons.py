@@ -6,7 +6,7 @@ This catches lessons that break before the learner reaches an exercise, checks t
 and exercises whose stub fires too early (e.g. at top level instead of inside a function or handler).
 
 The lessons tested are the ones tools/make_lessons.py generates from solutions/ now (in memory), not the
-notebooks in lessons/: those are the learner's, and may be solved or edited (tests/course/test_generator.py
+notebooks in lessons/: those are the learner's, and may be solved or edited (tests/unit/course/test_generator.py
 checks that the committed lessons/ is what the generator writes). They run in a folder named lessons/ under
 tmp_path, as in JupyterLab but with a build folder of their own: a learner's handler files in build/lessons/ are
 theirs, and a stub must never overwrite them.

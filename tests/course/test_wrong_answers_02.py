@@ -11,14 +11,11 @@ import importlib
 import json
 import math
 import sys
-import tempfile
-import uuid
-from pathlib import Path
 
 import pytest
 from wrong_answers import assert_rejected
 
-from kinesis_course import client, delete_function, delete_mappings_of, delete_stream, deploy_function, ensure_stream
+from kinesis_course import client, delete_mappings_of
 from kinesis_course import handler_steps
 from kinesis_course.checks import ExerciseNotSolved
 from kinesis_course.checks import lesson02 as checks
@@ -29,16 +26,15 @@ def handler_package(tmp_path_factory):
     """decoding, readings and handler as lesson 02 leaves them, imported by plain name as Lambda imports them."""
     folder = tmp_path_factory.mktemp("handler02")
     handler_steps.copy_handler_before("03", folder)
-    sys.path.insert(0, str(folder))
     saved = {name: sys.modules.pop(name) for name in ("decoding", "readings", "handler") if name in sys.modules}
-    try:
-        modules = {name: importlib.import_module(name) for name in ("decoding", "readings", "handler")}
-        yield modules
-    finally:
-        sys.path.remove(str(folder))
-        for name in ("decoding", "readings", "handler"):
-            sys.modules.pop(name, None)
-        sys.modules.update(saved)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(folder)  # taken off sys.path again when the module's tests end
+        try:
+            yield {name: importlib.import_module(name) for name in ("decoding", "readings", "handler")}
+        finally:
+            for name in ("decoding", "readings", "handler"):
+                sys.modules.pop(name, None)
+            sys.modules.update(saved)
 
 
 # ---- Exercise 02.1: normalise -----------------------------------------------------------------------------------
@@ -277,24 +273,13 @@ def test_a_wrong_handler_is_rejected(handler_package, mistake):
 
 
 @pytest.fixture(scope="module")
-def resources():
+def targets(module_resources):
     """Two streams and two functions of this test's own; the first of each is the right one."""
-    prefix = f"kcm02-{uuid.uuid4().hex[:8]}-"
-    names = {"fn": prefix + "fn", "other_fn": prefix + "other-fn", "stream": prefix + "readings",
-             "other_stream": prefix + "other"}
-    with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "handler.py").write_text("def handler(event, context):\n    return None\n")
-        for key in ("fn", "other_fn"):
-            deploy_function(names[key], folder)
-    arns = {key: ensure_stream(names[key]) for key in ("stream", "other_stream")}
-    try:
-        yield names, arns
-    finally:
-        for key in ("fn", "other_fn"):
-            delete_mappings_of(names[key])
-            delete_function(names[key])
-        for key in ("stream", "other_stream"):
-            delete_stream(names[key])
+    code = "def handler(event, context):\n    return None\n"
+    names = {"fn": module_resources.function("fn", code), "other_fn": module_resources.function("other-fn", code)}
+    arns = {"stream": module_resources.stream("readings"), "other_stream": module_resources.stream("other")}
+    names.update(stream=module_resources.name("readings"), other_stream=module_resources.name("other"))
+    return names, arns
 
 
 def _create(*, returns=True, twice=False, **overrides):
@@ -311,18 +296,18 @@ def _create(*, returns=True, twice=False, **overrides):
     return create_reading_mapping
 
 
-def test_the_stub_mapping_is_not_solved(resources):
+def test_the_stub_mapping_is_not_solved(targets):
     def stub(function_name, stream_arn):
         raise NotImplementedError("Exercise 02.3: replace this line with your solution")
 
-    names, arns = resources
+    names, arns = targets
     with pytest.raises(ExerciseNotSolved):
         checks.check_reading_mapping(stub, names["fn"], arns["stream"])
 
 
 @pytest.mark.localstack
-def test_the_reference_mapping_passes(resources, capsys):
-    names, arns = resources
+def test_the_reference_mapping_passes(targets, capsys):
+    names, arns = targets
     mapping = checks.check_reading_mapping(_create(), names["fn"], arns["stream"])
     assert "✔ Exercise 02.3 passed" in capsys.readouterr().out
     assert (mapping["StartingPosition"], mapping["BatchSize"]) == ("TRIM_HORIZON", 4)
@@ -354,8 +339,8 @@ def test_the_reference_mapping_passes(resources, capsys):
          "no-starting-position", "batch-size-5", "batch-size-3", "batch-size-1", "batch-size-string", "disabled",
          "batching-window", "at-timestamp", "nothing-returned", "created-twice"],
 )
-def test_a_wrong_mapping_is_rejected_and_deleted(resources, overrides, mentions):
-    names, arns = resources
+def test_a_wrong_mapping_is_rejected_and_deleted(targets, overrides, mentions):
+    names, arns = targets
     resolved = dict(overrides)
     if resolved.get("FunctionName") == "other_fn":
         resolved["FunctionName"] = names["other_fn"]

@@ -6,18 +6,13 @@ import base64
 import importlib
 import json
 import sys
-import uuid
 from types import SimpleNamespace
 
 import pytest
 from wrong_answers import assert_rejected
 
-from kinesis_course import (
-    client, delete_function, delete_mappings_of, delete_queue, delete_stream, deploy_function, ensure_queue,
-    ensure_stream, handler_steps,
-)
+from kinesis_course import client, delete_mappings_of, handler_steps
 from kinesis_course.checks import lesson03 as checks
-from kinesis_course.logs import delete_logs
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +20,15 @@ def triage_module(tmp_path_factory):
     """The reference triage.py with the handler it builds on (lessons 01-02), imported as Lambda would."""
     folder = tmp_path_factory.mktemp("handler03")
     handler_steps.copy_handler_before("04", folder)
-    sys.path.insert(0, str(folder))
-    try:
-        for name in ("decoding", "readings", "triage"):
-            sys.modules.pop(name, None)
-        yield importlib.import_module("triage")
-    finally:
-        sys.path.remove(str(folder))
-        for name in ("decoding", "readings", "triage"):
-            sys.modules.pop(name, None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(folder)  # taken off sys.path again when the module's tests end
+        try:
+            for name in ("decoding", "readings", "triage"):
+                sys.modules.pop(name, None)
+            yield importlib.import_module("triage")
+        finally:
+            for name in ("decoding", "readings", "triage"):
+                sys.modules.pop(name, None)
 
 
 def variant(module, triage):
@@ -225,22 +220,14 @@ def test_check_triage_on_the_stub_is_not_solved(triage_module):
 
 
 @pytest.fixture(scope="module")
-def resources(tmp_path_factory):
-    prefix = f"kcm03-{uuid.uuid4().hex[:8]}-"
-    folder = tmp_path_factory.mktemp("fn03")
-    (folder / "handler.py").write_text("def handler(event, context):\n    return None\n")
-    function_name = prefix + "fn"
-    deploy_function(function_name, folder)
-    stream_arn = ensure_stream(prefix + "readings")
-    queue_url, queue_arn = ensure_queue(prefix + "failed")
-    yield SimpleNamespace(prefix=prefix, function=function_name, stream_arn=stream_arn, queue_url=queue_url,
-                          queue_arn=queue_arn, name=lambda suffix: prefix + suffix)
-    delete_mappings_of(function_name)
-    delete_function(function_name)
-    delete_logs(function_name)
-    for suffix in ("readings", "check-reread"):
-        delete_stream(prefix + suffix)
-    delete_queue(prefix + "failed")
+def targets(module_resources):
+    """A function, a stream and a queue of this module's own, and the namer check_reread uses for its stream."""
+    function_name = module_resources.function("fn", "def handler(event, context):\n    return None\n")
+    stream_arn = module_resources.stream("readings")
+    queue_url, queue_arn = module_resources.queue("failed")
+    module_resources.streams_made_elsewhere("check-reread")
+    return SimpleNamespace(function=function_name, stream_arn=stream_arn, queue_url=queue_url, queue_arn=queue_arn,
+                           name=module_resources.name)
 
 
 def mapping_answer(**overrides):
@@ -285,36 +272,36 @@ WRONG_MAPPINGS = {
 
 @pytest.mark.localstack
 @pytest.mark.parametrize("name", list(WRONG_MAPPINGS))
-def test_check_bounded_mapping_rejects(resources, name):
+def test_check_bounded_mapping_rejects(targets, name):
     overrides, mentions = WRONG_MAPPINGS[name]
     overrides = dict(overrides)
     if overrides.get("DestinationConfig") == "on-success":
-        overrides = {"DestinationConfig": {"OnSuccess": {"Destination": resources.queue_arn}}}
+        overrides = {"DestinationConfig": {"OnSuccess": {"Destination": targets.queue_arn}}}
     elif overrides.get("DestinationConfig") == "url":
-        overrides = {"DestinationConfig": {"OnFailure": {"Destination": resources.queue_url}}}
+        overrides = {"DestinationConfig": {"OnFailure": {"Destination": targets.queue_url}}}
     elif overrides.get("DestinationConfig") == "queue-name":
-        overrides = {"DestinationConfig": {"OnFailure": {"Destination": resources.queue_arn.rsplit(":", 1)[-1]}}}
+        overrides = {"DestinationConfig": {"OnFailure": {"Destination": targets.queue_arn.rsplit(":", 1)[-1]}}}
     elif overrides.get("EventSourceArn") == "stream-name":
-        overrides = {"EventSourceArn": resources.stream_arn.rsplit("/", 1)[-1]}
+        overrides = {"EventSourceArn": targets.stream_arn.rsplit("/", 1)[-1]}
     answer = mapping_answer(**overrides)
     assert_rejected(
-        lambda: checks.check_bounded_mapping(answer, resources.function, resources.stream_arn, resources.queue_arn),
+        lambda: checks.check_bounded_mapping(answer, targets.function, targets.stream_arn, targets.queue_arn),
         *mentions,
     )
     # A rejected mapping is deleted, so the learner can run the cell again.
     lam = client("lambda")
-    assert lam.list_event_source_mappings(FunctionName=resources.function)["EventSourceMappings"] == []
+    assert lam.list_event_source_mappings(FunctionName=targets.function)["EventSourceMappings"] == []
 
 
 @pytest.mark.localstack
-def test_check_bounded_mapping_accepts_the_reference_twice(resources, capsys):
+def test_check_bounded_mapping_accepts_the_reference_twice(targets, capsys):
     for _ in range(2):  # running the cell again replaces the mapping instead of failing with a conflict
-        uuid_ = checks.check_bounded_mapping(mapping_answer(), resources.function, resources.stream_arn,
-                                             resources.queue_arn)
+        uuid_ = checks.check_bounded_mapping(mapping_answer(), targets.function, targets.stream_arn,
+                                             targets.queue_arn)
         assert "✔ Exercise 03.2 passed" in capsys.readouterr().out
     stored = client("lambda").get_event_source_mapping(UUID=uuid_)
     assert stored["MaximumRetryAttempts"] == 2 and stored["State"] == "Enabled"
-    delete_mappings_of(resources.function)
+    delete_mappings_of(targets.function)
 
 
 # ---- Exercise 03.3: failed_range --------------------------------------------------------------------------------
@@ -413,23 +400,23 @@ WRONG_REREADS = {
 
 @pytest.mark.localstack
 @pytest.mark.parametrize("name", list(WRONG_REREADS))
-def test_check_reread_rejects(resources, name):
+def test_check_reread_rejects(targets, name):
     options, mentions = WRONG_REREADS[name]
-    assert_rejected(lambda: checks.check_reread(reread_answer(**options), resources), *mentions)
+    assert_rejected(lambda: checks.check_reread(reread_answer(**options), targets), *mentions)
 
 
 @pytest.mark.localstack
-def test_check_reread_on_the_stub_is_not_solved(resources):
+def test_check_reread_on_the_stub_is_not_solved(targets):
     def stub(record):
         raise NotImplementedError("Exercise 03.4: replace this line with your solution")
 
     with pytest.raises(checks.ExerciseNotSolved):
-        checks.check_reread(stub, resources)
+        checks.check_reread(stub, targets)
 
 
 @pytest.mark.localstack
-def test_check_reread_accepts_the_reference(resources, capsys):
-    checks.check_reread(reread_answer(), resources)
+def test_check_reread_accepts_the_reference(targets, capsys):
+    checks.check_reread(reread_answer(), targets)
     assert "✔ Exercise 03.4 passed" in capsys.readouterr().out
 
 
@@ -464,26 +451,26 @@ WRONG_AGED_MAPPINGS = {
 
 @pytest.mark.localstack
 @pytest.mark.parametrize("name", list(WRONG_AGED_MAPPINGS))
-def test_check_aged_mapping_rejects(resources, name):
+def test_check_aged_mapping_rejects(targets, name):
     overrides, mentions = WRONG_AGED_MAPPINGS[name]
     assert_rejected(
-        lambda: checks.check_aged_mapping(aged_answer(**overrides), resources.function, resources.stream_arn,
-                                          resources.queue_arn),
+        lambda: checks.check_aged_mapping(aged_answer(**overrides), targets.function, targets.stream_arn,
+                                          targets.queue_arn),
         *mentions,
     )
-    assert client("lambda").list_event_source_mappings(FunctionName=resources.function)["EventSourceMappings"] == []
+    assert client("lambda").list_event_source_mappings(FunctionName=targets.function)["EventSourceMappings"] == []
 
 
 @pytest.mark.localstack
-def test_check_aged_mapping_accepts_the_reference_and_deletes_it(resources, capsys):
-    checks.check_aged_mapping(aged_answer(), resources.function, resources.stream_arn, resources.queue_arn)
+def test_check_aged_mapping_accepts_the_reference_and_deletes_it(targets, capsys):
+    checks.check_aged_mapping(aged_answer(), targets.function, targets.stream_arn, targets.queue_arn)
     assert "✔ Stretch 03.S passed" in capsys.readouterr().out
-    assert client("lambda").list_event_source_mappings(FunctionName=resources.function)["EventSourceMappings"] == []
+    assert client("lambda").list_event_source_mappings(FunctionName=targets.function)["EventSourceMappings"] == []
 
 
-def test_check_aged_mapping_on_the_stub_is_not_solved(resources):
+def test_check_aged_mapping_on_the_stub_is_not_solved(targets):
     def stub(function_name, stream_arn, queue_arn):
         raise NotImplementedError("Stretch 03.S: replace this line with your solution")
 
     with pytest.raises(checks.ExerciseNotSolved):
-        checks.check_aged_mapping(stub, resources.function, resources.stream_arn, resources.queue_arn)
+        checks.check_aged_mapping(stub, targets.function, targets.stream_arn, targets.queue_arn)

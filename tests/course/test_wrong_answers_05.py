@@ -11,11 +11,9 @@ from fractions import Fraction
 import pytest
 from wrong_answers import assert_rejected
 
-from kinesis_course import client, create_mapping, delete_function, delete_mappings_of, delete_stream, deploy_function
-from kinesis_course import ensure_stream
+from kinesis_course import client
 from kinesis_course.checks import ExerciseNotSolved
 from kinesis_course.checks import lesson05 as checks
-from kinesis_course.logs import delete_logs
 
 # ---- Exercise 05.1: batch_stats ------------------------------------------------------------------------------
 
@@ -273,21 +271,11 @@ HANDLER = "def handler(event, context):\n    return None\n"
 
 
 @pytest.fixture(scope="module")
-def fleet_mapping(tmp_path_factory):
+def fleet_mapping(module_resources):
     """A mapping of a fresh function on a fresh stream, created with the defaults; deleted afterwards."""
-    prefix = f"kcm05-{uuid.uuid4().hex[:8]}-"
-    stream, function = prefix + "fleet", prefix + "fn"
-    folder = tmp_path_factory.mktemp("handler05")
-    (folder / "handler.py").write_text(HANDLER)
-    try:
-        arn = ensure_stream(stream, shards=2)
-        deploy_function(function, folder)
-        yield create_mapping(function, arn, StartingPosition="LATEST")
-    finally:
-        delete_mappings_of(function)
-        delete_function(function)
-        delete_logs(function)
-        delete_stream(stream)
+    arn = module_resources.stream("fleet", shards=2)
+    function = module_resources.function("fn", HANDLER)
+    return module_resources.mapping(function, arn, StartingPosition="LATEST")
 
 
 def update(**settings):

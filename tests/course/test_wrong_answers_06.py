@@ -6,15 +6,11 @@ creates real mappings on the shared LocalStack, with names of its own (kcm06-<uu
 
 from __future__ import annotations
 
-import uuid
-from types import SimpleNamespace
 
 import pytest
 from wrong_answers import assert_rejected
 
-from kinesis_course import (
-    client, delete_function, delete_mappings_of, delete_queue, delete_stream, deploy_function, handler_steps,
-)
+from kinesis_course import client, handler_steps
 from kinesis_course.checks import lesson06 as checks
 
 # ---- Exercise 06.1: predict_bisection -----------------------------------------------------------------------------
@@ -217,18 +213,13 @@ def _create_mapping(*, destination=True, **changes):
 
 
 @pytest.fixture(scope="module")
-def mapping_target(tmp_path_factory):
+def mapping_target(module_resources):
     """A function of its own and a lesson-like namer, so the check's stream and queue are this test's too."""
-    prefix = f"kcm06-{uuid.uuid4().hex[:8]}-"
-    folder = tmp_path_factory.mktemp("fn06")
-    (folder / "handler.py").write_text("def handler(event, context):\n    return {'batchItemFailures': []}\n")
-    function_name = f"{prefix}fn"
-    deploy_function(function_name, folder)
-    yield function_name, SimpleNamespace(name=lambda suffix: f"{prefix}{suffix}")
-    delete_mappings_of(function_name)
-    delete_function(function_name)
-    delete_stream(f"{prefix}mapping-check")
-    delete_queue(f"{prefix}mapping-check-failures")
+    code = "def handler(event, context):\n    return {'batchItemFailures': []}\n"
+    function_name = module_resources.function("fn", code)
+    module_resources.streams_made_elsewhere("mapping-check")
+    module_resources.queues_made_elsewhere("mapping-check-failures")
+    return function_name, module_resources
 
 
 @pytest.mark.localstack

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from wrong_answers import assert_rejected
 
-from kinesis_course import client, create_mapping, delete_function, delete_mappings_of, delete_stream
-from kinesis_course import deploy_function, ensure_queue, ensure_stream
+from kinesis_course import client, create_mapping, delete_mappings_of
 from kinesis_course.checks import lesson08 as checks
-from kinesis_course.logs import delete_logs
-from kinesis_course.queues import delete_queue
 
 # ---- Exercise 08.1: diagnose -------------------------------------------------------------------------------------
 
@@ -288,23 +284,12 @@ HANDLER = "def handler(event, context):\n    return {'batchItemFailures': []}\n"
 
 
 @pytest.fixture(scope="module")
-def scratch(tmp_path_factory):
-    prefix = f"kcm08-{uuid.uuid4().hex[:8]}-"
-    folder = tmp_path_factory.mktemp("fn08")
-    (folder / "handler.py").write_text(HANDLER)
-    function = prefix + "fn"
-    deploy_function(function, folder)
-    stream_arn = ensure_stream(prefix + "stream")
-    _, queue_arn = ensure_queue(prefix + "failed")
-    _, OTHER_QUEUE["arn"] = ensure_queue(prefix + "elsewhere")
-    state = {"function": function, "stream_arn": stream_arn, "queue_arn": queue_arn, "prefix": prefix}
-    yield state
-    delete_mappings_of(function)
-    delete_function(function)
-    delete_logs(function)
-    delete_stream(prefix + "stream")
-    delete_queue(prefix + "failed")
-    delete_queue(prefix + "elsewhere")
+def scratch(module_resources):
+    function = module_resources.function("fn", HANDLER)
+    stream_arn = module_resources.stream("stream")
+    _, queue_arn = module_resources.queue("failed")
+    _, OTHER_QUEUE["arn"] = module_resources.queue("elsewhere")
+    return {"function": function, "stream_arn": stream_arn, "queue_arn": queue_arn, "prefix": module_resources.prefix}
 
 
 @pytest.fixture

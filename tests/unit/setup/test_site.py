@@ -12,7 +12,7 @@ import pytest
 
 import build_site  # tools/, on pytest's pythonpath (pyproject.toml)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]-*.ipynb"))
 
 

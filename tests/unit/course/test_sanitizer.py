@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from nbval.plugin import get_sanitize_patterns  # nbval's own parser of --nbval-sanitize-with files
 
-CFG = Path(__file__).resolve().parents[2] / "tests" / "nbval_sanitize.cfg"
+CFG = Path(__file__).resolve().parents[3] / "tests" / "nbval_sanitize.cfg"
 TEXT = CFG.read_text(encoding="utf-8")
 # Like IPyNbFile.setup_sanitize_files: an OrderedDict, so a repeated regex would silently drop a rule.
 PATTERNS = OrderedDict(get_sanitize_patterns(TEXT))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PORT = "4611"  # not a LocalStack: only the endpoint's name is checked, nothing is sent
 
 # What a plain cell would do, and what it reports about where it would send requests.

@@ -7,6 +7,7 @@ for the busy processes it reported (by pid, and that pid's command line, so a re
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -20,14 +21,13 @@ import pytest
 import cpu_load  # tools/, on pytest's pythonpath (pyproject.toml)
 import soak
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
+TOOLS = Path(__file__).resolve().parents[3] / "tools"
 
 # The holder plays a tool in a terminal's foreground, where Ctrl-C raises KeyboardInterrupt. Under a shell's
 # background job (`make test &`, nohup) SIGINT arrives ignored, and Python keeps it so: restore the default.
 HOLDER = textwrap.dedent("""
     import json, signal, sys, time
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    sys.path.insert(0, {tools!r})
     from cpu_load import CpuLoad
     load = CpuLoad(processes=2, max_seconds={max_seconds}).start()
     print(json.dumps(load.pids), flush=True)
@@ -66,8 +66,8 @@ def _started(pids: list[int], seconds: float = 5) -> bool:
 
 
 def _holder(max_seconds: float = 120) -> tuple[subprocess.Popen, list[int]]:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER.format(tools=str(TOOLS), max_seconds=max_seconds)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER.format(max_seconds=max_seconds)],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(TOOLS)})
     pids = json.loads(holder.stdout.readline())
     assert _started(pids), "the load did not start"
     return holder, pids

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # What a bare machine has: a shell and the base tools, no Python.
 BASE_TOOLS = ("sh", "bash", "make", "cat", "curl", "kill", "ps", "awk", "sleep", "rm", "dirname", "sed", "env", "uname")
 
