@@ -66,7 +66,8 @@ PATCHES: tuple[PatchEntry, ...] = (
         None, "(self)"),
     PatchEntry(
         f"{_POLLERS}.esm_worker:EsmWorker.stop_for_shutdown", lifecycle.also_end_poller_retries,
-        "the retries of a failing batch end when LocalStack shuts the mapping down", None, "(self)"),
+        "as for stop: a stopped mapping invokes nothing more, retries included (LocalStack's own shutdown of its "
+        "workers, e.g. when LocalStack stops)", None, "(self)"),
     PatchEntry(
         f"{_POLLERS}.esm_worker:EsmWorker.delete", lifecycle.delete_even_without_poller_loop,
         "a disabled mapping can be deleted, and deleting stops its retries (API reference, "

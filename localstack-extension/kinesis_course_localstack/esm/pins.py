@@ -1,9 +1,10 @@
 """What the extension assumes of the installed LocalStack, checked: run in LocalStack's environment, before LocalStack
-starts (nothing is patched then), e.g. ``.venv/localstack/bin/python -m kinesis_course_localstack.esm.pins``.
+starts (nothing is patched then), e.g. ``.venv/localstack/bin/python -m kinesis_course_localstack.esm.pins``
+(``--table`` prints the patch table instead).
 
-For every entry of the patch table (patches.py): the target exists and has the signature pinned at LocalStack 4.14;
-where the replacement is a copy of LocalStack's function with lines changed, that function's source is the one
-copied (SHA-256). Also the signatures of the LocalStack methods the copied delivery loop calls (RELIED_ON). A
+For every entry of the patch table (patches.py): the target is patched once, exists, and has the signature pinned at
+LocalStack 4.14; where the replacement is a copy of LocalStack's function with lines changed, that function's source
+is the one copied (SHA-256). Also the signatures of the LocalStack methods the copied delivery loop calls (RELIED_ON). A
 LocalStack upgrade that changes any of these prints what to re-check and exits 1.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import sys
+from collections import Counter
 from collections.abc import Iterable
 
 from .patches import PATCHES, PatchEntry
@@ -52,7 +54,9 @@ def source_sha256(function) -> str:
 def mismatches(patches: Iterable[PatchEntry] = PATCHES,
                relied_on: Iterable[tuple[str, str]] = RELIED_ON) -> list[str]:
     """One message per pin the installed LocalStack breaks, naming what to re-check."""
-    found = []
+    patches = list(patches)
+    found = [f"{target} is patched {count} times: merge the replacements into one entry of the patch table."
+             for target, count in Counter(entry.target for entry in patches).items() if count > 1]
     checks = [(entry.target, entry.signature, entry.copied_source_sha256, entry.replacement) for entry in patches]
     checks += [(target, signature, None, None) for target, signature in relied_on]
     for target, signature, sha256, replacement in checks:
@@ -73,9 +77,21 @@ def mismatches(patches: Iterable[PatchEntry] = PATCHES,
     return found
 
 
-def main() -> int:
+def print_table() -> None:
+    """The patch table, one patch a paragraph: target, replacement, switch, what is pinned, the AWS behaviour."""
+    for entry in PATCHES:
+        pinned = "signature" + (" and source (a copy with lines changed)" if entry.copied_source_sha256 else "")
+        switch = entry.switch.variable if entry.switch else "always on"
+        print(f"{entry.target}\n  by {entry.replacement.__module__}.{entry.replacement.__name__}; switch: {switch}; "
+              f"pinned: {pinned}\n  AWS: {entry.aws}")
+
+
+def main(arguments: list[str]) -> int:
     from localstack.version import __version__
 
+    if "--table" in arguments:
+        print_table()
+        return 0
     found = mismatches()
     for message in found:
         print(message)
@@ -86,4 +102,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
