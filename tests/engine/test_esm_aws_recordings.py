@@ -4,7 +4,7 @@ DRAFTED, NOT RUN YET (they need the course's LocalStack; written while another t
 
 AWS's numbers are those of AWS's recordings in LocalStack's AWS-validated tests at v4.14.0,
 tests/aws/services/lambda_/event_source_mapping/test_lambda_integration_kinesis.py and its .snapshot.json ("SNAP"),
-whose scenarios these tests repeat with the kit's helpers. The rules the extension draws from them (esm_attempts)
+whose scenarios these tests repeat with the kit's helpers. The rules the extension draws from them (esm/attempts.py)
 are inferred: AWS documents neither. Where SNAP's number depends on timing (a record that expires while retrying:
 8 in one recording, 1 in an earlier one of the same test), the test states the rule instead
 (test_esm_clock.test_a_poison_record_expires_in_the_same_sequence_at_factor_1_and_20).
@@ -104,7 +104,7 @@ def test_a_partial_batch_response_as_aws_recorded_it(resources):
     seen = invocations(function)
 
     # SNAP "kinesis_records": records 0-4 once, record 5 five times, 10 records in the recorded invocations
-    # (LocalStack 4.14, and the kit before esm_attempts: 9). The partial response on [3, 4, 5] moves the
+    # (LocalStack 4.14, and the kit before esm/attempts.py: 9). The partial response on [3, 4, 5] moves the
     # checkpoint to 5; [5] is then a batch of its own: one invocation plus 3 retries.
     assert seen == [[0, 1, 2], [3, 4, 5], [5], [5], [5], [5]]
     assert Counter(i for batch in seen for i in batch) == {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 5}
@@ -136,7 +136,7 @@ def test_a_record_too_old_before_its_first_invocation_as_aws_recorded_it(resourc
     (failure,) = receive_json(queue_url, expected=1, timeout=40)
 
     # SNAP "record_age_exceeded_payload": RecordAgeExceeded, approximateInvokeCount 1 (the kit before
-    # esm_attempts: 0), no responseContext, batchSize 1.
+    # esm/attempts.py: 0), no responseContext, batchSize 1.
     context = failure["requestContext"]
     assert context["condition"] == "RecordAgeExceeded"
     assert context["approximateInvokeCount"] == 1

@@ -1,4 +1,4 @@
-"""The course clock (esm_clock): a teaching device, not AWS behaviour, that runs one mapping's time-based behaviour
+"""The course clock (esm/clock.py): a teaching device, not AWS behaviour, that runs one mapping's time-based behaviour
 (record age, retry backoff, batching window, idle polling) F times faster.
 
 The same failing scenario at factor 1 (AWS's timing, the default) and at factor 20 must give the same sequence of
@@ -124,7 +124,7 @@ def test_a_poison_record_expires_in_the_same_sequence_at_factor_1_and_20(resourc
         assert [batch for batch, _ in runs] == [[0], [1, 2]]
         assert runs[1][1] == 1
         assert (condition, size) == ("RecordAgeExceeded", 1)
-        # AWS's recordings (esm_attempts, rule 2): the attempt that found the record too old is counted too.
+        # AWS's recordings (esm/attempts.py, rule 2): the attempt that found the record too old is counted too.
         assert runs[0][1] == attempts == count - 1
         assert attempts >= 2
     # The retries' backoff is jittered (LocalStack's ExponentialBackoff, as AWS's is not documented), so how many

@@ -1,4 +1,4 @@
-"""Lambda's metrics in LocalStack's CloudWatch (issue 11, extension module esm_metrics), against the records' real
+"""Lambda's metrics in LocalStack's CloudWatch (issue 11, extension module esm/metrics.py), against the records' real
 arrival times.
 
 The handler prints, per invocation, when it started and ended (its own clock) and each record's

@@ -1,4 +1,4 @@
-"""The position view of a mapping (issue 11, extension module esm_position; kinesis_course.position), read while
+"""The position view of a mapping (issue 11, extension module esm/position.py; kinesis_course.position), read while
 the mapping retries a failing batch and while it bisects one.
 
 The tests sample the view every 0.1 s while the handler takes 0.5 s per invocation, and compare what it showed

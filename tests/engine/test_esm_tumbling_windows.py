@@ -1,8 +1,9 @@
-"""Tumbling windows (TumblingWindowInSeconds) on Kinesis mappings (esm_windows), against AWS's rules.
+"""Tumbling windows (TumblingWindowInSeconds) on Kinesis mappings (esm/window_rules.py, esm/windows.py), against
+AWS's rules (the pure rules alone: tests/unit/engine/test_esm_window_rules.py).
 
 AWS: Lambda developer guide, "Implementing stateful Kinesis Data Streams processing in Lambda" (the windows page,
 https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html); API reference, CreateEventSourceMapping.
-The mappings run on the course clock (esm_clock, a teaching device) at factor 20: a window of 60 s lasts 3 s. No
+The mappings run on the course clock (esm/clock.py, a teaching device) at factor 20: a window of 60 s lasts 3 s. No
 assertion is timed: every wait is for an event (a log line, a failure record), bounded by a timeout.
 """
 
@@ -15,9 +16,7 @@ import pytest
 
 from kinesis_course import client, json_lines, put_records, receive_json, wait_until
 from kinesis_course.clock import set_clock
-from kinesis_course_localstack.esm_windows import (
-    MAX_STATE_BYTES, Window, iso, state_of, window_event, window_length, window_of,
-)
+from kinesis_course_localstack.esm.window_rules import MAX_STATE_BYTES
 
 pytestmark = pytest.mark.localstack
 
@@ -130,39 +129,6 @@ def windowed(resources, suffix: str, code: str, **parameters) -> tuple[str, str,
 
 def seconds(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-# Pure rules -----------------------------------------------------------------------------------------------------
-def test_windows_are_aligned_to_multiples_of_their_length_since_the_epoch():
-    # AWS: windows "open and close at regular intervals"; the alignment is the kit's choice (esm_windows, rule 2).
-    assert window_of(1_700_000_061.5, 60.0) == (1_700_000_040.0, 1_700_000_100.0)
-    assert window_of(1_700_000_040.0, 60.0) == (1_700_000_040.0, 1_700_000_100.0)  # start included
-    assert window_of(1_700_000_099.999, 60.0)[1] == 1_700_000_100.0  # end excluded
-    # The course clock shortens a window F times (rule 8): 60 s at factor 20 is 3 s of real time.
-    assert window_length(60, 20) == 3.0
-    start, end = window_of(1_700_000_001.2, window_length(60, 20))
-    assert (start, end) == (1_700_000_001.0, 1_700_000_004.0)
-    # AWS's example event: "2020-12-09T07:04:00Z".
-    assert iso(1607497440.0) == "2020-12-09T07:04:00Z"
-    assert iso(1607497440.25) == "2020-12-09T07:04:00.250Z"
-
-
-def test_a_response_must_carry_a_state_object():
-    # AWS: "If the response does not contain a state property, Lambda considers this a failed invocation."
-    assert state_of({"state": {"a": 1}, "batchItemFailures": []}) == {"a": 1}
-    assert state_of({"state": {}}) == {}
-    for response in (None, {}, {"batchItemFailures": []}, {"state": None}, {"state": [1]}, "state", []):
-        assert state_of(response) is None
-
-
-def test_the_event_has_the_fields_of_aws_example_window_event():
-    window = Window(1607497440.0, 1607497560.0, state={"1": 282})
-    event = window_event([], window, "shardId-000000000006", "arn:aws:kinesis:us-east-1:1:stream/s", True, False)
-    assert list(event) == ["Records", "window", "state", "shardId", "eventSourceARN", "isFinalInvokeForWindow",
-                           "isWindowTerminatedEarly"]
-    assert event["window"] == {"start": "2020-12-09T07:04:00Z", "end": "2020-12-09T07:06:00Z"}
-    assert event["state"] == {"1": 282}
-    assert MAX_STATE_BYTES == 1024 * 1024  # AWS: "Your state can be a maximum of 1 MB per shard"
 
 
 # Against LocalStack ---------------------------------------------------------------------------------------------

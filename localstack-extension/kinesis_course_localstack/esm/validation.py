@@ -1,5 +1,5 @@
 """Kinesis event source mapping parameters are checked as AWS checks them (CreateEventSourceMapping and
-UpdateEventSourceMapping).
+UpdateEventSourceMapping). Pure rules, no LocalStack import: reading.validate_like_aws raises AWS's exceptions.
 
 LocalStack 4.14 checks BatchSize only (with the message "out of bounds todo") and stores any other value, which
 then has no effect or breaks the poller (AT_TIMESTAMP without a timestamp ends in a KeyError). AWS refuses:
@@ -15,7 +15,7 @@ then has no effect or breaks the poller (AT_TIMESTAMP without a timestamp ends i
   limit is 60 (API reference, CreateEventSourceMapping: "Minimum value of -1"; the Lambda guide: 60 s to 7 days).
   AWS answers InvalidParameterValueException "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60
   and 604800 (inclusive)" (the message as AWS returned it, quoted in terraform-provider-aws pull request 16113).
-  Lesson 03 shows a record expiring at 60 s on the course clock (esm_clock), a few seconds of real time.
+  Lesson 03 shows a record expiring at 60 s on the course clock (clock.py), a few seconds of real time.
 """
 
 from __future__ import annotations
@@ -66,16 +66,10 @@ def _is_kinesis(request: dict) -> bool:
     return ":kinesis:" in (request.get("EventSourceArn") or "")
 
 
-def validate_like_aws(validate, self, context, request):
-    """Patch of LambdaProvider.validate_event_source_mapping (called for creates and for updates, with the
-    mapping as it would be after the update)."""
-    from localstack.aws.api.lambda_ import InvalidParameterValueException
-    from localstack.services.lambda_.api_utils import construct_validation_exception_message
-    from localstack.services.lambda_.invocation.lambda_models import ValidationException
-
-    if _is_kinesis(request):
-        if errors := range_errors(request):
-            raise ValidationException(construct_validation_exception_message(errors))
-        if message := starting_position_error(request) or record_age_error(request):
-            raise InvalidParameterValueException(message, Type="User")
-    return validate(self, context, request)
+def validation_errors(request: dict) -> tuple[list[str], str | None]:
+    """What AWS refuses in a Kinesis mapping's request: the API's constraint errors (answered together, as one
+    ValidationException) and an invalid parameter value (InvalidParameterValueException); nothing for other
+    sources, which LocalStack checks alone."""
+    if not _is_kinesis(request):
+        return [], None
+    return range_errors(request), starting_position_error(request) or record_age_error(request)

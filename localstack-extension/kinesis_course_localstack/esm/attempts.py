@@ -1,6 +1,6 @@
 """How a stream mapping counts its attempts at a batch (approximateInvokeCount), as AWS's recordings show it.
 
-Pure functions, no LocalStack import: esm_parity's retry loop uses them, the engine tests check them.
+Pure functions, no LocalStack import: the retry loop (delivery.py) uses them, tests/unit/engine checks them.
 
 AWS documents that MaximumRetryAttempts counts the retries after the first attempt (API reference,
 CreateEventSourceMapping), that after a partial batch response "Lambda uses the record with the lowest sequence

@@ -5,14 +5,14 @@ Lambda event source mappings, "Batching behavior"; Kinesis developer guide, GetR
 - each shard has its own poller, running concurrently with the others; a slow or failing shard delays no other;
 - each GetRecords asks for up to 10,000 records; the poller keeps reading while it gets records and polls a shard
   with nothing new again about once per second ("at a base rate of once per second");
-- the records read are cut into batches of at most BatchSize records and 6 MB (esm_batches) and invoked back to
+- the records read are cut into batches of at most BatchSize records and 6 MB (batches.py) and invoked back to
   back; the function is invoked at the first of a full batch, 6 MB, or the end of the batching window
   (MaximumBatchingWindowInSeconds), and for streams the next window begins when the previous invocation completes.
   AWS does not say when a window opens after an idle spell: here it opens when records are waiting and the
   previous invocation has completed (so a window always gathers records for its full length, or until full);
 - ParallelizationFactor N: up to N batches of the shard in flight, records of one partition key in order, and the
-  checkpoint moves only past records whose batches are done (esm_checkpoints);
-- TumblingWindowInSeconds (esm_windows): a batch never spans two windows, each invocation carries the window's
+  checkpoint moves only past records whose batches are done (state.py);
+- TumblingWindowInSeconds (window_rules.py): a batch never spans two windows, each invocation carries the window's
   state, and a final invocation (no records) ends each window; one lane per shard (the kit's choice).
 LocalStack 4.14 polls one shard per second in turn, asks for BatchSize records, and times the window from its
 last flush, checked only when it polls that shard.
@@ -29,10 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import esm_checkpoints as checkpoints
-from . import esm_clock as clock
-from . import esm_windows as windows
-from .esm_batches import MAX_PAYLOAD_BYTES, batch_is_full, cut_batch, lane_of, record_size
+from . import state, window_rules, windows
+from .batches import MAX_PAYLOAD_BYTES, batch_is_full, cut_batch, lane_of, record_size
+from .state import Position, Window
 
 LOG = logging.getLogger(__name__)
 
@@ -63,11 +62,12 @@ class ShardReader(threading.Thread):
         parameters = poller.stream_parameters
         self.batch_size = parameters.get("BatchSize", 100)
         self.window = parameters.get("MaximumBatchingWindowInSeconds", 0) or 0
-        # TumblingWindowInSeconds (esm_windows): 0 = no windows (API reference, CreateEventSourceMapping).
-        self.tumbling = int(getattr(poller, "tumbling_window", 0) or 0)
-        lanes = max(1, int(getattr(poller, "parallelization_factor", 1) or 1))
+        # TumblingWindowInSeconds (window_rules.py): 0 = no windows (API reference, CreateEventSourceMapping).
+        settings = state.settings(poller)
+        self.tumbling = int(settings.tumbling_window or 0)
+        lanes = max(1, int(settings.parallelization_factor or 1))
         # AWS is silent on ParallelizationFactor with windows; the kit's choice: one lane per shard, so that every
-        # invocation of a window gets the state the previous one returned (esm_windows, rule 7).
+        # invocation of a window gets the state the previous one returned (window_rules, rule 7).
         self.lanes = [Lane() for _ in range(1 if self.tumbling else lanes)]
         self.read_through = 0.0  # wall time at which the last GetRecords that answered was sent
         self.stopped = poller._is_shutdown
@@ -82,7 +82,7 @@ class ShardReader(threading.Thread):
 
     # The thread -----------------------------------------------------------------------------------------------
     def run(self) -> None:
-        previous = checkpoints.take_over(self.mapping, self.shard_id, self)
+        previous = state.take_over(self.mapping, self.shard_id, self)
         try:
             if previous is not None:
                 # The mapping's previous poller (before an update or a disable) may still finish a batch: wait for
@@ -99,7 +99,7 @@ class ShardReader(threading.Thread):
         except Exception:
             LOG.exception("The reader of %s in %s stopped", self.shard_id, self.poller.source_arn)
         finally:
-            checkpoints.release(self.mapping, self.shard_id, self)
+            state.release(self.mapping, self.shard_id, self)
 
     def _loop(self, invokers: ThreadPoolExecutor) -> None:
         next_read = 0.0
@@ -108,15 +108,15 @@ class ShardReader(threading.Thread):
             if now >= next_read and self._may_read():
                 got = self._read()
                 # Keep reading while records come; a shard with nothing new is polled again in about a second.
-                # The course clock (esm_clock, a teaching device; factor 1 by default) polls F times as often.
-                next_read = now if got else now + (IDLE_POLL_S / clock.factor(self.mapping) if got == 0
+                # The course clock (clock.py, a teaching device; factor 1 by default) polls F times as often.
+                next_read = now if got else now + (IDLE_POLL_S / state.factor(self.mapping) if got == 0
                                                    else ERROR_BACKOFF_S)
             with self.changed:
                 self._start_ready_batches(invokers)
                 self._advance_checkpoint()
                 if (self.shard_closed and not self.unfinished and not any(lane.busy for lane in self.lanes)
-                        and not (self.tumbling and windows.current(self.mapping, self.shard_id))):
-                    checkpoints.save(self.mapping, self.shard_id, checkpoints.Position(after=self.last_read,
+                        and not (self.tumbling and state.current_window(self.mapping, self.shard_id))):
+                    state.save(self.mapping, self.shard_id, Position(after=self.last_read,
                                                                                        closed=True))
                     self.finished = True
                     return
@@ -136,7 +136,7 @@ class ShardReader(threading.Thread):
         if self.last_read:
             arguments.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=self.last_read)
         else:
-            saved = checkpoints.position(self.mapping, self.shard_id)
+            saved = state.position(self.mapping, self.shard_id)
             if saved and saved.closed:
                 self.shard_closed = True
                 return None
@@ -151,7 +151,7 @@ class ShardReader(threading.Thread):
                     arguments["Timestamp"] = _as_datetime(self.poller.stream_parameters["StartingPositionTimestamp"])
                 elif start == "LATEST":
                     # Remember where LATEST was, so that a restart before any record is done skips nothing.
-                    checkpoints.save(self.mapping, self.shard_id, checkpoints.Position(at=time.time()))
+                    state.save(self.mapping, self.shard_id, Position(at=time.time()))
         return client.get_shard_iterator(**arguments)["ShardIterator"]
 
     def _read(self) -> int | None:
@@ -173,7 +173,7 @@ class ShardReader(threading.Thread):
         records = response.get("Records", [])
         if not response.get("MillisBehindLatest"):
             # Caught up: every record that arrived before ``sent`` has been read, so a tumbling window that ended
-            # before it can close (esm_windows, rule 4). A read behind the tip (a backlog) proves nothing.
+            # before it can close (window_rules, rule 4). A read behind the tip (a backlog) proves nothing.
             self.read_through = sent
         self.iterator = response.get("NextShardIterator")
         if self.iterator is None:
@@ -207,8 +207,8 @@ class ShardReader(threading.Thread):
 
     def _window_end(self, lane: Lane) -> float:
         opened = max(lane.waiting_since or 0.0, lane.last_completed or 0.0)
-        # The course clock (esm_clock, a teaching device; factor 1 by default) shortens the window F times.
-        return opened + self.window / clock.factor(self.mapping)
+        # The course clock (clock.py, a teaching device; factor 1 by default) shortens the window F times.
+        return opened + self.window / state.factor(self.mapping)
 
     def _next_deadline(self, next_read: float | None) -> float | None:
         deadlines = [next_read] if next_read is not None else []
@@ -229,13 +229,13 @@ class ShardReader(threading.Thread):
             lane.busy = True
             invokers.submit(self._invoke, lane, batch)
 
-    # Tumbling windows (esm_windows) -----------------------------------------------------------------------------
+    # Tumbling windows (window_rules.py, windows.py) ---------------------------------------------------------------
     def _window_length(self) -> float:
-        # The course clock (esm_clock, a teaching device; factor 1 by default) shortens windows F times (rule 8).
-        return windows.window_length(self.tumbling, clock.factor(self.mapping))
+        # The course clock (clock.py, a teaching device; factor 1 by default) shortens windows F times (rule 8).
+        return window_rules.window_length(self.tumbling, state.factor(self.mapping))
 
-    def _window_over(self, window: windows.Window) -> bool:
-        # The kit's choice (esm_windows, rule 4): a window is over once the shard has been read since its end (no
+    def _window_over(self, window: Window) -> bool:
+        # The kit's choice (window_rules, rule 4): a window is over once the shard has been read since its end (no
         # record of it can still come), or when the shard is closed.
         return self.read_through >= window.end or self.shard_closed
 
@@ -244,7 +244,7 @@ class ShardReader(threading.Thread):
         of one window (never two), cut as any batch (BatchSize, 6 MB, batching window)."""
         if lane.busy or now < lane.not_before:
             return
-        window = windows.current(self.mapping, self.shard_id)
+        window = state.current_window(self.mapping, self.shard_id)
         if window is not None and window.terminated_early:
             # The state went over 1 MB: the window ends early, then goes on with a fresh state (rule 5).
             self._submit_final(lane, window, True, invokers)
@@ -253,13 +253,13 @@ class ShardReader(threading.Thread):
             if window is not None and self._window_over(window):
                 self._submit_final(lane, window, False, invokers)
             return
-        start, end = windows.window_of(_arrival(lane.records[0][0]), self._window_length())
+        start, end = window_rules.window_of(_arrival(lane.records[0][0]), self._window_length())
         if window is not None and (window.start, window.end) != (start, end):
             # A record of a later window was read: the open window is over (its final invocation comes first).
             self._submit_final(lane, window, False, invokers)
             return
         if window is None:
-            window = windows.open_window(self.mapping, self.shard_id, start, end)
+            window = state.open_window(self.mapping, self.shard_id, start, end)
         sizes = []
         for record, size in lane.records:
             if _arrival(record) >= window.end:
@@ -274,11 +274,11 @@ class ShardReader(threading.Thread):
         lane.busy = True
         invokers.submit(self._invoke, lane, batch, window)
 
-    def _submit_final(self, lane: Lane, window: windows.Window, early: bool, invokers: ThreadPoolExecutor) -> None:
+    def _submit_final(self, lane: Lane, window: Window, early: bool, invokers: ThreadPoolExecutor) -> None:
         lane.busy = True
         invokers.submit(self._invoke_final, lane, window, early)
 
-    def _invoke_final(self, lane: Lane, window: windows.Window, early: bool) -> None:
+    def _invoke_final(self, lane: Lane, window: Window, early: bool) -> None:
         done = False
         try:
             done = windows.invoke_final(self.poller, self.shard_id, window, early)
@@ -286,7 +286,7 @@ class ShardReader(threading.Thread):
             LOG.exception("The final invocation of a window of %s failed; it will be tried again", self.shard_id)
         with self.changed:
             if done:
-                windows.finished(self.mapping, self.shard_id, window, early)
+                state.window_finished(self.mapping, self.shard_id, window, early)
             lane.busy = False
             lane.last_completed = time.monotonic()
             if not done:
@@ -294,7 +294,7 @@ class ShardReader(threading.Thread):
             lane.waiting_since = lane.last_completed if lane.records else None
             self.changed.notify_all()
 
-    def _invoke(self, lane: Lane, batch: list[dict], window: windows.Window | None = None) -> None:
+    def _invoke(self, lane: Lane, batch: list[dict], window: Window | None = None) -> None:
         finished = failed = False
         try:
             if window is None:
@@ -324,7 +324,7 @@ class ShardReader(threading.Thread):
             last = self.unfinished.popleft()
             self.done.discard(last)
         if last is not None:
-            checkpoints.save(self.mapping, self.shard_id, checkpoints.Position(after=last))
+            state.save(self.mapping, self.shard_id, Position(after=last))
 
 
 def _arrival(record: dict) -> float:

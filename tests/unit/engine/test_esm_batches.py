@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from kinesis_course_localstack import esm_aws_reading
-from kinesis_course_localstack.esm_batches import (
+from kinesis_course_localstack.esm import switches
+from kinesis_course_localstack.esm.batches import (
     MAX_PAYLOAD_BYTES, base64_length, batch_is_full, cut_batch, lane_of, record_size,
 )
-from kinesis_course_localstack.esm_validation import range_errors, record_age_error, starting_position_error
+from kinesis_course_localstack.esm.validation import (
+    range_errors, record_age_error, starting_position_error, validation_errors,
+)
 
 MB = 1024 * 1024
 
@@ -82,8 +84,25 @@ def test_starting_position_and_timestamp_go_together():
     assert starting_position_error({"StartingPosition": "TRIM_HORIZON"}) is None
 
 
+def test_only_kinesis_mappings_are_checked_and_range_errors_come_together():
+    kinesis = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+    errors, parameter_error = validation_errors({"EventSourceArn": kinesis, "BatchSize": 0, "ParallelizationFactor": 11,
+                                                 "StartingPosition": "AT_TIMESTAMP"})
+    assert len(errors) == 2 and parameter_error.startswith("StartingPositionTimestamp must be provided")
+    dynamodb = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2024"
+    assert validation_errors({"EventSourceArn": dynamodb, "BatchSize": 0}) == ([], None)
+
+
 def test_the_switch_turns_the_aws_reading_off(monkeypatch):
-    monkeypatch.delenv(esm_aws_reading.SWITCH, raising=False)
-    assert esm_aws_reading.enabled()
-    monkeypatch.setenv(esm_aws_reading.SWITCH, "localstack")
-    assert not esm_aws_reading.enabled()
+    monkeypatch.delenv(switches.POLLER.variable, raising=False)
+    assert switches.aws_reading()
+    monkeypatch.setenv(switches.POLLER.variable, "localstack")
+    assert not switches.aws_reading()
+
+
+def test_the_metrics_switch_leaves_the_position_view_on(monkeypatch):
+    monkeypatch.setenv(switches.METRICS.variable, "off")
+    monkeypatch.delenv(switches.POSITION.variable, raising=False)
+    assert not switches.METRICS.on() and switches.POSITION.on()
+    monkeypatch.setenv(switches.POSITION.variable, "off")
+    assert not switches.POSITION.on()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 import time
 
-from kinesis_course_localstack import esm_checkpoints as checkpoints
-from kinesis_course_localstack.esm_batches import lane_of
-from kinesis_course_localstack.esm_shard_reader import ShardReader
+from kinesis_course_localstack.esm import state as checkpoints
+from kinesis_course_localstack.esm.batches import lane_of
+from kinesis_course_localstack.esm.shard_reader import ShardReader
 
 SHARD = "shardId-000000000000"
 
@@ -47,7 +47,7 @@ class FakePoller:
         self.source_client = FakeKinesis()
         self.stream_parameters = {"BatchSize": batch_size, "MaximumBatchingWindowInSeconds": window,
                                   "StartingPosition": "TRIM_HORIZON"}
-        self.parallelization_factor = parallelization
+        checkpoints.settings(self).parallelization_factor = parallelization
         self._is_shutdown = threading.Event()
         self.batches: list[list[str]] = []
         self.hold: dict[str, threading.Event] = {}  # a batch starting with this sequence number waits for the event

@@ -1,8 +1,9 @@
 """Tumbling windows (TumblingWindowInSeconds) for Kinesis event source mappings, as AWS documents them.
 
-LocalStack 4.14 stores TumblingWindowInSeconds and ignores it. With the kit's AWS-like reading (esm_aws_reading;
-not with COURSE_ESM_POLLER=localstack) the shard reader (esm_shard_reader) runs the windows, and this module holds
-what they need: where a record's window lies, each shard's open window and state, the event and the response.
+LocalStack 4.14 stores TumblingWindowInSeconds and ignores it. With the kit's AWS-like reading (reading.py; not with
+COURSE_ESM_POLLER=localstack) the shard reader (shard_reader.py) runs the windows; this module holds the rules, as
+pure functions (no LocalStack import): where a record's window lies, the event, the state in the response. Each
+shard's open window lives in state.py; windows.py makes the window invocations.
 
 AWS's rules, from the Lambda developer guide, "Implementing stateful Kinesis Data Streams processing in Lambda"
 (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html, "the windows page" below), and the
@@ -10,7 +11,7 @@ API reference, CreateEventSourceMapping (TumblingWindowInSeconds: "The duration 
 for DynamoDB and Kinesis Streams event sources. A value of 0 seconds indicates no tumbling window."):
 
 1. TumblingWindowInSeconds 1-900 turns windows on; 0 (or absent) leaves them off (API reference; the range 0-900
-   is checked in esm_validation).
+   is checked in validation.py).
 2. "Tumbling windows are distinct time windows that open and close at regular intervals", and "each record of a
    stream belongs to a specific window" (the windows page). A record's window is found from its
    approximateArrivalTimestamp (the event's only time; AWS's example event shows a window of whole minutes,
@@ -22,7 +23,7 @@ for DynamoDB and Kinesis Streams event sources. A value of 0 seconds indicates n
    ``isFinalInvokeForWindow`` and ``isWindowTerminatedEarly`` (the windows page, example KinesisTimeWindowEvent).
    "When using tumbling windows, the Lambda function response must contain a state property. If the response does
    not contain a state property, Lambda considers this a failed invocation" (the windows page, "Aggregation and
-   processing"): it is retried as a function error is (esm_parity), and ends in the on-failure destination with
+   processing"): it is retried as a function error is (delivery.py), and ends in the on-failure destination with
    RetryAttemptsExhausted when the retries run out. The kit's choice: ``state`` must be a JSON object (null or a
    list counts as missing); the failure record's responseContext has no functionError (the function did not fail).
 4. "At the end of your window, the flag isFinalInvokeForWindow is set to true to indicate that this is the final
@@ -47,13 +48,13 @@ for DynamoDB and Kinesis Streams event sources. A value of 0 seconds indicates n
    isFinalInvokeForWindow and isWindowTerminatedEarly true, carrying that (oversized) state so that no aggregate is
    lost, and after it the same window continues with {}.
 6. Retries, MaximumRecordAgeInSeconds, bisection and partial batch responses apply to a window's ordinary
-   invocations as to any batch (esm_parity's loop). "Lambda will process each record at least once, but doesn't
+   invocations as to any batch (delivery.py's loop). "Lambda will process each record at least once, but doesn't
    guarantee that each record will be processed only once" (the windows page). The kit's choice: the state of a
    response that also reports batchItemFailures is kept (the retried records come again with it: at least once).
 7. ParallelizationFactor with windows: AWS says nothing. The kit's choice: one window at a time per shard, its
    batches one after the other (one lane, whatever the ParallelizationFactor), so that each invocation gets the
    state the previous one returned.
-8. The course clock (esm_clock, a teaching device, off by default) shortens windows F times, as it does the
+8. The course clock (clock.py, a teaching device, off by default) shortens windows F times, as it does the
    batching window: with factor F a window lasts TumblingWindowInSeconds / F real seconds (aligned to multiples of
    that length), and its start and end in the event are real times.
 State lives in memory per mapping and shard, as long as LocalStack runs; it outlives the poller that LocalStack
@@ -63,23 +64,18 @@ rebuilds on an update and goes with the mapping when the mapping is deleted.
 from __future__ import annotations
 
 import json
-import logging
 import math
-import threading
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-LOG = logging.getLogger(__name__)
+from .state import Window
+
+__all__ = ["MAX_STATE_BYTES", "Window", "iso", "state_bytes", "state_of", "window_event", "window_length", "window_of"]
 
 # AWS: "Your state can be a maximum of 1 MB per shard" (the windows page); the kit counts 1 MB as 1,048,576 bytes.
 MAX_STATE_BYTES = 1024 * 1024
 
-_lock = threading.Lock()
-_windows: dict[tuple[str, str], Window] = {}  # (mapping UUID, shard id) -> the shard's open window
-_local = threading.local()  # the window invocation the calling thread is making (for the sender)
 
-
-# Pure functions -------------------------------------------------------------------------------------------------
+# Rules -------------------------------------------------------------------------------------------------
 def window_length(seconds: int | float, clock_factor: float = 1.0) -> float:
     """A window's length in real seconds: TumblingWindowInSeconds, shortened F times by the course clock."""
     return float(seconds) / float(clock_factor or 1.0)
@@ -129,147 +125,3 @@ def window_event(records: list[dict], window: Window, shard_id: str, source_arn:
         "isFinalInvokeForWindow": final,
         "isWindowTerminatedEarly": early,
     }
-
-
-# A shard's open window --------------------------------------------------------------------------------------------
-@dataclass
-class Window:
-    start: float
-    end: float
-    state: dict = field(default_factory=dict)
-    terminated_early: bool = False  # the last response's state went over 1 MB: a final invocation comes next
-
-
-def current(mapping: str, shard_id: str) -> Window | None:
-    with _lock:
-        return _windows.get((mapping, shard_id))
-
-
-def open_window(mapping: str, shard_id: str, start: float, end: float) -> Window:
-    with _lock:
-        window = _windows[(mapping, shard_id)] = Window(start, end)
-        return window
-
-
-def finished(mapping: str, shard_id: str, window: Window, early: bool) -> None:
-    """The window's final invocation succeeded: its state is dropped (rule 4); after an early end the same window
-    continues with a fresh state (rule 5)."""
-    with _lock:
-        if early:
-            window.state = {}
-            window.terminated_early = False
-        elif _windows.get((mapping, shard_id)) is window:
-            del _windows[(mapping, shard_id)]
-
-
-def forget(mapping: str) -> None:
-    with _lock:
-        for key in [key for key in _windows if key[0] == mapping]:
-            del _windows[key]
-
-
-# Invocations ----------------------------------------------------------------------------------------------------
-@dataclass
-class Call:
-    window: Window
-    shard_id: str
-    source_arn: str
-    final: bool = False
-    early: bool = False
-
-
-class calling:
-    """Context manager: the calling thread's Lambda invocations are invocations of ``call``'s window."""
-
-    def __init__(self, call: Call) -> None:
-        self.call = call
-
-    def __enter__(self) -> Call:
-        _local.call = self.call
-        return self.call
-
-    def __exit__(self, *exc) -> None:
-        _local.call = None
-
-
-def _send_window_event(send_events, self, events):
-    """Patch of LambdaSender.send_events: inside a window invocation, sends the window's event and takes the state
-    from the response (a response without one is a failed invocation, rule 3)."""
-    call: Call | None = getattr(_local, "call", None)
-    if call is None:
-        return send_events(self, events)
-    from localstack.services.lambda_.api_utils import function_locators_from_arn
-    from localstack.services.lambda_.event_source_mapping.pipe_utils import to_json_str
-    from localstack.services.lambda_.event_source_mapping.pollers.poller import has_batch_item_failures
-    from localstack.services.lambda_.event_source_mapping.senders.sender import (
-        PartialFailureSenderError,
-        SenderError,
-    )
-
-    event = window_event(list(events), call.window, call.shard_id, call.source_arn, call.final, call.early)
-    _, qualifier, _, _ = function_locators_from_arn(self.target_arn)
-    result = self.target_client.invoke(FunctionName=self.target_arn, Payload=to_json_str(event),
-                                       InvocationType="RequestResponse",
-                                       **({"Qualifier": qualifier} if qualifier is not None else {}))
-    try:
-        payload = json.load(result["Payload"])
-    except json.JSONDecodeError:
-        payload = None
-
-    def error(**extra) -> dict:
-        return {
-            "message": f"Target {self.target_arn} encountered an error while processing event(s).",
-            "httpStatusCode": result["StatusCode"],
-            "awsService": "lambda",
-            "requestId": result["ResponseMetadata"]["RequestId"],
-            "exceptionType": "BadRequest",
-            "resourceArn": self.target_arn,
-            "executedVersion": result.get("ExecutedVersion", "$LATEST"),
-            **extra,
-        }
-
-    if function_error := result.get("FunctionError"):
-        raise SenderError(f"Function error {function_error} in a window invocation",
-                          error=error(functionError=function_error))
-    state = state_of(payload)
-    if state is None:
-        # AWS: "If the response does not contain a state property, Lambda considers this a failed invocation."
-        raise SenderError("The response of a window invocation has no state", error=error())
-    with _lock:
-        call.window.state = state
-        if state_bytes(state) > MAX_STATE_BYTES:
-            # AWS: "Your state can be a maximum of 1 MB per shard. If it exceeds that size, Lambda terminates the
-            # window early" (rule 5).
-            call.window.terminated_early = True
-    if not call.final and self.report_batch_item_failures and has_batch_item_failures(payload):
-        raise PartialFailureSenderError(error=error(), partial_failure_payload=payload)
-    return payload
-
-
-def invoke_final(poller, shard_id: str, window: Window, early: bool) -> bool:
-    """The window's final invocation, retried until it succeeds (rule 4). False when the mapping stopped first."""
-    from . import esm_clock as clock
-    from .esm_parity import _new_backoff
-
-    backoff = _new_backoff()
-    retrying = False
-    with calling(Call(window, shard_id, poller.source_arn, final=True, early=early)):
-        while not poller._is_shutdown.is_set():
-            if retrying and poller._is_shutdown.wait(backoff.next_backoff() / clock.factor(poller.esm_uuid)):
-                return False
-            retrying = True
-            try:
-                poller.processor.process_events_batch([])
-                return True
-            except Exception as failure:
-                # AWS: "If invocation is unsuccessful, your Lambda function suspends further processing until a
-                # successful invocation."
-                LOG.debug("The final invocation of a window of %s failed (%s); retrying", shard_id, failure)
-    return False
-
-
-def apply_windows() -> None:
-    from localstack.services.lambda_.event_source_mapping.senders.lambda_sender import LambdaSender
-    from localstack.utils.patch import Patch
-
-    Patch.function(LambdaSender.send_events, _send_window_event).apply()

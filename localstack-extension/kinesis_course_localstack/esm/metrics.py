@@ -21,12 +21,13 @@ data points' own timestamps, so a batch sent later still lands in the right seco
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
 from collections import deque
 from datetime import datetime, timezone
+
+from .delivery import Delivery, DeliveryObserver
 
 LOG = logging.getLogger(__name__)
 
@@ -93,30 +94,8 @@ class Publisher:
 PUBLISHER = Publisher()
 
 
-SWITCH = "COURSE_ESM_METRICS"
-
-
-def enabled() -> bool:
-    """``COURSE_ESM_METRICS=off`` in LocalStack's environment turns off these metrics and the position view."""
-    return os.environ.get(SWITCH, "on").strip().lower() not in ("off", "0", "false")
-
-
-def apply_metrics() -> None:
-    if not enabled():
-        LOG.info("kinesis-course: %s=%s, no Duration or IteratorAge metrics", SWITCH, os.environ[SWITCH])
-        return
-    from localstack.services.lambda_.invocation.version_manager import LambdaVersionManager
-    from localstack.utils.patch import Patch
-
-    from . import esm_position
-
-    Patch.function(LambdaVersionManager.invoke, _publish_duration).apply()
-    # esm_position tracks the stream batches being delivered; it calls this just before each attempt sends one.
-    esm_position.ON_SEND.append(_put_iterator_age)
-    LOG.info("kinesis-course: Lambda Duration and IteratorAge published to CloudWatch (%s)", NAMESPACE)
-
-
-def _publish_duration(invoke, self, *args, **kwargs):
+def publish_duration(invoke, self, *args, **kwargs):
+    """Patch of LambdaVersionManager.invoke."""
     started = time.perf_counter()
     result = invoke(self, *args, **kwargs)
     elapsed_ms = (time.perf_counter() - started) * 1000
@@ -131,7 +110,15 @@ def _publish_duration(invoke, self, *args, **kwargs):
     return result
 
 
-def _put_iterator_age(processor, delivery, events: list[dict]) -> None:
+class IteratorAgeObserver(DeliveryObserver):
+    """Puts IteratorAge just before each invocation of a stream batch (retries included: each sends the event
+    again), as an observer of the delivery loop (delivery.OBSERVERS)."""
+
+    def sending(self, delivery: Delivery, events: list[dict], attempt: int) -> None:
+        _put_iterator_age(delivery.poller.processor, delivery.mapping, events)
+
+
+def _put_iterator_age(processor, mapping: str, events: list[dict]) -> None:
     last_event = events[-1]
     if "kinesis" in last_event:
         arrived = float(last_event["kinesis"]["approximateArrivalTimestamp"])
@@ -144,4 +131,4 @@ def _put_iterator_age(processor, delivery, events: list[dict]) -> None:
     parts = processor.sender.target_arn.split(":")
     region, account, name = parts[3], parts[4], parts[6]
     PUBLISHER.put(account, region, "IteratorAge", age_ms, "Milliseconds", {"FunctionName": name})
-    PUBLISHER.put(account, region, "IteratorAge", age_ms, "Milliseconds", {"EventSourceMappingUUID": delivery.mapping})
+    PUBLISHER.put(account, region, "IteratorAge", age_ms, "Milliseconds", {"EventSourceMappingUUID": mapping})

@@ -1,6 +1,6 @@
 """How a Kinesis event source mapping cuts the records it has read into batches, as AWS documents it.
 
-Pure functions, no LocalStack import: the shard reader (esm_shard_reader) uses them, the engine tests check them.
+Pure functions, no LocalStack import: the shard reader (shard_reader.py) uses them; tests/unit/engine checks them.
 
 - A batch holds at most BatchSize records and at most 6 MB of payload: "Lambda reads records ... up to the batch
   size, the 6 MB invocation payload limit, or the batching window" (Lambda developer guide, Lambda event source
