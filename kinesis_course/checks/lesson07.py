@@ -6,6 +6,7 @@ import base64
 import copy
 import json
 import random
+import re
 
 from ..mappings import delete_mappings_of, wait_for_state
 from botocore.exceptions import ClientError
@@ -401,3 +402,214 @@ def _dead_letter_hint(got, expected: list[dict]) -> str:
                     letter.get("error") != right["error"] else
                     "Take shardId from the range, sequenceNumber, partitionKey and data from the record.")
     return "Compare your dead letters with the expected ones above."
+
+
+# Exercise 07.3 ---------------------------------------------------------------------------------------------------
+
+COUNTED_WRITES = ("put_item", "update_item", "transact_write_items", "batch_write_item")
+
+
+class SimulatedCrash(BaseException):
+    """The process dies here (a BaseException, so that no ``except Exception`` of the learner's code catches it)."""
+
+
+def reference_write_counted(dynamodb, table_name, counter_table, key, reading):
+    """What Exercise 07.3 asks for: the reading's put (conditional) and the count's ADD in one transaction."""
+    try:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table_name, "Item": _reading_item(key, reading),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Update": {"TableName": counter_table, "Key": {"pk": {"S": reading["sensor"]}},
+                        "UpdateExpression": "ADD readings :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        ])
+    except dynamodb.exceptions.TransactionCanceledException as error:
+        if error.response["CancellationReasons"][0]["Code"] == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
+
+
+def _reading_item(key, reading):
+    """The item lesson 04's write_reading stores (counting.py's reading_item is the same, given to the learner)."""
+    item = {"pk": {"S": key}, "reading_id": {"S": reading["reading_id"]}, "sensor": {"S": reading["sensor"]},
+            "temperature": {"N": str(reading["temperature"])}, "unit": {"S": reading["unit"]}}
+    if reading.get("humidity") is not None:
+        item["humidity"] = {"N": str(reading["humidity"])}
+    return item
+
+
+class _Recorder:
+    """A real DynamoDB client that records its write calls; ``crash_after`` ends the process (SimulatedCrash) once
+    that many writes took effect; ``rival`` runs once, just before the first write."""
+
+    def __init__(self, real, crash_after=None, rival=None):
+        self._real, self._crash_after, self._rival, self.writes = real, crash_after, rival, []
+
+    def __getattr__(self, name):
+        attribute = getattr(self._real, name)
+        if name not in COUNTED_WRITES:
+            return attribute
+
+        def write(*args, **kwargs):
+            self.writes.append((name, kwargs))
+            if self._rival:
+                rival, self._rival = self._rival, None
+                rival()
+            try:
+                return attribute(*args, **kwargs)
+            finally:
+                if self._crash_after is not None and len(self.writes) == self._crash_after:
+                    raise SimulatedCrash(f"the process died after write {len(self.writes)}")
+
+        return write
+
+    def puts(self):
+        """(ConditionExpression, ExpressionAttributeNames) of every put of a reading, alone or in a transaction."""
+        found = []
+        for name, kwargs in self.writes:
+            parts = ([part["Put"] for part in kwargs.get("TransactItems", []) if "Put" in part]
+                     if name == "transact_write_items" else [kwargs] if name == "put_item" else [])
+            found += [(part.get("ConditionExpression", ""), part.get("ExpressionAttributeNames", {})) for part in parts]
+        return found
+
+
+def _counts(counter_table: str, token: str) -> dict[str, int]:
+    """{pk: readings} of the counter items this check run made (their pk holds its token)."""
+    from ..tables import scan_all
+
+    return {item["pk"]["S"]: int(item.get("readings", {}).get("N", 0)) for item in scan_all(counter_table)
+            if token in item["pk"]["S"]}
+
+
+def _double_count_hint(recorder: _Recorder) -> str:
+    names = [name for name, _ in recorder.writes]
+    puts = recorder.puts()
+    if "transact_write_items" not in names and "update_item" in names and not puts:
+        return ("Your code only ADDs to the count (update_item), with nothing that remembers the reading: an ADD "
+                "without a condition counts every delivery. Put the reading with attribute_not_exists(pk) in the same "
+                "transaction, so that a repeat cancels both.")
+    if puts and not puts[-1][0]:
+        return ("Your put of the reading has no ConditionExpression: it overwrites the stored reading and succeeds on "
+                "every delivery, so the ADD runs every time (a plain ADD without a condition). Give the put "
+                "ConditionExpression='attribute_not_exists(pk)'.")
+    if puts:
+        expression, names_map = puts[-1]
+        tested = {names_map.get(word, word) for word in re.findall(r"#?\w+", expression)
+                  if word not in ("attribute_not_exists", "attribute_exists", "AND", "OR", "NOT")}
+        if "pk" not in tested:
+            return (f"Your put's condition {expression!r} tests {', '.join(sorted(tested))}, not the readings "
+                    "table's key pk: a stored reading has no such attribute (or the condition is on the wrong item), "
+                    "so the put goes through again and the count grows. Test attribute_not_exists(pk) on the put.")
+    if "transact_write_items" not in names:
+        return ("Your put and your ADD are separate calls: make them one transact_write_items, so that the put's "
+                "failed condition cancels the ADD.")
+    return "A repeat must cancel the whole transaction: the put with attribute_not_exists(pk), and the ADD with it."
+
+
+def check_counted_write(write_counted, lesson) -> None:
+    """Runs the learner's counting.write_counted against real tables of LocalStack's DynamoDB (the lesson's own,
+    kept between runs: each run counts sensors of its own)."""
+    label = "Exercise 07.3"
+    from ..endpoint import client
+    from ..tables import ensure_table
+
+    rng = fresh_random(label)
+    token = f"chk{rng.randrange(16**6):06x}"
+    sensors = [f"{token}-sensor-{n}" for n in (1, 2)]
+    table, counter_table = lesson.name("check-readings"), lesson.name("check-counts")
+    ensure_table(table)
+    ensure_table(counter_table)
+    real = client("dynamodb")
+
+    def reading(sensor):
+        return {"reading_id": f"rd-{token}-{rng.randrange(10**6):06d}", "sensor": sensor,
+                "temperature": round(rng.uniform(-5, 95), 1), "unit": rng.choice("CF"), "humidity": rng.randint(20, 90)}
+
+    def deliver(what, recorder, the_reading):
+        before = copy.deepcopy(the_reading)
+        try:
+            result = call_exercise(label, write_counted, recorder, table, counter_table, the_reading["reading_id"],
+                                   the_reading)
+        except SimulatedCrash:
+            result = "crashed"
+        except (ExerciseNotSolved, ExerciseCheckFailed):
+            raise
+        except Exception as error:
+            raise ExerciseCheckFailed(
+                f"{label}: write_counted raised {type(error).__name__}: {error} on {what}.\nHint: a repeat is not an "
+                "error: when DynamoDB cancels the transaction because the put's condition failed "
+                "(TransactionCanceledException, reason ConditionalCheckFailed), return False.") from error
+        if the_reading != before:
+            raise ExerciseCheckFailed(
+                f"{label}: write_counted changed the reading it was given ({before} became {the_reading}).\nHint: "
+                "do not change the reading in place: the handler passes the same dict on, and a retry must see the "
+                "reading as it came. Build the item and the counter's values from it without changing it.")
+        return result
+
+    first, second, third = reading(sensors[0]), reading(sensors[0]), reading(sensors[1])
+    recorder = _Recorder(real)
+    got = deliver("the first delivery of a reading", recorder, first)
+    counts = _counts(counter_table, token)
+    if set(counts) - set(sensors):
+        raise ExerciseCheckFailed(
+            f"{label}: after one reading of {sensors[0]}, the counter table holds the items {sorted(counts)}.\nHint: "
+            "the count of a sensor is ONE item, whose pk is the sensor's name (reading['sensor']). A key that "
+            "changes from call to call (a time, a random id, the reading's id) starts a new counter every time, "
+            "and no item says how many readings the sensor has.")
+    stored = real.get_item(TableName=table, Key={"pk": {"S": first["reading_id"]}}).get("Item")
+    expect(f"{label}: the first delivery of a reading (returned, count, stored)",
+           got is True and counts.get(sensors[0]) == 1 and stored is not None,
+           expected=(True, 1, "stored"), got=(got, counts.get(sensors[0]), "stored" if stored else "not stored"),
+           hint="Store the reading (reading_item(key, reading)) and ADD 1 to the attribute readings of the item "
+                "{'pk': {'S': reading['sensor']}} of counter_table, in one transact_write_items; return True.")
+
+    recorder = _Recorder(real)
+    got = deliver("a second delivery of the same reading", recorder, first)
+    count = _counts(counter_table, token).get(sensors[0])
+    if (got, count) != (False, 1):
+        raise ExerciseCheckFailed(
+            f"{label}: a second delivery of the same reading returned {got!r} and left the count at {count} "
+            f"(expected False and 1).\nHint: {_double_count_hint(recorder)}")
+
+    # A crash between the first write and the rest, then the retry Lambda makes.
+    crashing = _Recorder(real, crash_after=1)
+    deliver("a delivery that crashed after its first write", crashing, second)
+    deliver("the retry after the crash", _Recorder(real), second)
+    count = _counts(counter_table, token).get(sensors[0])
+    stored = real.get_item(TableName=table, Key={"pk": {"S": second["reading_id"]}}).get("Item")
+    if count != 2 or stored is None:
+        several = len(crashing.writes) == 1 and crashing.writes[0][0] != "transact_write_items"
+        raise ExerciseCheckFailed(
+            f"{label}: the process died right after your first write ({crashing.writes[0][0]}), Lambda retried, and "
+            f"now the sensor's count is {count} for 2 readings (reading {'stored' if stored else 'not stored'}).\n"
+            "Hint: " + ("two separate calls (a put, then an update) leave the count and the readings disagreeing "
+                        "when the process dies between them: the retry finds the reading stored and never counts "
+                        "it (or counts it twice). Make them ONE transact_write_items: both or neither."
+                        if several else "the put and the ADD must take effect together, in one transaction."))
+
+    # Another delivery of the same reading stores and counts it while this one runs.
+    rival = _Recorder(real, rival=lambda: reference_write_counted(real, table, counter_table, third["reading_id"],
+                                                                  dict(third)))
+    got = deliver("a reading another delivery counts at the same moment", rival, third)
+    count = _counts(counter_table, token).get(sensors[1])
+    if (got, count) != (False, 1):
+        raise ExerciseCheckFailed(
+            f"{label}: another delivery stored and counted the reading just before your write; yours returned "
+            f"{got!r} and the count is {count} (expected False and 1).\nHint: a read before the write (get_item) "
+            "does not protect the count: the condition must be part of the transaction itself. "
+            + _double_count_hint(rival))
+
+    try:
+        call_exercise(label, write_counted, real, table, lesson.name("check-no-such-counter"), f"rd-{token}-x",
+                      reading(sensors[1]))
+    except (ExerciseNotSolved, ExerciseCheckFailed):
+        raise
+    except Exception:
+        pass
+    else:
+        raise ExerciseCheckFailed(
+            f"{label}: with a counter table that does not exist, write_counted returned instead of raising.\nHint: "
+            "only a cancellation whose reason is ConditionalCheckFailed means 'counted before'; any other error "
+            "(a missing table, a throttled write) must propagate, so that Lambda retries the batch.")
+    passed(label, "one count per reading through a repeat, a crash between writes and a rival delivery; "
+                  "other errors propagate")
