@@ -6,7 +6,6 @@ import base64
 import copy
 import json
 import random
-import re
 
 from ..mappings import delete_mappings_of, wait_for_state
 from botocore.exceptions import ClientError
@@ -414,19 +413,21 @@ class SimulatedCrash(BaseException):
 
 
 def reference_write_counted(dynamodb, table_name, counter_table, key, reading):
-    """What Exercise 07.3 asks for: the reading's put (conditional) and the count's ADD in one transaction."""
+    """What Exercise 07.3 asks for: two writes, each idempotent on its own, the second on every delivery."""
+    stored = True
     try:
-        dynamodb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": table_name, "Item": _reading_item(key, reading),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Update": {"TableName": counter_table, "Key": {"pk": {"S": reading["sensor"]}},
-                        "UpdateExpression": "ADD readings :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
-        ])
-    except dynamodb.exceptions.TransactionCanceledException as error:
-        if error.response["CancellationReasons"][0]["Code"] == "ConditionalCheckFailed":
-            return False
-        raise
-    return True
+        dynamodb.put_item(TableName=table_name, Item=_reading_item(key, reading),
+                          ConditionExpression="attribute_not_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        stored = False
+    try:
+        dynamodb.update_item(
+            TableName=counter_table, Key={"pk": {"S": reading["sensor"]}},
+            UpdateExpression="ADD readings :one, counted :ids", ConditionExpression="NOT contains(counted, :id)",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":ids": {"SS": [key]}, ":id": {"S": key}})
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass
+    return stored
 
 
 def _reading_item(key, reading):
@@ -481,29 +482,33 @@ def _counts(counter_table: str, token: str) -> dict[str, int]:
             if token in item["pk"]["S"]}
 
 
-def _double_count_hint(recorder: _Recorder) -> str:
+TRANSACTION_HINT = (
+    "On AWS, TransactWriteItems would be a right answer (the put and the ADD, both or neither). The course's "
+    "LocalStack answers DynamoDB with moto, which undoes a cancelled transaction by restoring whole tables from a "
+    "copy taken when it began: every repeat cancels, and the restore also undoes what other deliveries wrote in the "
+    "meantime (the fault run then counts readings twice or loses them). Here, make each write idempotent on its "
+    "own: the conditional put, then an update_item whose condition remembers the ids it counted.")
+
+
+def _count_hint(recorder: _Recorder) -> str:
+    """Names what is wrong with the count's write, from the recorded calls."""
     names = [name for name, _ in recorder.writes]
-    puts = recorder.puts()
-    if "transact_write_items" not in names and "update_item" in names and not puts:
-        return ("Your code only ADDs to the count (update_item), with nothing that remembers the reading: an ADD "
-                "without a condition counts every delivery. Put the reading with attribute_not_exists(pk) in the same "
-                "transaction, so that a repeat cancels both.")
-    if puts and not puts[-1][0]:
-        return ("Your put of the reading has no ConditionExpression: it overwrites the stored reading and succeeds on "
-                "every delivery, so the ADD runs every time (a plain ADD without a condition). Give the put "
-                "ConditionExpression='attribute_not_exists(pk)'.")
-    if puts:
-        expression, names_map = puts[-1]
-        tested = {names_map.get(word, word) for word in re.findall(r"#?\w+", expression)
-                  if word not in ("attribute_not_exists", "attribute_exists", "AND", "OR", "NOT")}
-        if "pk" not in tested:
-            return (f"Your put's condition {expression!r} tests {', '.join(sorted(tested))}, not the readings "
-                    "table's key pk: a stored reading has no such attribute (or the condition is on the wrong item), "
-                    "so the put goes through again and the count grows. Test attribute_not_exists(pk) on the put.")
-    if "transact_write_items" not in names:
-        return ("Your put and your ADD are separate calls: make them one transact_write_items, so that the put's "
-                "failed condition cancels the ADD.")
-    return "A repeat must cancel the whole transaction: the put with attribute_not_exists(pk), and the ADD with it."
+    if "transact_write_items" in names:
+        return TRANSACTION_HINT
+    updates = [kwargs for name, kwargs in recorder.writes if name == "update_item"]
+    if not updates:
+        return "Your code never called update_item: ADD 1 to readings on the sensor's item of counter_table."
+    expression = updates[-1].get("ConditionExpression", "")
+    if not expression:
+        return ("Your count is an ADD without a condition: it counts every delivery. Give it a condition that "
+                "remembers what was counted: ADD the reading's id to a string set (counted) in the same update, "
+                "with ConditionExpression='NOT contains(counted, :id)'.")
+    if "contains" not in expression:
+        return (f"Your count's condition {expression!r} does not test whether this reading was counted: it tests "
+                "the wrong attribute (the counter item's pk exists after its first reading whatever the reading). "
+                "Test the set of ids the item counted: 'NOT contains(counted, :id)', and ADD the id to that set.")
+    return ("The count's condition must test the set of reading ids the same update ADDs to (counted), with the "
+            "reading's id.")
 
 
 def check_counted_write(write_counted, lesson) -> None:
@@ -560,32 +565,40 @@ def check_counted_write(write_counted, lesson) -> None:
     expect(f"{label}: the first delivery of a reading (returned, count, stored)",
            got is True and counts.get(sensors[0]) == 1 and stored is not None,
            expected=(True, 1, "stored"), got=(got, counts.get(sensors[0]), "stored" if stored else "not stored"),
-           hint="Store the reading (reading_item(key, reading)) and ADD 1 to the attribute readings of the item "
-                "{'pk': {'S': reading['sensor']}} of counter_table, in one transact_write_items; return True.")
+           hint="Store the reading (reading_item(key, reading), conditional put) and ADD 1 to the attribute readings "
+                "of the item {'pk': {'S': reading['sensor']}} of counter_table; return True when the put stored it.")
+    if "transact_write_items" in [name for name, _ in recorder.writes]:
+        raise ExerciseCheckFailed(f"{label}: your write_counted calls transact_write_items.\nHint: {TRANSACTION_HINT}")
 
     recorder = _Recorder(real)
     got = deliver("a second delivery of the same reading", recorder, first)
     count = _counts(counter_table, token).get(sensors[0])
     if (got, count) != (False, 1):
+        put = [kwargs for name, kwargs in recorder.writes if name == "put_item"]
+        hint = (_count_hint(recorder) if count != 1 or not put or "transact_write_items" in [n for n, _ in recorder.writes]
+                else "The put of the reading must be conditional (attribute_not_exists(pk)), and return False when "
+                     "DynamoDB refuses it: the reading was stored before.")
         raise ExerciseCheckFailed(
             f"{label}: a second delivery of the same reading returned {got!r} and left the count at {count} "
-            f"(expected False and 1).\nHint: {_double_count_hint(recorder)}")
+            f"(expected False and 1).\nHint: {hint}")
 
     # A crash between the first write and the rest, then the retry Lambda makes.
     crashing = _Recorder(real, crash_after=1)
     deliver("a delivery that crashed after its first write", crashing, second)
-    deliver("the retry after the crash", _Recorder(real), second)
+    retrying = _Recorder(real)
+    deliver("the retry after the crash", retrying, second)
     count = _counts(counter_table, token).get(sensors[0])
     stored = real.get_item(TableName=table, Key={"pk": {"S": second["reading_id"]}}).get("Item")
     if count != 2 or stored is None:
-        several = len(crashing.writes) == 1 and crashing.writes[0][0] != "transact_write_items"
+        condition = [kwargs.get("ConditionExpression", "") for name, kwargs in retrying.writes if name == "update_item"]
         raise ExerciseCheckFailed(
             f"{label}: the process died right after your first write ({crashing.writes[0][0]}), Lambda retried, and "
             f"now the sensor's count is {count} for 2 readings (reading {'stored' if stored else 'not stored'}).\n"
-            "Hint: " + ("two separate calls (a put, then an update) leave the count and the readings disagreeing "
-                        "when the process dies between them: the retry finds the reading stored and never counts "
-                        "it (or counts it twice). Make them ONE transact_write_items: both or neither."
-                        if several else "the put and the ADD must take effect together, in one transaction."))
+            "Hint: " + (_count_hint(retrying) if condition and "contains" not in condition[0] else
+                        "two separate calls where the count runs only when the put succeeded leave the count and "
+                        "the readings disagreeing when the process dies between them: the retry finds the reading "
+                        "stored and never counts it. Make the count idempotent on its own (it remembers the ids it "
+                        "counted) and run it on every delivery, whatever the put answered."))
 
     # Another delivery of the same reading stores and counts it while this one runs.
     rival = _Recorder(real, rival=lambda: reference_write_counted(real, table, counter_table, third["reading_id"],
@@ -596,8 +609,7 @@ def check_counted_write(write_counted, lesson) -> None:
         raise ExerciseCheckFailed(
             f"{label}: another delivery stored and counted the reading just before your write; yours returned "
             f"{got!r} and the count is {count} (expected False and 1).\nHint: a read before the write (get_item) "
-            "does not protect the count: the condition must be part of the transaction itself. "
-            + _double_count_hint(rival))
+            "does not protect the count: the condition must be part of each write itself. " + _count_hint(rival))
 
     try:
         call_exercise(label, write_counted, real, table, lesson.name("check-no-such-counter"), f"rd-{token}-x",
@@ -609,7 +621,7 @@ def check_counted_write(write_counted, lesson) -> None:
     else:
         raise ExerciseCheckFailed(
             f"{label}: with a counter table that does not exist, write_counted returned instead of raising.\nHint: "
-            "only a cancellation whose reason is ConditionalCheckFailed means 'counted before'; any other error "
+            "only ConditionalCheckFailedException means 'stored or counted before'; any other error "
             "(a missing table, a throttled write) must propagate, so that Lambda retries the batch.")
     passed(label, "one count per reading through a repeat, a crash between writes and a rival delivery; "
                   "other errors propagate")
