@@ -18,10 +18,14 @@ from pathlib import Path
 from ..endpoint import REGION, client
 from ..events import kinesis_event
 from ..handler_import import import_fresh
+from . import counted
 
 
-def drain(queue_url: str, quiet_for: float = 3.0, timeout: float = 60) -> list[dict]:
-    """Every message of the queue, deleted once read: stops when none arrived for ``quiet_for`` seconds."""
+def drain(queue_url: str, quiet_for: float = 1.0, timeout: float = 60) -> list[dict]:
+    """Every message of the queue, deleted once read: stops when none arrived for ``quiet_for`` seconds.
+
+    Called once the mapping has settled (run.wait_for_quiet), when every on-failure record is already in the queue:
+    a long poll (WaitTimeSeconds=1) that returns nothing then means the queue is empty."""
     sqs = client("sqs")
     bodies: list[dict] = []
     deadline = time.monotonic() + timeout
@@ -87,11 +91,14 @@ def load_handler_module(build_dir: str | Path, name: str = "handler"):
     return import_fresh(build_dir, f"{name}.py")
 
 
-def local_process(build_dir: str | Path, table_name: str):
-    """The handler's own ``process(record)`` from the build folder, run here, writing to LocalStack's table."""
+def local_process(build_dir: str | Path, table_name: str, counter_table: str | None = None):
+    """The handler's own ``process(record)`` from the build folder, run here, writing to LocalStack's table; with
+    ``counter_table``, storing with the counted write of counting.py, as the deployed function does."""
     os.environ["TABLE"] = table_name
     module = load_handler_module(build_dir)
     module.dynamodb = client("dynamodb")  # the handler's own client would look for AWS's endpoint
+    if counter_table:
+        counted.plug_in(module, counter_table, counting=load_handler_module(build_dir, "counting"))
     return module.process
 
 

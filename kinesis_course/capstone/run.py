@@ -15,29 +15,37 @@ from ..logs import log_lines
 from ..waiting import WaitTimeout, wait_until
 
 FAULTS_MODULE = Path(__file__).with_name("faults.py")
+COUNTED_MODULE = Path(__file__).with_name("counted.py")
 NO_FAULTS = {"error": 0, "throttle": 0, "crash": 0, "timeout": 0}
 
 
 def add_fault_wrapper(build_dir: str | Path) -> None:
-    """Copies the fault wrapper (faults.py) next to the handler: the handler's files stay as the lessons left them."""
-    shutil.copyfile(FAULTS_MODULE, Path(build_dir) / "faults.py")
+    """Copies the fault wrapper (faults.py, and counted.py, which plugs the counted write in) next to the handler:
+    the handler's files stay as the lessons left them."""
+    for module in (FAULTS_MODULE, COUNTED_MODULE):
+        shutil.copyfile(module, Path(build_dir) / module.name)
 
 
 def fault_variables(rates: dict[str, float]) -> dict[str, str]:
     return {f"FAULT_{kind.upper()}_RATE": str(rates.get(kind, 0)) for kind in NO_FAULTS}
 
 
-def deploy_with_faults(name: str, build_dir: str | Path, table: str, rates: dict[str, float], timeout: int = 5) -> str:
+def deploy_with_faults(name: str, build_dir: str | Path, table: str, rates: dict[str, float], timeout: int = 5,
+                       counter_table: str | None = None) -> str:
+    """Deploys the build folder behind the fault wrapper; with ``counter_table``, the handler stores every reading
+    with the learner's counted write (counting.py, Exercise 07.3) and counts it there."""
     add_fault_wrapper(build_dir)
+    counter = {"COUNTER_TABLE": counter_table} if counter_table else {}
     return deploy_function(name, build_dir, handler="faults.handler", timeout=timeout,
-                           environment={"TABLE": table, **fault_variables(rates)})
+                           environment={"TABLE": table, **counter, **fault_variables(rates)})
 
 
-def set_faults(name: str, rates: dict[str, float], plan: str = "") -> dict[str, str]:
-    """Changes the fault rates of the deployed function with update_function_configuration: no new code."""
+def set_faults(name: str, rates: dict[str, float], plan: str = "", outage: tuple[str, str] | None = None) -> dict[str, str]:
+    """Changes the fault rates of the deployed function with update_function_configuration: no new code.
+    ``outage``: (first, last) key of the writes the table refuses on every delivery (faults.py, FAULT_OUTAGE)."""
     lam = client("lambda")
     variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-    variables.update(fault_variables(rates), FAULT_PLAN=plan)
+    variables.update(fault_variables(rates), FAULT_PLAN=plan, FAULT_OUTAGE="..".join(outage) if outage else "")
     lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
     _wait_updated(name)
     return variables
@@ -91,6 +99,7 @@ def faults(name: str) -> list[dict]:
 
 
 def fault_counts(name: str) -> Counter:
+    """Faults that happened, by kind ("outage": writes the outage refused, one per write)."""
     return Counter(line["kind"] for line in faults(name))
 
 
@@ -116,7 +125,7 @@ def powertools_build(handler_dir: str | Path, build_dir: str | Path) -> Path:
 
 
 def deploy_powertools(name: str, build_dir: str | Path, table: str, idempotency_table: str,
-                      rates: dict[str, float], plan: str = "", timeout: int = 5) -> str:
+                      rates: dict[str, float], plan: str = "", timeout: int = 5, outage: str = "") -> str:
     return deploy_function(name, build_dir, handler="faults.handler", timeout=timeout, environment={
         "TABLE": table, "IDEMPOTENCY_TABLE": idempotency_table, "FAULT_TARGET": "powertools_handler",
-        "FAULT_PLAN": plan, **fault_variables(rates)})
+        "FAULT_PLAN": plan, "FAULT_OUTAGE": outage, **fault_variables(rates)})

@@ -401,3 +401,227 @@ def _dead_letter_hint(got, expected: list[dict]) -> str:
                     letter.get("error") != right["error"] else
                     "Take shardId from the range, sequenceNumber, partitionKey and data from the record.")
     return "Compare your dead letters with the expected ones above."
+
+
+# Exercise 07.3 ---------------------------------------------------------------------------------------------------
+
+COUNTED_WRITES = ("put_item", "update_item", "transact_write_items", "batch_write_item")
+
+
+class SimulatedCrash(BaseException):
+    """The process dies here (a BaseException, so that no ``except Exception`` of the learner's code catches it)."""
+
+
+def reference_write_counted(dynamodb, table_name, counter_table, key, reading):
+    """What Exercise 07.3 asks for: two writes, each idempotent on its own, the second on every delivery."""
+    stored = True
+    try:
+        dynamodb.put_item(TableName=table_name, Item=_reading_item(key, reading),
+                          ConditionExpression="attribute_not_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        stored = False
+    try:
+        dynamodb.update_item(
+            TableName=counter_table, Key={"pk": {"S": reading["sensor"]}},
+            UpdateExpression="ADD readings :one, counted :ids", ConditionExpression="NOT contains(counted, :id)",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":ids": {"SS": [key]}, ":id": {"S": key}})
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass
+    return stored
+
+
+def _reading_item(key, reading):
+    """The item lesson 04's write_reading stores (counting.py's reading_item is the same, given to the learner)."""
+    item = {"pk": {"S": key}, "reading_id": {"S": reading["reading_id"]}, "sensor": {"S": reading["sensor"]},
+            "temperature": {"N": str(reading["temperature"])}, "unit": {"S": reading["unit"]}}
+    if reading.get("humidity") is not None:
+        item["humidity"] = {"N": str(reading["humidity"])}
+    return item
+
+
+class _Recorder:
+    """A real DynamoDB client that records its write calls; ``crash_after`` ends the process (SimulatedCrash) once
+    that many writes took effect; ``rival`` runs once, just before the first write."""
+
+    def __init__(self, real, crash_after=None, rival=None):
+        self._real, self._crash_after, self._rival, self.writes = real, crash_after, rival, []
+
+    def __getattr__(self, name):
+        attribute = getattr(self._real, name)
+        if name not in COUNTED_WRITES:
+            return attribute
+
+        def write(*args, **kwargs):
+            self.writes.append((name, kwargs))
+            if self._rival:
+                rival, self._rival = self._rival, None
+                rival()
+            try:
+                return attribute(*args, **kwargs)
+            finally:
+                if self._crash_after is not None and len(self.writes) == self._crash_after:
+                    raise SimulatedCrash(f"the process died after write {len(self.writes)}")
+
+        return write
+
+    def puts(self):
+        """(ConditionExpression, ExpressionAttributeNames) of every put of a reading, alone or in a transaction."""
+        found = []
+        for name, kwargs in self.writes:
+            parts = ([part["Put"] for part in kwargs.get("TransactItems", []) if "Put" in part]
+                     if name == "transact_write_items" else [kwargs] if name == "put_item" else [])
+            found += [(part.get("ConditionExpression", ""), part.get("ExpressionAttributeNames", {})) for part in parts]
+        return found
+
+
+def _counts(counter_table: str, token: str) -> dict[str, int]:
+    """{pk: readings} of the counter items this check run made (their pk holds its token)."""
+    from ..tables import scan_all
+
+    return {item["pk"]["S"]: int(item.get("readings", {}).get("N", 0)) for item in scan_all(counter_table)
+            if token in item["pk"]["S"]}
+
+
+TRANSACTION_HINT = (
+    "On AWS, TransactWriteItems would be a right answer (the put and the ADD, both or neither). The course's "
+    "LocalStack answers DynamoDB with moto, which undoes a cancelled transaction by restoring whole tables from a "
+    "copy taken when it began: every repeat cancels, and the restore also undoes what other deliveries wrote in the "
+    "meantime (the fault run then counts readings twice or loses them). Here, make each write idempotent on its "
+    "own: the conditional put, then an update_item whose condition remembers the ids it counted.")
+
+
+def _count_hint(recorder: _Recorder) -> str:
+    """Names what is wrong with the count's write, from the recorded calls."""
+    names = [name for name, _ in recorder.writes]
+    if "transact_write_items" in names:
+        return TRANSACTION_HINT
+    updates = [kwargs for name, kwargs in recorder.writes if name == "update_item"]
+    if not updates:
+        return "Your code never called update_item: ADD 1 to readings on the sensor's item of counter_table."
+    expression = updates[-1].get("ConditionExpression", "")
+    if not expression:
+        return ("Your count is an ADD without a condition: it counts every delivery. Give it a condition that "
+                "remembers what was counted: ADD the reading's id to a string set (counted) in the same update, "
+                "with ConditionExpression='NOT contains(counted, :id)'.")
+    if "contains" not in expression:
+        return (f"Your count's condition {expression!r} does not test whether this reading was counted: it tests "
+                "the wrong attribute (the counter item's pk exists after its first reading whatever the reading). "
+                "Test the set of ids the item counted: 'NOT contains(counted, :id)', and ADD the id to that set.")
+    return ("The count's condition must test the set of reading ids the same update ADDs to (counted), with the "
+            "reading's id.")
+
+
+def check_counted_write(write_counted, lesson) -> None:
+    """Runs the learner's counting.write_counted against real tables of LocalStack's DynamoDB (the lesson's own,
+    kept between runs: each run counts sensors of its own)."""
+    label = "Exercise 07.3"
+    from ..endpoint import client
+    from ..tables import ensure_table
+
+    rng = fresh_random(label)
+    token = f"chk{rng.randrange(16**6):06x}"
+    sensors = [f"{token}-sensor-{n}" for n in (1, 2)]
+    table, counter_table = lesson.name("check-readings"), lesson.name("check-counts")
+    ensure_table(table)
+    ensure_table(counter_table)
+    real = client("dynamodb")
+
+    def reading(sensor):
+        return {"reading_id": f"rd-{token}-{rng.randrange(10**6):06d}", "sensor": sensor,
+                "temperature": round(rng.uniform(-5, 95), 1), "unit": rng.choice("CF"), "humidity": rng.randint(20, 90)}
+
+    def deliver(what, recorder, the_reading):
+        before = copy.deepcopy(the_reading)
+        try:
+            result = call_exercise(label, write_counted, recorder, table, counter_table, the_reading["reading_id"],
+                                   the_reading)
+        except SimulatedCrash:
+            result = "crashed"
+        except (ExerciseNotSolved, ExerciseCheckFailed):
+            raise
+        except Exception as error:
+            raise ExerciseCheckFailed(
+                f"{label}: write_counted raised {type(error).__name__}: {error} on {what}.\nHint: a repeat is not an "
+                "error: when DynamoDB cancels the transaction because the put's condition failed "
+                "(TransactionCanceledException, reason ConditionalCheckFailed), return False.") from error
+        if the_reading != before:
+            raise ExerciseCheckFailed(
+                f"{label}: write_counted changed the reading it was given ({before} became {the_reading}).\nHint: "
+                "do not change the reading in place: the handler passes the same dict on, and a retry must see the "
+                "reading as it came. Build the item and the counter's values from it without changing it.")
+        return result
+
+    first, second, third = reading(sensors[0]), reading(sensors[0]), reading(sensors[1])
+    recorder = _Recorder(real)
+    got = deliver("the first delivery of a reading", recorder, first)
+    counts = _counts(counter_table, token)
+    if set(counts) - set(sensors):
+        raise ExerciseCheckFailed(
+            f"{label}: after one reading of {sensors[0]}, the counter table holds the items {sorted(counts)}.\nHint: "
+            "the count of a sensor is ONE item, whose pk is the sensor's name (reading['sensor']). A key that "
+            "changes from call to call (a time, a random id, the reading's id) starts a new counter every time, "
+            "and no item says how many readings the sensor has.")
+    stored = real.get_item(TableName=table, Key={"pk": {"S": first["reading_id"]}}).get("Item")
+    expect(f"{label}: the first delivery of a reading (returned, count, stored)",
+           got is True and counts.get(sensors[0]) == 1 and stored is not None,
+           expected=(True, 1, "stored"), got=(got, counts.get(sensors[0]), "stored" if stored else "not stored"),
+           hint="Store the reading (reading_item(key, reading), conditional put) and ADD 1 to the attribute readings "
+                "of the item {'pk': {'S': reading['sensor']}} of counter_table; return True when the put stored it.")
+    if "transact_write_items" in [name for name, _ in recorder.writes]:
+        raise ExerciseCheckFailed(f"{label}: your write_counted calls transact_write_items.\nHint: {TRANSACTION_HINT}")
+
+    recorder = _Recorder(real)
+    got = deliver("a second delivery of the same reading", recorder, first)
+    count = _counts(counter_table, token).get(sensors[0])
+    if (got, count) != (False, 1):
+        put = [kwargs for name, kwargs in recorder.writes if name == "put_item"]
+        hint = (_count_hint(recorder) if count != 1 or not put or "transact_write_items" in [n for n, _ in recorder.writes]
+                else "The put of the reading must be conditional (attribute_not_exists(pk)), and return False when "
+                     "DynamoDB refuses it: the reading was stored before.")
+        raise ExerciseCheckFailed(
+            f"{label}: a second delivery of the same reading returned {got!r} and left the count at {count} "
+            f"(expected False and 1).\nHint: {hint}")
+
+    # A crash between the first write and the rest, then the retry Lambda makes.
+    crashing = _Recorder(real, crash_after=1)
+    deliver("a delivery that crashed after its first write", crashing, second)
+    retrying = _Recorder(real)
+    deliver("the retry after the crash", retrying, second)
+    count = _counts(counter_table, token).get(sensors[0])
+    stored = real.get_item(TableName=table, Key={"pk": {"S": second["reading_id"]}}).get("Item")
+    if count != 2 or stored is None:
+        condition = [kwargs.get("ConditionExpression", "") for name, kwargs in retrying.writes if name == "update_item"]
+        raise ExerciseCheckFailed(
+            f"{label}: the process died right after your first write ({crashing.writes[0][0]}), Lambda retried, and "
+            f"now the sensor's count is {count} for 2 readings (reading {'stored' if stored else 'not stored'}).\n"
+            "Hint: " + (_count_hint(retrying) if condition and "contains" not in condition[0] else
+                        "two separate calls where the count runs only when the put succeeded leave the count and "
+                        "the readings disagreeing when the process dies between them: the retry finds the reading "
+                        "stored and never counts it. Make the count idempotent on its own (it remembers the ids it "
+                        "counted) and run it on every delivery, whatever the put answered."))
+
+    # Another delivery of the same reading stores and counts it while this one runs.
+    rival = _Recorder(real, rival=lambda: reference_write_counted(real, table, counter_table, third["reading_id"],
+                                                                  dict(third)))
+    got = deliver("a reading another delivery counts at the same moment", rival, third)
+    count = _counts(counter_table, token).get(sensors[1])
+    if (got, count) != (False, 1):
+        raise ExerciseCheckFailed(
+            f"{label}: another delivery stored and counted the reading just before your write; yours returned "
+            f"{got!r} and the count is {count} (expected False and 1).\nHint: a read before the write (get_item) "
+            "does not protect the count: the condition must be part of each write itself. " + _count_hint(rival))
+
+    try:
+        call_exercise(label, write_counted, real, table, lesson.name("check-no-such-counter"), f"rd-{token}-x",
+                      reading(sensors[1]))
+    except (ExerciseNotSolved, ExerciseCheckFailed):
+        raise
+    except Exception:
+        pass
+    else:
+        raise ExerciseCheckFailed(
+            f"{label}: with a counter table that does not exist, write_counted returned instead of raising.\nHint: "
+            "only ConditionalCheckFailedException means 'stored or counted before'; any other error "
+            "(a missing table, a throttled write) must propagate, so that Lambda retries the batch.")
+    passed(label, "one count per reading through a repeat, a crash between writes and a rival delivery; "
+                  "other errors propagate")

@@ -35,19 +35,26 @@ def wrapper(tmp_path, monkeypatch):
         exceptions = SimpleNamespace(ConditionalCheckFailedException=KeyError)
 
         def put_item(self, **parameters):
-            writes.append(parameters["Item"])
+            writes.append(parameters["Item"]["pk"]["S"])
+
+        def transact_write_items(self, **parameters):
+            writes.append([next(iter(part.values())) for part in parameters["TransactItems"]])
 
     def fake_handler(event, context):
         failures = []
         for index, record in enumerate(event["Records"]):
             try:
-                module.dynamodb.put_item(Item=record["kinesis"]["sequenceNumber"])
+                module.write_reading(module.dynamodb, "readings", record["kinesis"]["sequenceNumber"], record)
             except Exception:
                 failures = [{"itemIdentifier": r["kinesis"]["sequenceNumber"]} for r in event["Records"][index:]]
                 break
         return {"batchItemFailures": failures}
 
-    module = SimpleNamespace(dynamodb=Client(), handler=fake_handler)
+    def write_reading(dynamodb, table_name, key, reading):
+        dynamodb.put_item(TableName=table_name, Item={"pk": {"S": key}})
+        return True
+
+    module = SimpleNamespace(dynamodb=Client(), handler=fake_handler, write_reading=write_reading)
     monkeypatch.setitem(sys.modules, "handler", module)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile
@@ -126,3 +133,61 @@ def test_the_picture_tells_retries_from_bisected_halves():
 
 def test_fault_variables_cover_every_kind():
     assert set(run.fault_variables({"error": 0.1})) == {f"FAULT_{kind.upper()}_RATE" for kind in run.NO_FAULTS}
+
+
+def test_the_outage_refuses_the_same_writes_on_every_delivery(wrapper, monkeypatch, capsys):
+    faults, writes = wrapper
+    monkeypatch.setenv("FAULT_OUTAGE", "3..4")
+    for _ in range(4):  # the first delivery and 3 retries: the outage outlasts them all
+        response = faults.handler(event(1, 5), None)
+        assert response["batchItemFailures"][0] == {"itemIdentifier": "3"}, response
+    assert writes == ["1", "2"] * 4
+    refused = [json.loads(line[6:]) for line in capsys.readouterr().out.splitlines() if line.startswith("FAULT ")]
+    assert [(line["kind"], line["key"]) for line in refused] == [("outage", "3")] * 4
+    monkeypatch.setenv("FAULT_OUTAGE", "")  # the table is back: the same batch goes through
+    assert faults.handler(event(1, 5), None) == {"batchItemFailures": []}
+
+
+def test_the_outage_finds_the_keys_of_a_transaction(wrapper):
+    faults, _ = wrapper
+    transaction = {"TransactItems": [{"Put": {"TableName": "t", "Item": {"pk": {"S": "rd-2"}}}},
+                                     {"Update": {"TableName": "c", "Key": {"pk": {"S": "sensor-01"}}}}]}
+    assert faults.keys_written("transact_write_items", transaction) == ["rd-2", "sensor-01"]
+    assert faults.outage_of("rd-1..rd-3") == ("rd-1", "rd-3") and faults.outage_of("") is None
+
+
+def test_the_counted_write_replaces_only_the_handler_s_store_step(wrapper, monkeypatch):
+    from kinesis_course.capstone import counted
+
+    faults, writes = wrapper
+    calls = []
+
+    def write_counted(dynamodb, table_name, counter_table, key, reading):
+        calls.append((table_name, counter_table, key))
+        dynamodb.transact_write_items(TransactItems=[{"Put": {"Item": {"pk": {"S": key}}}}])
+        return True
+
+    monkeypatch.setitem(sys.modules, "counted", counted)
+    monkeypatch.setitem(sys.modules, "counting", SimpleNamespace(write_counted=write_counted))
+    monkeypatch.setenv("COUNTER_TABLE", "counts")
+    assert faults.handler(event(1, 2), None) == {"batchItemFailures": []}
+    assert calls == [("readings", "counts", "1"), ("readings", "counts", "2")]
+    assert len(writes) == 2
+
+
+def test_the_proof_compares_each_sensor_s_counter_with_its_readings():
+    truth = GroundTruth()
+    truth.readings = {rid: {"reading_id": rid, "sensor": sensor, "temperature": 1, "unit": "C"}
+                      for rid, sensor in (("a", "s"), ("b", "s"), ("c", "t"))}
+    truth.sequence_numbers = {"a": ["1"], "b": ["2", "5"], "c": ["3"]}
+    truth.shard_of = {"1": "shard-0", "2": "shard-0", "3": "shard-1", "5": "shard-0"}
+
+    def counter(sensor, count):
+        return {"pk": {"S": sensor}, "readings": {"N": str(count)}}
+
+    failures = [{"KinesisBatchInfo": {"shardId": "shard-0", "startSequenceNumber": "2", "endSequenceNumber": "5"}}]
+    good = proof.prove(truth, [], failures, set(), [counter("s", 2), counter("t", 1)], outage=("b", "b"))
+    assert good["per-sensor counters equal"] and (good["readings the outage hit"], good["of them given up"]) == (1, 1)
+    twice = proof.prove(truth, [], failures, set(), [counter("s", 3), counter("t", 1)])
+    assert not twice["per-sensor counters equal"]
+    assert proof.records_given_up(truth, failures, ("b", "b"))["  in ranges of the outage"] == 2

@@ -411,3 +411,139 @@ def letters_without_try(failures, read_from, process):
 ], ids=lambda value: getattr(value, "__name__", ""))
 def test_wrong_dead_letters_are_rejected(wrong, mentions):
     assert_rejected(lambda: checks.check_stretch_dead_letters(wrong), *mentions)
+
+
+# Exercise 07.3: a per-sensor count, exactly once ---------------------------------------------------------------------
+
+def reading_item(key, reading):
+    item = {"pk": {"S": key}, "reading_id": {"S": reading["reading_id"]}, "sensor": {"S": reading["sensor"]},
+            "temperature": {"N": str(reading["temperature"])}, "unit": {"S": reading["unit"]}}
+    if reading.get("humidity") is not None:
+        item["humidity"] = {"N": str(reading["humidity"])}
+    return item
+
+
+ADD_ONE = {"UpdateExpression": "ADD readings :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}
+
+
+def counter_key(reading):
+    return {"pk": {"S": reading["sensor"]}}
+
+
+def idempotent_writes(count_condition="NOT contains(counted, :id)", key=counter_key, catch_all=False):
+    """The reference answer (two writes, each idempotent, the count on every delivery), or it with one part changed."""
+
+    def write_counted(dynamodb, table_name, counter_table, key_, reading):
+        stored = True
+        try:
+            dynamodb.put_item(TableName=table_name, Item=reading_item(key_, reading),
+                              ConditionExpression="attribute_not_exists(pk)")
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            stored = False
+        update = {"TableName": counter_table, "Key": key(reading), "UpdateExpression": "ADD readings :one, counted :ids",
+                  "ExpressionAttributeValues": {":one": {"N": "1"}, ":ids": {"SS": [key_]}}}
+        if count_condition:
+            update["ConditionExpression"] = count_condition
+            if ":id" in count_condition:
+                update["ExpressionAttributeValues"][":id"] = {"S": key_}
+        try:
+            dynamodb.update_item(**update)
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            pass
+        except Exception:
+            if catch_all:
+                return False
+            raise
+        return stored
+
+    return write_counted
+
+
+def in_one_transaction(dynamodb, table_name, counter_table, key, reading):
+    """Right on AWS; in the course's LocalStack (moto) a cancelled transaction restores whole tables."""
+    try:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table_name, "Item": reading_item(key, reading),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Update": {"TableName": counter_table, "Key": counter_key(reading), **ADD_ONE}}])
+    except dynamodb.exceptions.TransactionCanceledException:
+        return False
+    return True
+
+
+def plain_add(dynamodb, table_name, counter_table, key, reading):
+    dynamodb.update_item(TableName=counter_table, Key=counter_key(reading), **ADD_ONE)
+    dynamodb.put_item(TableName=table_name, Item=reading_item(key, reading))
+    return True
+
+
+def put_then_update(dynamodb, table_name, counter_table, key, reading):
+    try:
+        dynamodb.put_item(TableName=table_name, Item=reading_item(key, reading),
+                          ConditionExpression="attribute_not_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    dynamodb.update_item(TableName=counter_table, Key=counter_key(reading), **ADD_ONE)
+    return True
+
+
+def read_first(dynamodb, table_name, counter_table, key, reading):
+    """Decides 'stored before' by a read, then puts without a condition (the count itself is right)."""
+    stored = "Item" not in dynamodb.get_item(TableName=table_name, Key={"pk": {"S": key}})
+    if stored:
+        dynamodb.put_item(TableName=table_name, Item=reading_item(key, reading))
+    idempotent_writes()(dynamodb, table_name, counter_table, key, reading)
+    return stored
+
+
+def marks_the_reading(dynamodb, table_name, counter_table, key, reading):
+    reading["counted"] = True  # changes the caller's reading
+    return idempotent_writes()(dynamodb, table_name, counter_table, key, reading)
+
+
+@pytest.fixture
+def counting_lesson():
+    """Stands for the notebook's Lesson: only name() is used, with a prefix of its own; its tables go afterwards."""
+    from types import SimpleNamespace
+
+    from kinesis_course.tables import delete_table
+
+    prefix = f"kcm07-{uuid.uuid4().hex[:8]}-"
+    yield SimpleNamespace(name=lambda suffix: prefix + suffix)
+    for suffix in ("check-readings", "check-counts"):
+        delete_table(prefix + suffix)
+
+
+@pytest.mark.localstack
+def test_07_3_reference_passes(counting_lesson, capsys):
+    checks.check_counted_write(idempotent_writes(), counting_lesson)
+    assert "✔ Exercise 07.3 passed" in capsys.readouterr().out
+
+
+@pytest.mark.localstack
+def test_07_3_stub_is_not_solved(counting_lesson):
+    def stub(dynamodb, table_name, counter_table, key, reading):
+        raise NotImplementedError("Exercise 07.3")
+
+    with pytest.raises(checks.ExerciseNotSolved):
+        checks.check_counted_write(stub, counting_lesson)
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("wrong, mentions", [
+    (plain_add, ("ADD without a condition",)),
+    (idempotent_writes(count_condition=""), ("ADD without a condition",)),
+    (put_then_update, ("only when the put succeeded", "run it on every delivery")),
+    (idempotent_writes(count_condition="attribute_not_exists(pk)"), ("wrong attribute", "NOT contains(counted")),
+    (idempotent_writes(key=lambda reading: {"pk": {"S": f"{reading['sensor']}#{uuid.uuid4().hex}"}}),
+     ("ONE item", "changes from call to call")),
+    (idempotent_writes(key=lambda reading: {"pk": {"S": reading["reading_id"]}}), ("ONE item", "the reading's id")),
+    (marks_the_reading, ("changed the reading",)),
+    (read_first, ("read before the write", "part of each write")),
+    (idempotent_writes(catch_all=True), ("only ConditionalCheckFailedException", "must propagate")),
+    (in_one_transaction, ("moto", "restoring whole tables")),
+], ids=["plain-add", "count-without-condition", "put-then-update", "condition-on-wrong-attribute",
+        "random-counter-key", "counter-keyed-by-reading", "mutates-reading", "reads-first", "swallows-errors",
+        "transaction-in-moto"])
+def test_07_3_rejects(wrong, mentions, counting_lesson):
+    assert_rejected(lambda: checks.check_counted_write(wrong, counting_lesson), *mentions)
