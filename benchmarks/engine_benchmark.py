@@ -36,8 +36,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kinesis_course import (  # noqa: E402 (after the path set-up, for runs without the editable install)
-    client, create_mapping, delete_function, delete_mapping, delete_stream, ensure_stream, json_lines, put_records,
-    require_localstack, wait_until,
+    client,
+    create_mapping,
+    delete_function,
+    delete_mapping,
+    delete_stream,
+    ensure_stream,
+    json_lines,
+    put_records,
+    require_localstack,
+    wait_until,
 )
 from kinesis_course.functions import ensure_role, zip_folder  # noqa: E402
 from kinesis_course.logs import delete_logs  # noqa: E402
@@ -89,12 +97,19 @@ def create_and_wait_active(name: str, code: bytes) -> float:
     lam = client("lambda")
     started = time.monotonic()
     lam.create_function(
-        FunctionName=name, Runtime="python3.12", Role=ensure_role(), Handler="handler.handler", Timeout=10,
-        MemorySize=128, Code={"ZipFile": code},
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ensure_role(),
+        Handler="handler.handler",
+        Timeout=10,
+        MemorySize=128,
+        Code={"ZipFile": code},
     )
     wait_until(
         lambda: lam.get_function_configuration(FunctionName=name)["State"] == "Active",
-        timeout=60, what=f"{name} to become Active", interval=0.02,
+        timeout=60,
+        what=f"{name} to become Active",
+        interval=0.02,
     )
     return time.monotonic() - started
 
@@ -129,7 +144,9 @@ def esm_first_delivery(prefix: str, code: bytes, run: int) -> float:
         created_at = time.time()
         mapping = create_mapping(function, stream_arn, BatchSize=10)
         delivered = wait_until(
-            lambda: json_lines(function, "DELIVERED "), timeout=60, what=f"the first delivery to {function}",
+            lambda: json_lines(function, "DELIVERED "),
+            timeout=60,
+            what=f"the first delivery to {function}",
             interval=0.1,
         )
         return delivered[0]["t"] - created_at
@@ -153,16 +170,22 @@ def burst_delivery(prefix: str, code: bytes, label: str, shards: int, per_shard:
         total = shards * per_shard
         for start in range(0, per_shard, 500):
             for key in keys:
-                kinesis.put_records(StreamName=stream, Records=[
-                    {"Data": b'{"burst": 1}', "PartitionKey": "k", "ExplicitHashKey": key}
-                    for _ in range(start, min(per_shard, start + 500))
-                ])
+                kinesis.put_records(
+                    StreamName=stream,
+                    Records=[
+                        {"Data": b'{"burst": 1}', "PartitionKey": "k", "ExplicitHashKey": key}
+                        for _ in range(start, min(per_shard, start + 500))
+                    ],
+                )
         last_put = time.time()
+
         def all_delivered() -> list[dict] | None:
             lines = json_lines(function, "DELIVERED ")
             return lines if sum(line["n"] for line in lines) >= total else None
 
-        delivered = wait_until(all_delivered, timeout=600, what=f"{total} records delivered to {function}", interval=0.5)
+        delivered = wait_until(
+            all_delivered, timeout=600, what=f"{total} records delivered to {function}", interval=0.5
+        )
         return max(line["t"] for line in delivered) - last_put
     finally:
         remove(function, stream, mapping)
@@ -200,7 +223,9 @@ def main() -> None:
     code = zip_folder(folder)
     shutil.rmtree(folder)
 
-    print(f"LocalStack {health.get('version')} at {client('lambda').meta.endpoint_url}; Python {sys.version.split()[0]}")
+    print(
+        f"LocalStack {health.get('version')} at {client('lambda').meta.endpoint_url}; Python {sys.version.split()[0]}"
+    )
     if args.bursts_only:
         args.starts = args.functions = args.warm = args.esm_runs = 0
     print("Timing private LocalStack starts ...", flush=True)
@@ -223,9 +248,7 @@ def main() -> None:
         for run in range(args.burst_runs):
             for index, (label, shards, per_shard, batch_size) in enumerate(BURSTS):
                 print(f"Burst: {label} (run {run + 1}) ...", flush=True)
-                bursts[label].append(
-                    burst_delivery(prefix, code, f"{index}-{run}", shards, per_shard, batch_size)
-                )
+                bursts[label].append(burst_delivery(prefix, code, f"{index}-{run}", shards, per_shard, batch_size))
     finally:
         for name in functions:
             delete_function(name)

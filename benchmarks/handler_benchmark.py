@@ -40,8 +40,12 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWrit
 def counted_client(counter: Counter):
     """A DynamoDB client of its own boto3 session (clients of one session share their event hooks)."""
     dynamodb = boto3.session.Session().client(
-        "dynamodb", endpoint_url=endpoint_url(), region_name=REGION, aws_access_key_id="test",
-        aws_secret_access_key="test")
+        "dynamodb",
+        endpoint_url=endpoint_url(),
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: counter.update([model.name]))
     return dynamodb
 
@@ -52,15 +56,25 @@ def make_event(count: int) -> dict:
     records = []
     for index in range(count):
         reading = readings[index - index // 5]  # records 5, 10, 15, ... repeat the reading before them
-        records.append({"PartitionKey": reading["sensor"], "SequenceNumber": str(10**55 + index * 1000),
-                        "Data": json.dumps(reading).encode(), "ApproximateArrivalTimestamp": now})
+        records.append(
+            {
+                "PartitionKey": reading["sensor"],
+                "SequenceNumber": str(10**55 + index * 1000),
+                "Data": json.dumps(reading).encode(),
+                "ApproximateArrivalTimestamp": now,
+            }
+        )
     return kinesis_event(records, "arn:aws:kinesis:us-east-1:000000000000:stream/benchmark", "shardId-000000000000")
 
 
 def context(name: str):
-    return SimpleNamespace(function_name=name, aws_request_id=str(uuid.uuid4()), memory_limit_in_mb=128,
-                           invoked_function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{name}",
-                           get_remaining_time_in_millis=lambda: 900_000)
+    return SimpleNamespace(
+        function_name=name,
+        aws_request_id=str(uuid.uuid4()),
+        memory_limit_in_mb=128,
+        invoked_function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{name}",
+        get_remaining_time_in_millis=lambda: 900_000,
+    )
 
 
 def measure(label: str, handler, event: dict, counter: Counter, name: str) -> list[dict]:
@@ -73,9 +87,18 @@ def measure(label: str, handler, event: dict, counter: Counter, name: str) -> li
         elapsed = time.perf_counter() - start
         failures = len((response or {}).get("batchItemFailures", []))
         writes = sum(n for op, n in counter.items() if op in WRITES)
-        rows.append({"handler": label, "pass": attempt, "records": len(event["Records"]), "seconds": elapsed,
-                     "records/s": len(event["Records"]) / elapsed, "writes/record": writes / len(event["Records"]),
-                     "calls": dict(sorted(counter.items())), "failures": failures})
+        rows.append(
+            {
+                "handler": label,
+                "pass": attempt,
+                "records": len(event["Records"]),
+                "seconds": elapsed,
+                "records/s": len(event["Records"]) / elapsed,
+                "writes/record": writes / len(event["Records"]),
+                "calls": dict(sorted(counter.items())),
+                "failures": failures,
+            }
+        )
     return rows
 
 
@@ -100,19 +123,25 @@ def main(argv=None) -> int:
         course = replay.load_handler_module(course_dir, "handler")
         course.dynamodb = counted_client(counter)
         rows += measure("course handler", course.handler, event, counter, prefix + "course")
-        replay.local_powertools_process(powertools_dir, tables["powertools"], tables["idempotency"], prefix + "powertools")
+        replay.local_powertools_process(
+            powertools_dir, tables["powertools"], tables["idempotency"], prefix + "powertools"
+        )
         powertools = sys.modules["powertools_handler"]
         powertools.dynamodb = powertools.persistence.client = counted_client(counter)
         rows += measure("Powertools handler", powertools.handler, event, counter, prefix + "powertools")
     finally:
         for table in tables.values():
             delete_table(table)
-    print(f"{args.records:,} records ({(args.records - 1) // 5:,} of them repeat a reading), in-process, "
-          f"LocalStack's DynamoDB; {platform.node()}, {datetime.now(timezone.utc):%Y-%m-%d}")
+    print(
+        f"{args.records:,} records ({(args.records - 1) // 5:,} of them repeat a reading), in-process, "
+        f"LocalStack's DynamoDB; {platform.node()}, {datetime.now(timezone.utc):%Y-%m-%d}"
+    )
     print(f"{'handler':<20} {'pass':<15} {'records/s':>10} {'writes/record':>14}  DynamoDB calls")
     for row in rows:
-        print(f"{row['handler']:<20} {row['pass']:<15} {row['records/s']:>10,.0f} {row['writes/record']:>14.2f}  "
-              f"{row['calls']}")
+        print(
+            f"{row['handler']:<20} {row['pass']:<15} {row['records/s']:>10,.0f} {row['writes/record']:>14.2f}  "
+            f"{row['calls']}"
+        )
     first = {row["handler"]: row for row in rows if row["pass"] == "first delivery"}
     ratio = first["course handler"]["records/s"] / first["Powertools handler"]["records/s"]
     print(f"the course handler processed {ratio:.1f}x as many records per second as the Powertools handler")

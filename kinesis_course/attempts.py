@@ -37,8 +37,12 @@ def show_deliveries(function_name: str) -> None:
 
 def wait_for_done(function_name: str, count: int = 1, timeout: float = 60) -> None:
     """Waits until the function has logged ``count`` DONE lines."""
-    wait_for_lines(function_name, lambda lines: sum(line.startswith("DONE ") for line in lines) >= count,
-                   timeout=timeout, what=f"{count} DONE line(s)")
+    wait_for_lines(
+        function_name,
+        lambda lines: sum(line.startswith("DONE ") for line in lines) >= count,
+        timeout=timeout,
+        what=f"{count} DONE line(s)",
+    )
 
 
 def _plain(value):

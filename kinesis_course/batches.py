@@ -44,7 +44,7 @@ def batch_lines(function_name: str, prefix: str = PREFIX) -> list[dict]:
         message = event["message"].rstrip("\n")
         if not message.startswith(prefix):
             continue
-        batch = json.loads(message[len(prefix):])
+        batch = json.loads(message[len(prefix) :])
         if "size" not in batch:
             if "sequenceNumbers" not in batch:
                 raise ValueError(

@@ -9,7 +9,9 @@ from .endpoint import REGION
 from .functions import ROLE_ARN
 
 
-def kinesis_event(records: list[dict], stream_arn: str, shard_id: str, region: str = REGION, role_arn: str = ROLE_ARN) -> dict:
+def kinesis_event(
+    records: list[dict], stream_arn: str, shard_id: str, region: str = REGION, role_arn: str = ROLE_ARN
+) -> dict:
     """Wraps GetRecords output (boto3 records: Data as bytes) in the ``{"Records": [...]}`` shape Lambda receives.
 
     The data fields sit under ``kinesis``; the shard id appears only in ``eventID``.

@@ -67,7 +67,11 @@ def deploy_function(
     lam = client("lambda")
     code = zip_folder(folder)
     settings = dict(
-        Runtime=runtime, Role=ensure_role(), Handler=handler, Timeout=timeout, MemorySize=memory,
+        Runtime=runtime,
+        Role=ensure_role(),
+        Handler=handler,
+        Timeout=timeout,
+        MemorySize=memory,
         Environment={"Variables": environment or {}},
     )
     if function_exists(name):
@@ -78,12 +82,13 @@ def deploy_function(
     else:
         lam.create_function(FunctionName=name, Code={"ZipFile": code}, **settings)
     configuration = wait_until(
-        lambda: _configuration_if(name, lambda c: c["State"] != "Pending"), timeout=60, what=f"function {name} to leave Pending"
+        lambda: _configuration_if(name, lambda c: c["State"] != "Pending"),
+        timeout=60,
+        what=f"function {name} to leave Pending",
     )
     if configuration["State"] != "Active":
         raise RuntimeError(f"function {name} is {configuration['State']}: {configuration.get('StateReason')}")
     return configuration["FunctionArn"]
-
 
 
 def deploy_functions(names, folder: str | Path, **settings) -> list[str]:
@@ -105,7 +110,8 @@ def _configuration_if(name, predicate):
 def _wait_updated(name: str) -> None:
     wait_until(
         lambda: _configuration_if(name, lambda c: c.get("LastUpdateStatus") != "InProgress"),
-        timeout=60, what=f"the update of function {name}",
+        timeout=60,
+        what=f"the update of function {name}",
     )
 
 

@@ -49,8 +49,13 @@ def add_slow_wrapper(build_dir: str | Path) -> Path:
 
 
 def reading(index: int, sensor: str) -> dict:
-    return {"reading_id": f"r-{index:06d}", "sensor": sensor, "temperature": 20 + index % 10, "unit": "C",
-            "humidity": 50}
+    return {
+        "reading_id": f"r-{index:06d}",
+        "sensor": sensor,
+        "temperature": 20 + index % 10,
+        "unit": "C",
+        "humidity": 50,
+    }
 
 
 class Producer(threading.Thread):
@@ -62,8 +67,15 @@ class Producer(threading.Thread):
 
     TICK_S = 0.25
 
-    def __init__(self, stream: str, per_second: float, seconds: float, sensors: list[str], start_index: int = 0,
-                 poison_at: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self,
+        stream: str,
+        per_second: float,
+        seconds: float,
+        sensors: list[str],
+        start_index: int = 0,
+        poison_at: tuple[int, ...] = (),
+    ) -> None:
         super().__init__(daemon=True)
         self.stream, self.per_second, self.seconds, self.sensors = stream, per_second, seconds, sensors
         self.index, self.poison_at, self.put = start_index, set(poison_at), 0
@@ -79,11 +91,13 @@ class Producer(threading.Thread):
             entries = []
             for _ in range(max(0, due)):
                 sensor = self.sensors[self.index % len(self.sensors)]
-                data = b"{not json" if self.index in self.poison_at else json.dumps(reading(self.index, sensor)).encode()
+                data = (
+                    b"{not json" if self.index in self.poison_at else json.dumps(reading(self.index, sensor)).encode()
+                )
                 entries.append({"Data": data, "PartitionKey": sensor})
                 self.index += 1
             for first in range(0, len(entries), 500):  # PutRecords takes up to 500 records
-                kinesis.put_records(StreamName=self.stream, Records=entries[first:first + 500])
+                kinesis.put_records(StreamName=self.stream, Records=entries[first : first + 500])
             self.put += len(entries)
             if elapsed + self.TICK_S >= self.seconds:
                 return
@@ -108,8 +122,10 @@ class Costs:
         return max(250, 50 * math.ceil(5 * self.record_ms / 50))
 
     def __str__(self) -> str:
-        return (f"On this machine, just now: an invocation costs {self.invocation_ms:.0f} ms of its own, and the "
-                f"handler {self.record_ms:.0f} ms per record.")
+        return (
+            f"On this machine, just now: an invocation costs {self.invocation_ms:.0f} ms of its own, and the "
+            f"handler {self.record_ms:.0f} ms per record."
+        )
 
 
 def measure_costs(lesson, function: str, batch_size: int = 1, batches: int = 20, timeout: float = 300) -> Costs:
@@ -126,11 +142,17 @@ def measure_costs(lesson, function: str, batch_size: int = 1, batches: int = 20,
 
     stream = lesson.name("cost")
     arn = ensure_stream(stream, shards=1)
-    readings = [dict(reading(index, "sensor-cost"), reading_id=f"cost-{index:06d}")
-                for index in range(batch_size * batches)]
+    readings = [
+        dict(reading(index, "sensor-cost"), reading_id=f"cost-{index:06d}") for index in range(batch_size * batches)
+    ]
     for first in range(0, len(readings), 500):  # PutRecords takes up to 500 records
-        client("kinesis").put_records(StreamName=stream, Records=[
-            {"Data": json.dumps(item).encode(), "PartitionKey": "sensor-cost"} for item in readings[first:first + 500]])
+        client("kinesis").put_records(
+            StreamName=stream,
+            Records=[
+                {"Data": json.dumps(item).encode(), "PartitionKey": "sensor-cost"}
+                for item in readings[first : first + 500]
+            ],
+        )
     start = _now()
     uuid = create_mapping(function, arn, BatchSize=batch_size, FunctionResponseTypes=["ReportBatchItemFailures"])
     try:
@@ -149,24 +171,34 @@ def measure_costs(lesson, function: str, batch_size: int = 1, batches: int = 20,
                     seen, last = done, now
                     first = first or now
             if now > deadline:
-                raise TimeoutError(f"the mapping of {function} did not read its {len(readings)} records in "
-                                   f"{timeout:g} s: is the machine very busy? Run the cell again.")
+                raise TimeoutError(
+                    f"the mapping of {function} did not read its {len(readings)} records in "
+                    f"{timeout:g} s: is the machine very busy? Run the cell again."
+                )
             time.sleep(0.02)
     finally:
         client("lambda").delete_event_source_mapping(UUID=uuid)  # lesson.reset() waits for it to go
     # Each move is a batch or more; a machine too fast for the polls to see them apart: the whole drain's average.
     batch_ms = 1000 * (statistics.median(moves) if len(moves) >= 5 else (last - first) / max(1, batches - 1))
     end = _now() + timedelta(seconds=1)
-    wait_until(lambda: _samples(function, "Duration", start, end) >= batches, timeout=60,
-               what=f"the Duration of {batches} invocations of {function} in CloudWatch")
+    wait_until(
+        lambda: _samples(function, "Duration", start, end) >= batches,
+        timeout=60,
+        what=f"the Duration of {batches} invocations of {function} in CloudWatch",
+    )
     record_ms = metric_total(function, "Duration", start, end, "Average") / batch_size
     return Costs(invocation_ms=max(1.0, batch_ms - batch_size * record_ms), record_ms=record_ms)
 
 
 def _samples(function: str, metric: str, start: datetime, end: datetime) -> int:
     answer = client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": "FunctionName", "Value": function}],
-        StartTime=start, EndTime=end, Period=1, Statistics=["SampleCount"],
+        Namespace="AWS/Lambda",
+        MetricName=metric,
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        StartTime=start,
+        EndTime=end,
+        Period=1,
+        Statistics=["SampleCount"],
     )
     return int(sum(point["SampleCount"] for point in answer["Datapoints"]))
 
@@ -180,9 +212,13 @@ def slow_down(functions: list[str], milliseconds: int) -> None:
     def update(function: str) -> None:
         variables = lam.get_function_configuration(FunctionName=function).get("Environment", {}).get("Variables", {})
         lam.update_function_configuration(
-            FunctionName=function, Environment={"Variables": dict(variables, SLOW_MS_PER_RECORD=str(milliseconds))})
-        wait_until(lambda: lam.get_function_configuration(FunctionName=function).get("LastUpdateStatus") != "InProgress",
-                   timeout=120, what=f"the update of function {function}")
+            FunctionName=function, Environment={"Variables": dict(variables, SLOW_MS_PER_RECORD=str(milliseconds))}
+        )
+        wait_until(
+            lambda: lam.get_function_configuration(FunctionName=function).get("LastUpdateStatus") != "InProgress",
+            timeout=120,
+            what=f"the update of function {function}",
+        )
 
     with ThreadPoolExecutor(len(functions) or 1) as pool:
         list(pool.map(update, functions))
@@ -195,8 +231,13 @@ def _now() -> datetime:
 def metric_total(function: str, metric: str, start: datetime, end: datetime, statistic: str) -> float:
     """The metric over the whole span: Sum of the sums, or the count-weighted Average."""
     answer = client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": "FunctionName", "Value": function}],
-        StartTime=start, EndTime=end, Period=1, Statistics=["Sum", "SampleCount"],
+        Namespace="AWS/Lambda",
+        MetricName=metric,
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        StartTime=start,
+        EndTime=end,
+        Period=1,
+        Statistics=["Sum", "SampleCount"],
     )
     points = answer["Datapoints"]
     total = sum(point["Sum"] for point in points)
@@ -218,8 +259,17 @@ class Phase:
     """What one stretch of load showed: the IteratorAge curve, the summary a diagnosis reads (AWS's signals only),
     and the kit's own view of the mapping (``kit``: not available on AWS)."""
 
-    def __init__(self, label: str, start: datetime, end: datetime, summary: dict, ages: list[tuple[datetime, float]],
-                 position: dict, kit: dict | None = None, clock: float | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        start: datetime,
+        end: datetime,
+        summary: dict,
+        ages: list[tuple[datetime, float]],
+        position: dict,
+        kit: dict | None = None,
+        clock: float | None = None,
+    ) -> None:
         self.label, self.start, self.end, self.summary, self.ages = label, start, end, summary, ages
         self.position = position  # the position view when the load ended
         self.kit = kit or {}  # per shard, records behind and the highest attempt seen; records_done
@@ -230,15 +280,22 @@ class Phase:
         clock = f" [{clock_label(self.clock)}]" if clock_label(self.clock) else ""
         if not ages:
             return f"{self.label}{clock}: no IteratorAge published"
-        return (f"{self.label}{clock}: IteratorAge {ages[0]:,} ms at first, {ages[-1]:,} ms at the end, at most "
-                f"{max(ages):,} ms (Maximum of each {PERIOD_S}-s period: the kit's resolution, AWS's is one minute)")
+        return (
+            f"{self.label}{clock}: IteratorAge {ages[0]:,} ms at first, {ages[-1]:,} ms at the end, at most "
+            f"{max(ages):,} ms (Maximum of each {PERIOD_S}-s period: the kit's resolution, AWS's is one minute)"
+        )
 
 
 def iterator_ages(uuid: str, start: datetime, end: datetime) -> list[tuple[datetime, float]]:
     """The mapping's IteratorAge (the maximum of each second), dimension EventSourceMappingUUID, oldest first."""
     answer = client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName="IteratorAge", Dimensions=[{"Name": "EventSourceMappingUUID", "Value": uuid}],
-        StartTime=start, EndTime=end, Period=1, Statistics=["Maximum"],
+        Namespace="AWS/Lambda",
+        MetricName="IteratorAge",
+        Dimensions=[{"Name": "EventSourceMappingUUID", "Value": uuid}],
+        StartTime=start,
+        EndTime=end,
+        Period=1,
+        Statistics=["Maximum"],
     )
     return sorted((point["Timestamp"], point["Maximum"]) for point in answer["Datapoints"])
 
@@ -247,8 +304,11 @@ def stream_shards(mapping: dict) -> list[str]:
     """The open shards of the stream the mapping (GetEventSourceMapping's answer) reads (Kinesis ListShards)."""
     arn = mapping["EventSourceArn"]
     answer = client("kinesis").list_shards(StreamName=arn.rsplit("/", 1)[-1])
-    return sorted(shard["ShardId"] for shard in answer["Shards"]
-                  if "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {}))
+    return sorted(
+        shard["ShardId"]
+        for shard in answer["Shards"]
+        if "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {})
+    )
 
 
 def function_log(function: str, start: datetime, end: datetime) -> tuple[dict, int]:
@@ -264,7 +324,7 @@ def function_log(function: str, start: datetime, end: datetime) -> tuple[dict, i
             continue
         message = event["message"].strip()
         if message.startswith("BATCH "):
-            batch = json.loads(message[len("BATCH "):])
+            batch = json.loads(message[len("BATCH ") :])
             records[batch["shardId"]] = records.get(batch["shardId"], 0) + len(batch["sequenceNumbers"])
         elif message.startswith("FAILED "):
             failed += 1
@@ -279,13 +339,24 @@ def failure_records(mapping: dict) -> int:
         return 0
     sqs = client("sqs")
     url = sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[-1])["QueueUrl"]
-    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    counts = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
     return sum(int(value) for value in counts.values())
 
 
-def summarize(function: str, mapping: dict, start: datetime, end: datetime, ages: list[tuple[datetime, float]],
-              log: tuple[dict, int], failures: int, put: int, attempts: dict, position: dict) -> tuple[dict, dict]:
+def summarize(
+    function: str,
+    mapping: dict,
+    start: datetime,
+    end: datetime,
+    ages: list[tuple[datetime, float]],
+    log: tuple[dict, int],
+    failures: int,
+    put: int,
+    attempts: dict,
+    position: dict,
+) -> tuple[dict, dict]:
     """The summary a diagnosis reads, from what AWS gives too: the IteratorAge points between start and end
     (``ages``, from ``iterator_ages``) and the metrics of ``function`` (CloudWatch), the mapping's BatchSize
     (``mapping``: GetEventSourceMapping's answer), the stream's shards, the handler's BATCH and FAILED log lines
@@ -300,8 +371,10 @@ def summarize(function: str, mapping: dict, start: datetime, end: datetime, ages
     shards = {}
     for shard, place in sorted(position["shards"].items()):
         flight = place.get("in_flight") or {}
-        shards[shard] = {"behind": place.get("behind") or 0,
-                         "max_attempt": max(attempts.get(shard, 0), flight.get("attempt") or 0)}
+        shards[shard] = {
+            "behind": place.get("behind") or 0,
+            "max_attempt": max(attempts.get(shard, 0), flight.get("attempt") or 0),
+        }
     records, failed = log
     kit = {"shards": shards, "records_done": put - sum(shard["behind"] for shard in shards.values())}
     return {
@@ -327,8 +400,10 @@ def kit_view(phase: Phase) -> str:
         return "a batch on its 2nd attempt or later -> poison_record"
     if len(behind) > 1 and sum(behind) and max(behind) >= HOT_SHARE * sum(behind):
         return f"one shard holds {HOT_SHARE:.0%} or more of the records behind the checkpoints -> hot_partition_key"
-    return ("no batch sent again, the records behind spread over the shards -> slow_handler or batch_too_small "
-            "(the view cannot tell those two apart)")
+    return (
+        "no batch sent again, the records behind spread over the shards -> slow_handler or batch_too_small "
+        "(the view cannot tell those two apart)"
+    )
 
 
 def _highest_attempts(uuid: str, into: dict) -> None:
@@ -355,9 +430,18 @@ def _settled(read, end: datetime, timeout: float = 30):
     return previous
 
 
-def run_phase(label: str, function: str, uuid: str, stream: str, per_second: float, seconds: float,
-              sensors: list[str], poison_at: tuple[int, ...] = (), clock: float | None = None,
-              when_window_ends=None) -> Phase:
+def run_phase(
+    label: str,
+    function: str,
+    uuid: str,
+    stream: str,
+    per_second: float,
+    seconds: float,
+    sensors: list[str],
+    poison_at: tuple[int, ...] = (),
+    clock: float | None = None,
+    when_window_ends=None,
+) -> Phase:
     """Puts the load on a stream the mapping has just started reading, then summarizes the stretch: the load and
     one second after it. ``when_window_ends(uuid)`` is called then (e.g. to delete the mapping: nothing it does
     later is read), before the stretch's metrics and log lines have all arrived."""
@@ -377,8 +461,10 @@ def run_phase(label: str, function: str, uuid: str, stream: str, per_second: flo
     mapping = client("lambda").get_event_source_mapping(UUID=uuid)
     if when_window_ends is not None:
         when_window_ends(uuid)
-    ages, log, failures = _settled(lambda: (iterator_ages(uuid, start, until), function_log(function, start, until),
-                                            failure_records(mapping)), until)
+    ages, log, failures = _settled(
+        lambda: (iterator_ages(uuid, start, until), function_log(function, start, until), failure_records(mapping)),
+        until,
+    )
     summary, kit = summarize(function, mapping, start, until, ages, log, failures, producer.put, attempts, position)
     return Phase(label, start, end, summary, ages, position, kit, clock)
 
@@ -397,9 +483,21 @@ class Case:
 
     LONGEST_S = 30
 
-    def __init__(self, lesson, key: str, functions: tuple[str, str], settings: dict, per_second: float,
-                 seconds: float, sensors: list[str], shards: int = 2, poison_at: tuple[int, ...] = (),
-                 clock: float | None = None, at_least: int = 0, side_by_side: bool = True) -> None:
+    def __init__(
+        self,
+        lesson,
+        key: str,
+        functions: tuple[str, str],
+        settings: dict,
+        per_second: float,
+        seconds: float,
+        sensors: list[str],
+        shards: int = 2,
+        poison_at: tuple[int, ...] = (),
+        clock: float | None = None,
+        at_least: int = 0,
+        side_by_side: bool = True,
+    ) -> None:
         """``at_least``: records per copy; on a slow machine (a low rate) the load runs longer, up to 30 s, so that a
         few records landing unevenly on the shards do not decide the diagnosis."""
         self.lesson, self.key, self.functions, self.settings = lesson, key, functions, settings
@@ -436,8 +534,18 @@ class Case:
                 then()
 
         try:
-            return run_phase(("as set up", "fixed")[copy - 1], self.functions[copy - 1], uuid, stream,
-                             self.per_second, self.seconds, sensors, self.poison_at, self.clock, stop)
+            return run_phase(
+                ("as set up", "fixed")[copy - 1],
+                self.functions[copy - 1],
+                uuid,
+                stream,
+                self.per_second,
+                self.seconds,
+                sensors,
+                self.poison_at,
+                self.clock,
+                stop,
+            )
         finally:
             delete_mapping(uuid)  # gone already, unless the run failed
 
@@ -452,8 +560,9 @@ class Case:
                 started = list(pool.map(self._start, (1, 2), (None, fix)))
                 return tuple(pool.map(self._measure, (1, 2), sensors, started))
             second = []  # the fixed copy is set up while the first copy's metrics and log lines settle
-            first = self._measure(1, sensors[0], self._start(1),
-                                  then=lambda: second.append(pool.submit(self._start, 2, fix)))
+            first = self._measure(
+                1, sensors[0], self._start(1), then=lambda: second.append(pool.submit(self._start, 2, fix))
+            )
             return first, self._measure(2, sensors[1], second[0].result())
 
 
@@ -472,8 +581,10 @@ def warm_up(function: str, environments: int, timeout: float = 300) -> None:
     with ThreadPoolExecutor(environments) as pool:
         while not all(pool.map(call, range(environments))):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{environments} execution environments of {function} did not start in "
-                                   f"{timeout:g} s: is the machine very busy? Run the cell again.")
+                raise RuntimeError(
+                    f"{environments} execution environments of {function} did not start in "
+                    f"{timeout:g} s: is the machine very busy? Run the cell again."
+                )
 
 
 def scratch_mapping(lesson, function: str) -> str:
@@ -481,12 +592,20 @@ def scratch_mapping(lesson, function: str) -> str:
     from .mappings import create_mapping
     from .streams import ensure_stream
 
-    return create_mapping(function, ensure_stream(lesson.name("scratch")), BatchSize=100,
-                          FunctionResponseTypes=["ReportBatchItemFailures"])
+    return create_mapping(
+        function,
+        ensure_stream(lesson.name("scratch")),
+        BatchSize=100,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
 
 
-TITLES = {"slow_handler": "a slow handler", "batch_too_small": "batches too small", "poison_record": "a poison record",
-          "hot_partition_key": "a hot partition key"}
+TITLES = {
+    "slow_handler": "a slow handler",
+    "batch_too_small": "batches too small",
+    "poison_record": "a poison record",
+    "hot_partition_key": "a hot partition key",
+}
 
 
 def plot_runs(runs: dict):
@@ -504,7 +623,8 @@ def plot_runs(runs: dict):
         axes.set_xlabel("real seconds since the load began")
     panels[0][0].set_ylabel(f"IteratorAge (s), Maximum per {PERIOD_S} s")
     panels[0][0].legend(fontsize=8)
-    figure.suptitle(f"IteratorAge in {PERIOD_S}-s periods: the kit's resolution (AWS publishes one-minute points)",
-                    fontsize=9)
+    figure.suptitle(
+        f"IteratorAge in {PERIOD_S}-s periods: the kit's resolution (AWS publishes one-minute points)", fontsize=9
+    )
     figure.tight_layout()
     return figure

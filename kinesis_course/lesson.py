@@ -71,21 +71,31 @@ class Lesson:
         """Deletes every mapping, function, log group, stream, queue and table whose name has this lesson's prefix,
         and the folders the kit built for it (generated_dir). Your code in the build folder stays."""
         lam = client("lambda")
-        names = [function["FunctionName"] for page in lam.get_paginator("list_functions").paginate()
-                 for function in page["Functions"] if function["FunctionName"].startswith(self.prefix)]
+        names = [
+            function["FunctionName"]
+            for page in lam.get_paginator("list_functions").paginate()
+            for function in page["Functions"]
+            if function["FunctionName"].startswith(self.prefix)
+        ]
         # Each resource is deleted on its own thread: most of the time goes in waiting for each to be gone.
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(_delete_function_and_mappings, names))
             groups = client("logs").describe_log_groups(logGroupNamePrefix=logs.log_group(self.prefix))["logGroups"]
             list(pool.map(lambda group: client("logs").delete_log_group(logGroupName=group["logGroupName"]), groups))
-            deletions = [pool.submit(streams.delete_stream, name)
-                         for name in client("kinesis").list_streams().get("StreamNames", [])
-                         if name.startswith(self.prefix)]
-            deletions += [pool.submit(client("sqs").delete_queue, QueueUrl=url)
-                          for url in client("sqs").list_queues(QueueNamePrefix=self.prefix).get("QueueUrls", [])]
-            deletions += [pool.submit(tables.delete_table, name)
-                          for name in client("dynamodb").list_tables().get("TableNames", [])
-                          if name.startswith(self.prefix)]
+            deletions = [
+                pool.submit(streams.delete_stream, name)
+                for name in client("kinesis").list_streams().get("StreamNames", [])
+                if name.startswith(self.prefix)
+            ]
+            deletions += [
+                pool.submit(client("sqs").delete_queue, QueueUrl=url)
+                for url in client("sqs").list_queues(QueueNamePrefix=self.prefix).get("QueueUrls", [])
+            ]
+            deletions += [
+                pool.submit(tables.delete_table, name)
+                for name in client("dynamodb").list_tables().get("TableNames", [])
+                if name.startswith(self.prefix)
+            ]
             for deletion in deletions:
                 deletion.result()
         for generated in (self.folder / self.build_dir.parent).glob(f"{self.number}-*"):
@@ -93,8 +103,9 @@ class Lesson:
 
     def load_module(self, filename: str = "handler.py"):
         """Imports a file from the build folder afresh (never a cached copy), as Lambda would on a cold start."""
-        return import_fresh(self.folder / self.build_dir, filename,
-                            module_name=f"{self.prefix.replace('-', '_')}{Path(filename).stem}")
+        return import_fresh(
+            self.folder / self.build_dir, filename, module_name=f"{self.prefix.replace('-', '_')}{Path(filename).stem}"
+        )
 
 
 def _delete_function_and_mappings(name: str) -> None:

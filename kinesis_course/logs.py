@@ -41,7 +41,7 @@ def log_lines(function_name: str) -> list[str]:
 
 def json_lines(function_name: str, prefix: str) -> list[dict]:
     """The JSON documents a handler printed after ``prefix`` (e.g. ``BATCH {...}``), oldest first."""
-    return [json.loads(line[len(prefix):]) for line in log_lines(function_name) if line.startswith(prefix)]
+    return [json.loads(line[len(prefix) :]) for line in log_lines(function_name) if line.startswith(prefix)]
 
 
 def wait_for_lines(
@@ -49,8 +49,10 @@ def wait_for_lines(
 ) -> list[str]:
     """Polls the function's logs until ``predicate(lines)`` holds; returns the lines."""
     return wait_until(
-        lambda: (lines if predicate(lines := log_lines(function_name)) else None), timeout=timeout,
-        what=f"{what} from {function_name}", interval=0.5,
+        lambda: lines if predicate(lines := log_lines(function_name)) else None,
+        timeout=timeout,
+        what=f"{what} from {function_name}",
+        interval=0.5,
     )
 
 

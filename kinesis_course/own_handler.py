@@ -52,6 +52,7 @@ def _read(path: Path) -> bytes | None:
 
 # The progress file of one lesson -----------------------------------------------------------------------------
 
+
 def progress_file(tree: Path, number: str) -> Path:
     return tree / ".progress" / f"{number}.json"
 
@@ -87,11 +88,13 @@ def record_pass(label: str) -> None:
     folder = lesson.folder / lesson.build_dir
     hashes = {name: digest(data) for name in files if (data := _read(folder / name)) is not None}
     if hashes:
-        _update_progress(folder.parent, lesson.number, lambda progress: progress.setdefault("passed", {}).update(
-            {label: hashes}))
+        _update_progress(
+            folder.parent, lesson.number, lambda progress: progress.setdefault("passed", {}).update({label: hashes})
+        )
 
 
 # What a lesson starts from -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Choice:
@@ -135,8 +138,13 @@ def choose(tree: Path, number: str, name: str, origin: str, course_path: Path) -
         return Choice(name, origin, COURSE, course, f"your {name} is no longer in lesson {origin}'s folder")
     stale = [label for label in labels if passed[label].get(name) != digest(data)]
     if stale:
-        return Choice(name, origin, COURSE, course,
-                      f"{name} changed after {_labels(stale)} passed: run the check again in lesson {origin}")
+        return Choice(
+            name,
+            origin,
+            COURSE,
+            course,
+            f"{name} changed after {_labels(stale)} passed: run the check again in lesson {origin}",
+        )
     return Choice(name, origin, YOURS, data, f"{_labels(labels)} passed")
 
 
@@ -182,8 +190,9 @@ def carry(lesson) -> list[tuple[str, str]]:
         choice = choose(tree, number, name, origin, course_path)
         destination = folder / name
         present = _read(destination)
-        kit_copy = present is not None and before.get(name, {}).get("by_kit") and \
-            before[name].get("sha256") == digest(present)
+        kit_copy = (
+            present is not None and before.get(name, {}).get("by_kit") and before[name].get("sha256") == digest(present)
+        )
         line = choice.line()
         if present is not None and present != choice.data and not kit_copy:
             if name in written_here:
@@ -192,8 +201,13 @@ def carry(lesson) -> list[tuple[str, str]]:
                 line += f"; your earlier one is kept as {_keep_aside(destination).name}"
             else:
                 carried[name] = {"whose": YOURS, "from": origin, "sha256": digest(present), "by_kit": False}
-                lines.append((name, f"kept yours, already in {lesson.build_dir.as_posix()}/ (the kit would have "
-                                    f"copied {choice.whose} from lesson {origin})"))
+                lines.append(
+                    (
+                        name,
+                        f"kept yours, already in {lesson.build_dir.as_posix()}/ (the kit would have "
+                        f"copied {choice.whose} from lesson {origin})",
+                    )
+                )
                 continue
         if present != choice.data:
             _write(destination, choice.data)
@@ -217,8 +231,10 @@ def use_course_handler(lesson, names: tuple[str, ...]) -> list[tuple[str, str]]:
     unknown = sorted(set(names) - set(before))
     if unknown:
         carried = ", ".join(sorted(before)) or "none: this lesson starts the handler"
-        raise ValueError(f"{', '.join(unknown)}: not a file this lesson starts from. The files carried into lesson "
-                         f"{lesson.number} are: {carried}.")
+        raise ValueError(
+            f"{', '.join(unknown)}: not a file this lesson starts from. The files carried into lesson "
+            f"{lesson.number} are: {carried}."
+        )
     folder = lesson.folder / lesson.build_dir
     folder.mkdir(parents=True, exist_ok=True)
     lines, updates = [], {}
@@ -244,6 +260,7 @@ def use_course_handler(lesson, names: tuple[str, ...]) -> list[tuple[str, str]]:
 
 # Which carried file an error came from ------------------------------------------------------------------------
 
+
 def carried_origin(error: BaseException) -> str:
     """A sentence naming the carried handler file (and the lesson it came from) in which ``error`` was raised, for
     the lesson started in this kernel; "" when the error comes from elsewhere (this lesson's own files, the kit)."""
@@ -260,11 +277,15 @@ def carried_origin(error: BaseException) -> str:
         if record is None or digest(_read(path) or b"") != record["sha256"]:
             return ""  # the innermost frame in the build folder is this lesson's own code
         whose = "your own" if record["whose"] == YOURS else "the course's"
-        sentence = (f"It was raised in {path.name} (line {frame.lineno}), {whose} from lesson {record['from']}, "
-                    f"carried into this lesson.")
+        sentence = (
+            f"It was raised in {path.name} (line {frame.lineno}), {whose} from lesson {record['from']}, "
+            f"carried into this lesson."
+        )
         if record["whose"] == YOURS:
-            sentence += (f" If your lesson {record['from']} code is the cause, `lesson.use_course_handler("
-                         f"\"{path.name}\")` puts the course's version here (yours is kept beside it, renamed); "
-                         "then run the cells that load the handler again.")
+            sentence += (
+                f" If your lesson {record['from']} code is the cause, `lesson.use_course_handler("
+                f'"{path.name}")` puts the course\'s version here (yours is kept beside it, renamed); '
+                "then run the cells that load the handler again."
+            )
         return sentence
     return ""

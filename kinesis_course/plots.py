@@ -40,28 +40,47 @@ def plot_batches(
         counts = [sum(batch["size"] == size for batch in batches[name]) for size in sizes]
         offset = (index - (len(low) - 1) / 2) * width
         sizes_axis.bar([size + offset for size in sizes], counts, width=width, label=name)
-    sizes_axis.set(title="Low traffic: how many batches of each size", xlabel="records in the batch",
-                   ylabel="batches", xticks=list(sizes))
+    sizes_axis.set(
+        title="Low traffic: how many batches of each size",
+        xlabel="records in the batch",
+        ylabel="batches",
+        xticks=list(sizes),
+    )
     sizes_axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     sizes_axis.legend()
 
     for name, marker in zip(burst, "os^v"):
-        burst_axis.plot([batch["invoked_at"] - started for batch in batches[name]],
-                        [batch["size"] for batch in batches[name]], marker, label=name)
+        burst_axis.plot(
+            [batch["invoked_at"] - started for batch in batches[name]],
+            [batch["size"] for batch in batches[name]],
+            marker,
+            label=name,
+        )
     for name in burst:
         limit = batch_sizes[name]
         burst_axis.axhline(limit, linestyle=":", color="grey")
         burst_axis.annotate(f"BatchSize {limit}", (0, limit), xytext=(0, 3), textcoords="offset points", color="grey")
     top = max(batch_sizes[name] for name in burst)
-    burst_axis.set(title=f"A burst of {burst_records} records: each batch's size",
-                   xlabel="seconds since the producers started", ylabel="records in the batch", ylim=(0, top * 1.15))
+    burst_axis.set(
+        title=f"A burst of {burst_records} records: each batch's size",
+        xlabel="seconds since the producers started",
+        ylabel="records in the batch",
+        ylim=(0, top * 1.15),
+    )
     burst_axis.legend()
 
     for name in [*low, *burst]:
-        latency_axis.plot([batch["invoked_at"] - started for batch in batches[name]],
-                          [latency(batch) for batch in batches[name]], "o-", label=name)
-    latency_axis.set(title="How long each batch's oldest record waited", xlabel="seconds since the producers started",
-                     ylabel="latency (s)")
+        latency_axis.plot(
+            [batch["invoked_at"] - started for batch in batches[name]],
+            [latency(batch) for batch in batches[name]],
+            "o-",
+            label=name,
+        )
+    latency_axis.set(
+        title="How long each batch's oldest record waited",
+        xlabel="seconds since the producers started",
+        ylabel="latency (s)",
+    )
     latency_axis.legend()
     figure.tight_layout()
     return figure

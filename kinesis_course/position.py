@@ -60,7 +60,11 @@ def position_table(uuid: str, position: dict | None = None) -> str:
         flight = shard.get("in_flight")
         if flight:
             span = f"{short(flight['first'])}..{short(flight['last'])}"
-            size, attempt, bisecting = str(flight["size"]), str(flight["attempt"]), "yes" if flight["bisecting"] else "no"
+            size, attempt, bisecting = (
+                str(flight["size"]),
+                str(flight["attempt"]),
+                "yes" if flight["bisecting"] else "no",
+            )
         else:
             span, size, attempt, bisecting = "-", "-", "-", "-"
         behind = NOT_COUNTED if shard.get("behind") is None else str(shard["behind"])
@@ -71,6 +75,8 @@ def position_table(uuid: str, position: dict | None = None) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     if any(row[-1] == NOT_COUNTED for row in rows[1:]):
-        lines.append(f"behind {NOT_COUNTED}: not counted, the mapping has read no record of that shard yet (no "
-                     "checkpoint to count from), or it is not reading now")
+        lines.append(
+            f"behind {NOT_COUNTED}: not counted, the mapping has read no record of that shard yet (no "
+            "checkpoint to count from), or it is not reading now"
+        )
     return "\n".join(lines)

@@ -39,8 +39,9 @@ def outcome(predicted: Any, observed: Any, matches: Callable[[Any, Any], bool] |
     return AS_PREDICTED if _normal(predicted) == _normal(observed) else DIFFERENT
 
 
-def compare(label: str, predicted: Any, observed: Any, *, why: str,
-            matches: Callable[[Any, Any], bool] | None = None) -> None:
+def compare(
+    label: str, predicted: Any, observed: Any, *, why: str, matches: Callable[[Any, Any], bool] | None = None
+) -> None:
     """Prints the prediction against the observation, then ``why`` (the explanation, whatever the prediction was).
     Returns nothing, so a notebook cell shows the two lines only. Never raises: predicting is for learning, not
     for grading."""

@@ -67,7 +67,8 @@ def put_records(
     """
     records = list(records)
     entries = [
-        {"Data": _as_bytes(record), "PartitionKey": partition_key(index, record)} for index, record in enumerate(records)
+        {"Data": _as_bytes(record), "PartitionKey": partition_key(index, record)}
+        for index, record in enumerate(records)
     ]
     results: list[dict] = []
     bar = _progress_bar(len(entries), name) if progress else None
@@ -139,7 +140,10 @@ def read_range(stream: str, shard_id: str, start: str, end: str) -> list[dict]:
     kinesis = client("kinesis")
     where = {"StreamARN": stream} if stream.startswith("arn:") else {"StreamName": stream}
     iterator = kinesis.get_shard_iterator(
-        **where, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber=start,
+        **where,
+        ShardId=shard_id,
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=start,
     )["ShardIterator"]
     found: list[dict] = []
     while iterator:
@@ -164,4 +168,6 @@ def read_records_at(name: str, shard_id: str, sequence_numbers: Iterable[str]) -
     wanted = sorted(set(sequence_numbers), key=int)
     if not wanted:
         return []
-    return [record for record in read_range(name, shard_id, wanted[0], wanted[-1]) if record["SequenceNumber"] in wanted]
+    return [
+        record for record in read_range(name, shard_id, wanted[0], wanted[-1]) if record["SequenceNumber"] in wanted
+    ]

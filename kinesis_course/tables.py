@@ -26,9 +26,7 @@ def ensure_table(name: str, key: str = "pk", sort_key: str | None = None) -> str
         dynamodb.create_table(
             TableName=name, KeySchema=schema, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
         )
-    return wait_until(
-        lambda: _arn_if_active(name), timeout=60, what=f"table {name} to become ACTIVE"
-    )
+    return wait_until(lambda: _arn_if_active(name), timeout=60, what=f"table {name} to become ACTIVE")
 
 
 def _arn_if_active(name: str) -> str | None:

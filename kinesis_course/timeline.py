@@ -27,11 +27,11 @@ from .logs import log_lines
 from .waiting import wait_until
 
 COLORS = {
-    "ok": "#59a14f",           # processed, and the ESM moved past it
-    "processed": "#a6d49b",    # finished by the handler, but its invocation failed: it will run again
-    "error": "#f4b6b6",        # delivered to an invocation that failed
-    "raised": "#c0392b",       # the record that made the function fail
-    "reported": "#f28e2b",     # listed in batchItemFailures
+    "ok": "#59a14f",  # processed, and the ESM moved past it
+    "processed": "#a6d49b",  # finished by the handler, but its invocation failed: it will run again
+    "error": "#f4b6b6",  # delivered to an invocation that failed
+    "raised": "#c0392b",  # the record that made the function fail
+    "reported": "#f28e2b",  # listed in batchItemFailures
     "destination": "#7b4fa0",  # named by the on-failure record
 }
 LEGEND = {
@@ -50,17 +50,23 @@ def invocations(function_name: str, labels: Mapping[str, str]) -> list[dict]:
     current = None
     for line in log_lines(function_name):
         if line.startswith("BATCH "):
-            sequence_numbers = json.loads(line[len("BATCH "):])["sequenceNumbers"]
-            current = {"number": len(found) + 1, "size": len(sequence_numbers), "sequenceNumbers": sequence_numbers,
-                       "records": [labels[sequence] for sequence in sequence_numbers], "outcome": "running",
-                       "raised": None, "failed_at": None}
+            sequence_numbers = json.loads(line[len("BATCH ") :])["sequenceNumbers"]
+            current = {
+                "number": len(found) + 1,
+                "size": len(sequence_numbers),
+                "sequenceNumbers": sequence_numbers,
+                "records": [labels[sequence] for sequence in sequence_numbers],
+                "outcome": "running",
+                "raised": None,
+                "failed_at": None,
+            }
             found.append(current)
         elif current is None:
             continue
         elif line.startswith("DONE "):
-            current.update(json.loads(line[len("DONE "):]))
+            current.update(json.loads(line[len("DONE ") :]))
         elif line.startswith("FAILED "):
-            current["failed_at"] = json.loads(line[len("FAILED "):])["sequenceNumber"]
+            current["failed_at"] = json.loads(line[len("FAILED ") :])["sequenceNumber"]
         elif line.startswith("[ERROR]"):
             # Lambda's error line quotes the exception, and the course's PoisonRecord names the record's eventID.
             current["raised"] = next((s for s in current["sequenceNumbers"] if s in line), current["raised"])
@@ -87,8 +93,10 @@ def wait_for_invocation(
 ) -> list[dict]:
     """Polls the logs until one invocation satisfies ``predicate``; returns every invocation so far."""
     return wait_until(
-        lambda: (batches if any(map(predicate, batches := invocations(function_name, labels))) else None),
-        timeout=timeout, what=f"the awaited invocation of {function_name}", interval=0.5,
+        lambda: batches if any(map(predicate, batches := invocations(function_name, labels))) else None,
+        timeout=timeout,
+        what=f"the awaited invocation of {function_name}",
+        interval=0.5,
     )
 
 
@@ -113,8 +121,13 @@ def print_invocations(batches: Sequence[dict], extra: Sequence[str] = ()) -> Non
     """One row per invocation: number, size, the records it held, the outcome, and any ``extra`` keys."""
     header = ["#", "size", "records", "outcome", *extra]
     rows = [
-        [str(batch["number"]), str(batch["size"]), span(batch["records"]), batch["outcome"],
-         *(_cell(batch.get(key)) for key in extra)]
+        [
+            str(batch["number"]),
+            str(batch["size"]),
+            span(batch["records"]),
+            batch["outcome"],
+            *(_cell(batch.get(key)) for key in extra),
+        ]
         for batch in batches
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
@@ -132,7 +145,9 @@ def print_counts(order: Sequence[str], **counts: Counter) -> None:
     print(f"{'total':<{width}}" + "".join(f"  {sum(count[r] for r in order):>10}" for count in counts.values()))
 
 
-def draw_invocations(batches: Sequence[dict], order: Sequence[str], title: str, destination: Sequence[str] = (), ax=None):
+def draw_invocations(
+    batches: Sequence[dict], order: Sequence[str], title: str, destination: Sequence[str] = (), ax=None
+):
     """One row per invocation, one column per record in stream order; colours say what happened to each cell.
 
     ``destination``: the records an on-failure record named, drawn as a last row. Returns the matplotlib axes.
@@ -147,14 +162,18 @@ def draw_invocations(batches: Sequence[dict], order: Sequence[str], title: str, 
     labels = []
     for row, batch in enumerate(batches):
         for record in batch["records"]:
-            ax.add_patch(Rectangle((column[record], row), 1, 1, facecolor=COLORS[_state(batch, record)], edgecolor="white"))
+            ax.add_patch(
+                Rectangle((column[record], row), 1, 1, facecolor=COLORS[_state(batch, record)], edgecolor="white")
+            )
             if record == batch["raised"]:
                 ax.text(column[record] + 0.5, row + 0.5, "✗", ha="center", va="center", color="white", fontsize=11)
         labels.append(f"#{batch['number']} · {batch['size']}")
         ax.text(len(order) + 0.2, row + 0.5, batch["outcome"], va="center", fontsize=9)
     if destination:
         for record in destination:
-            ax.add_patch(Rectangle((column[record], rows - 1), 1, 1, facecolor=COLORS["destination"], edgecolor="white"))
+            ax.add_patch(
+                Rectangle((column[record], rows - 1), 1, 1, facecolor=COLORS["destination"], edgecolor="white")
+            )
         labels.append("OnFailure")
         ax.text(len(order) + 0.2, rows - 0.5, "on-failure record", va="center", fontsize=9)
     ax.set_xlim(0, len(order) + 2.2)
@@ -167,8 +186,13 @@ def draw_invocations(batches: Sequence[dict], order: Sequence[str], title: str, 
     ax.set_title(title, fontsize=10, loc="left")
     used = {_state(batch, record) for batch in batches for record in batch["records"]}
     used |= {"destination"} if destination else set()
-    ax.legend(handles=[Patch(color=COLORS[key], label=text) for key, text in LEGEND.items() if key in used],
-              loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    ax.legend(
+        handles=[Patch(color=COLORS[key], label=text) for key, text in LEGEND.items() if key in used],
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize=8,
+        frameon=False,
+    )
     return ax
 
 

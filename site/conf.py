@@ -17,7 +17,6 @@ html_copy_source = False  # the sources are staged copies; the repository is whe
 html_show_sourcelink = False
 html_theme_options = {
     "announcement": (
-        "Outputs recorded on LocalStack 4.14 with the course's extension, not on AWS. "
-        "Answers are folded: try first."
+        "Outputs recorded on LocalStack 4.14 with the course's extension, not on AWS. Answers are folded: try first."
     ),
 }

@@ -134,7 +134,8 @@ def resources(tmp_path) -> Iterator[Resources]:
 def module_resources(request, tmp_path_factory) -> Iterator[Resources]:
     """Resources shared by a test module, named ``kcm<NN>-<8 hex>-...`` (NN: the lesson test_wrong_answers_NN is of)."""
     lesson = re.search(r"_(\d+)$", request.module.__name__)
-    created = Resources(f"kcm{lesson.group(1) if lesson else ''}-{uuid.uuid4().hex[:8]}-",
-                        tmp_path_factory.mktemp("resources"))
+    created = Resources(
+        f"kcm{lesson.group(1) if lesson else ''}-{uuid.uuid4().hex[:8]}-", tmp_path_factory.mktemp("resources")
+    )
     yield created
     created.close()

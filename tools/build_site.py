@@ -34,8 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "site"
 # What the site shows, relative to the repository; the folders keep their names, so the links between
 # notebooks and pages (../docs/glossary.md#shard) work on the site as they do in the repository.
-PAGES = ("docs/glossary.md", "docs/esm-parameters.md", "docs/instructor-guide.md", "infra/README.md",
-         "infra/capstone.yaml")
+PAGES = (
+    "docs/glossary.md",
+    "docs/esm-parameters.md",
+    "docs/instructor-guide.md",
+    "infra/README.md",
+    "infra/capstone.yaml",
+)
 ANSWER_TAG = "hide-input"  # MyST-NB folds the cell's code; its stored output stays visible
 
 
@@ -63,13 +68,17 @@ def site_notebook(notebook: nbformat.NotebookNode, name: str = "<notebook>") -> 
                 cell.source = solved(cell.source)
                 cell.metadata["tags"] = tags + [ANSWER_TAG]
                 what = ", ".join(labels) or "the solution"
-                cell.metadata["mystnb"] = {"code_prompt_show": f"Show the answer ({what})",
-                                           "code_prompt_hide": f"Hide the answer ({what})"}
+                cell.metadata["mystnb"] = {
+                    "code_prompt_show": f"Show the answer ({what})",
+                    "code_prompt_hide": f"Hide the answer ({what})",
+                }
             elif any(PREDICTION.match(line) for line in cell.source.split("\n")):
                 # A prediction is the reader's to make before the experiment: the course's is folded too.
                 cell.metadata["tags"] = tags + [ANSWER_TAG]
-                cell.metadata["mystnb"] = {"code_prompt_show": "Show the course's prediction",
-                                           "code_prompt_hide": "Hide the course's prediction"}
+                cell.metadata["mystnb"] = {
+                    "code_prompt_show": "Show the course's prediction",
+                    "code_prompt_hide": "Hide the course's prediction",
+                }
         cells.append(cell)
     page.cells = cells
     return page
@@ -93,12 +102,27 @@ def stage(src: Path, root: Path = ROOT) -> None:
 def sphinx_build(src: Path, html: Path) -> None:
     """Sphinx's HTML build of ``src`` into ``html``; any warning (a broken link, a missing page) fails it."""
     shutil.rmtree(html, ignore_errors=True)
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-n", "-q", "-E",
-               "-d", str(html.parent / "doctrees"), str(src), str(html)]
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-W",
+        "--keep-going",
+        "-n",
+        "-q",
+        "-E",
+        "-d",
+        str(html.parent / "doctrees"),
+        str(src),
+        str(html),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SiteError(f"Sphinx could not build the site (exit {done.returncode}):\n"
-                        f"{(done.stderr or done.stdout).strip()}")
+        raise SiteError(
+            f"Sphinx could not build the site (exit {done.returncode}):\n{(done.stderr or done.stdout).strip()}"
+        )
 
 
 def build(out: Path = OUT, root: Path = ROOT) -> Path:

@@ -48,8 +48,9 @@ PASSED_LINE = re.compile(r"✔ (?P<label>.+?) passed")
 LABEL_IN_TEXT = re.compile(r"(?:Exercise|Stretch) \d+\.\w+")
 NOT_ATTEMPTED_LINE = re.compile(r"· (?P<label>.+?) \(optional\) not attempted")
 # What kinesis_course/predictions.py prints after an experiment.
-PREDICTION_LINE = re.compile(r"^[◆◇·] Prediction (?P<label>\S+): (?P<result>as predicted|different|not made)\.",
-                             re.MULTILINE)
+PREDICTION_LINE = re.compile(
+    r"^[◆◇·] Prediction (?P<label>\S+): (?P<result>as predicted|different|not made)\.", re.MULTILINE
+)
 
 PASSED, NOT_SOLVED, WRONG, ERROR, NOT_REACHED = "passed", "not solved", "wrong", "error", "not reached"
 NOT_ATTEMPTED = "not attempted"
@@ -74,8 +75,11 @@ class Prediction:
 
 
 def check_cells(notebook) -> list[int]:
-    return [i for i, cell in enumerate(notebook.cells)
-            if {CHECK_TAG, STRETCH_TAG} & set(cell.get("metadata", {}).get("tags", []))]
+    return [
+        i
+        for i, cell in enumerate(notebook.cells)
+        if {CHECK_TAG, STRETCH_TAG} & set(cell.get("metadata", {}).get("tags", []))
+    ]
 
 
 def is_stretch(cell) -> bool:
@@ -122,8 +126,12 @@ def first_line(text: str) -> str:
     return plain(text).split("\n", 1)[0]
 
 
-def run_lesson(path: Path, solution: Path | None = None, timeout: float = CELL_TIMEOUT_S,
-               predictions: list[Prediction] | None = None) -> list[Row]:
+def run_lesson(
+    path: Path,
+    solution: Path | None = None,
+    timeout: float = CELL_TIMEOUT_S,
+    predictions: list[Prediction] | None = None,
+) -> list[Row]:
     """Runs one lesson top to bottom until its first error; one Row per exercise check (a stretch's Row has kind
     STRETCH). The predictions the lesson compared on the way are appended to ``predictions``."""
     notebook = nbformat.read(path, as_version=4)
@@ -150,11 +158,23 @@ def run_lesson(path: Path, solution: Path | None = None, timeout: float = CELL_T
                         if error.ename == "ExerciseNotSolved":
                             rows[index] = Row(name, labels[index], NOT_SOLVED, kind=kinds[index])
                         elif error.ename == "ExerciseCheckFailed":
-                            rows[index] = Row(name, labels[index], WRONG, first_line(error.evalue), plain(error.evalue),
-                                              kind=kinds[index])
+                            rows[index] = Row(
+                                name,
+                                labels[index],
+                                WRONG,
+                                first_line(error.evalue),
+                                plain(error.evalue),
+                                kind=kinds[index],
+                            )
                         else:
-                            rows[index] = Row(name, labels[index], ERROR, f"{error.ename}: {first_line(error.evalue)}",
-                                              f"{error.ename}: {plain(error.evalue)}", kind=kinds[index])
+                            rows[index] = Row(
+                                name,
+                                labels[index],
+                                ERROR,
+                                f"{error.ename}: {first_line(error.evalue)}",
+                                f"{error.ename}: {plain(error.evalue)}",
+                                kind=kinds[index],
+                            )
                         stopped = f"the lesson stopped at {where}"
                     else:
                         stopped = f"the lesson stopped at {where}: {error.ename}: {first_line(error.evalue)}"
@@ -162,8 +182,10 @@ def run_lesson(path: Path, solution: Path | None = None, timeout: float = CELL_T
                     break
                 finally:
                     if predictions is not None:
-                        predictions += [Prediction(name, match["label"], match["result"])
-                                        for match in PREDICTION_LINE.finditer(plain(output_text(cell)))]
+                        predictions += [
+                            Prediction(name, match["label"], match["result"])
+                            for match in PREDICTION_LINE.finditer(plain(output_text(cell)))
+                        ]
                 if index in labels:
                     attempted = kinds[index] == EXERCISE or not NOT_ATTEMPTED_LINE.search(output_text(cell))
                     rows[index] = Row(name, labels[index], PASSED if attempted else NOT_ATTEMPTED, kind=kinds[index])
@@ -198,19 +220,25 @@ def terminal_width() -> int:
 
 
 def table(rows: list[Row], width: int) -> str:
-    widths = [max(len(header), *(len(getattr(row, field)) for row in rows)) for header, field in
-              (("lesson", "lesson"), ("exercise", "exercise"), ("result", "result"))]
+    widths = [
+        max(len(header), *(len(getattr(row, field)) for row in rows))
+        for header, field in (("lesson", "lesson"), ("exercise", "exercise"), ("result", "result"))
+    ]
     # The detail column gets what the terminal has left: a shortened first line; the whole message comes below.
     room = max(30, width - sum(widths) - 6 - 2)
-    lines = [f"{'lesson':<{widths[0]}}  {'exercise':<{widths[1]}}  {'result':<{widths[2]}}  detail",
-             f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * widths[2]}  ------"]
+    lines = [
+        f"{'lesson':<{widths[0]}}  {'exercise':<{widths[1]}}  {'result':<{widths[2]}}  detail",
+        f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * widths[2]}  ------",
+    ]
     for row in rows:
         mark = "✔" if row.result == PASSED else "✘" if row.result in (WRONG, ERROR) else "·"
         detail = textwrap.shorten(row.detail, room, placeholder=" …") if row.detail else ""
         if row.kind == STRETCH:
             detail = f"(optional) {detail}".rstrip()
-        lines.append(f"{row.lesson:<{widths[0]}}  {row.exercise:<{widths[1]}}  {row.result:<{widths[2]}}  "
-                     f"{mark} {detail}".rstrip())
+        lines.append(
+            f"{row.lesson:<{widths[0]}}  {row.exercise:<{widths[1]}}  {row.result:<{widths[2]}}  "
+            f"{mark} {detail}".rstrip()
+        )
     return "\n".join(lines)
 
 
@@ -222,8 +250,10 @@ def prediction_table(predictions: list[Prediction], width: int) -> str:
     if not by_lesson:
         return ""
     first = max(len("lesson"), *map(len, by_lesson))
-    lines = [f"{'lesson':<{first}}  predictions (what you expected before each experiment; never a failure)",
-             f"{'-' * first}  -----------"]
+    lines = [
+        f"{'lesson':<{first}}  predictions (what you expected before each experiment; never a failure)",
+        f"{'-' * first}  -----------",
+    ]
     for lesson, said in by_lesson.items():
         text = textwrap.fill(" · ".join(said), max(30, width - first - 2), break_on_hyphens=False)
         lines.append(f"{lesson:<{first}}  " + text.replace("\n", "\n" + " " * (first + 2)))
@@ -241,9 +271,16 @@ def wrapped(message: str, width: int, indent: str = "  ") -> str:
             continue
         # A line's own indentation (a listing in a message) is kept under the block's.
         own = line[: len(line) - len(line.lstrip())]
-        paragraphs.append(textwrap.fill(line.strip(), width, initial_indent=indent + own,
-                                        subsequent_indent=indent + own + "  ", break_on_hyphens=False,
-                                        break_long_words=False))  # a sequence number stays whole, to copy
+        paragraphs.append(
+            textwrap.fill(
+                line.strip(),
+                width,
+                initial_indent=indent + own,
+                subsequent_indent=indent + own + "  ",
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+        )  # a sequence number stays whole, to copy
     return "\n".join(paragraphs).strip("\n")
 
 
@@ -269,8 +306,9 @@ def report_path(folder: Path, learner: str) -> Path:
     return folder / f"{safe}.json"
 
 
-def write_report(rows: list[Row], folder: Path, learner: str, now: datetime | None = None,
-                 predictions: list[Prediction] = ()) -> Path:
+def write_report(
+    rows: list[Row], folder: Path, learner: str, now: datetime | None = None, predictions: list[Prediction] = ()
+) -> Path:
     """Writes (or updates) the learner's report: the lessons just checked replace their earlier rows, the other
     lessons' rows stay, so `make check L=03` does not forget lesson 02. Written whole, then renamed into place."""
     path = report_path(folder, learner)
@@ -285,14 +323,31 @@ def write_report(rows: list[Row], folder: Path, learner: str, now: datetime | No
         pass  # no report yet, or one that is not ours: start afresh
     checked = {row.lesson for row in rows}
     results = [entry for entry in earlier if entry.get("lesson") not in checked]
-    results += [{"lesson": row.lesson, "exercise": row.exercise, "result": row.result, "first_line": row.detail,
-                 "checked_at": checked_at, **({"kind": STRETCH} if row.kind == STRETCH else {})} for row in rows]
+    results += [
+        {
+            "lesson": row.lesson,
+            "exercise": row.exercise,
+            "result": row.result,
+            "first_line": row.detail,
+            "checked_at": checked_at,
+            **({"kind": STRETCH} if row.kind == STRETCH else {}),
+        }
+        for row in rows
+    ]
     results.sort(key=lambda entry: (entry.get("lesson", ""), entry.get("exercise", "")))
     predicted = [entry for entry in earlier_predictions if entry.get("lesson") not in checked]
-    predicted += [{"lesson": p.lesson, "prediction": p.label, "result": p.result, "checked_at": checked_at}
-                  for p in predictions]
-    report = {"kind": REPORT_KIND, "version": 1, "learner": learner, "host": socket.gethostname(),
-              "written_at": checked_at, "results": results, "predictions": predicted}
+    predicted += [
+        {"lesson": p.lesson, "prediction": p.label, "result": p.result, "checked_at": checked_at} for p in predictions
+    ]
+    report = {
+        "kind": REPORT_KIND,
+        "version": 1,
+        "learner": learner,
+        "host": socket.gethostname(),
+        "written_at": checked_at,
+        "results": results,
+        "predictions": predicted,
+    }
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".json.partial")
     partial.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
@@ -300,8 +355,9 @@ def write_report(rows: list[Row], folder: Path, learner: str, now: datetime | No
     return path
 
 
-def main(argv: list[str] | None = None, lessons: Path = LESSONS, solutions: Path = SOLUTIONS,
-         reports: Path | None = None) -> int:
+def main(
+    argv: list[str] | None = None, lessons: Path = LESSONS, solutions: Path = SOLUTIONS, reports: Path | None = None
+) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("numbers", nargs="*", help="lesson numbers, e.g. 03 (default: all)")
     parser.add_argument("--timeout", type=float, default=CELL_TIMEOUT_S, help="seconds per cell")

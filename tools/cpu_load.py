@@ -57,11 +57,14 @@ class CpuLoad:
     def start(self) -> CpuLoad:
         deadline = time.time() + self.max_seconds
         for _ in range(self.processes):
-            self.children.append(subprocess.Popen(
-                [sys.executable, __file__, str(os.getpid()), str(deadline)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                start_new_session=True,  # a Ctrl-C in the terminal reaches the tool, which stops them itself
-            ))
+            self.children.append(
+                subprocess.Popen(
+                    [sys.executable, __file__, str(os.getpid()), str(deadline)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    start_new_session=True,  # a Ctrl-C in the terminal reaches the tool, which stops them itself
+                )
+            )
         return self
 
     def stop(self) -> None:

@@ -46,16 +46,20 @@ def normalise(name: str) -> str:
 
 
 def installed(uv: str, python: Path) -> dict[str, str]:
-    listing = subprocess.run([uv, "pip", "list", "--python", str(python), "--format", "json"],
-                             check=True, capture_output=True, text=True).stdout
+    listing = subprocess.run(
+        [uv, "pip", "list", "--python", str(python), "--format", "json"], check=True, capture_output=True, text=True
+    ).stdout
     return {normalise(item["name"]): item["version"] for item in json.loads(listing)}
 
 
 def moved(before: dict[str, str], after: dict[str, str]) -> list[tuple[str, str, str, bool]]:
     """(package, locked, now, watched) for every package whose version changed, watched ones first."""
     names = sorted(set(before) | set(after), key=lambda name: (normalise(name) not in WATCHED, name))
-    return [(name, before.get(name, "-"), after.get(name, "-"), normalise(name) in WATCHED)
-            for name in names if before.get(name) != after.get(name)]
+    return [
+        (name, before.get(name, "-"), after.get(name, "-"), normalise(name) in WATCHED)
+        for name in names
+        if before.get(name) != after.get(name)
+    ]
 
 
 def read_junit(path: Path) -> tuple[dict[str, int], list[str]]:
@@ -80,18 +84,31 @@ def read_junit(path: Path) -> tuple[dict[str, int], list[str]]:
 
 
 def report(changes, stages: list[Stage], started: datetime) -> str:
-    lines = [f"# Drift watch, {started:%Y-%m-%d %H:%M} UTC", "",
-             "The course environment from requirements.lock, with the watched packages upgraded to their newest "
-             "releases (LocalStack pinned).", "", "## What moved", ""]
+    lines = [
+        f"# Drift watch, {started:%Y-%m-%d %H:%M} UTC",
+        "",
+        "The course environment from requirements.lock, with the watched packages upgraded to their newest "
+        "releases (LocalStack pinned).",
+        "",
+        "## What moved",
+        "",
+    ]
     if changes:
         lines += ["| package | locked | newest | watched |", "|---|---|---|---|"]
         lines += [f"| {name} | {old} | {new} | {'yes' if watched else ''} |" for name, old, new, watched in changes]
     else:
         lines.append("Nothing: the lock already holds the newest releases of the watched packages.")
-    lines += ["", "## What ran", "", "| stage | result | passed | failed | errors | skipped | seconds |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## What ran",
+        "",
+        "| stage | result | passed | failed | errors | skipped | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for stage in stages:
-        result = "not run" if stage.returncode is None else "ok" if stage.returncode == 0 else f"exit {stage.returncode}"
+        result = (
+            "not run" if stage.returncode is None else "ok" if stage.returncode == 0 else f"exit {stage.returncode}"
+        )
         counts = [str(stage.counts.get(key, "")) for key in ("passed", "failed", "errors", "skipped")]
         lines.append(f"| {stage.name} | {result} | {' | '.join(counts)} | {stage.seconds:.0f} |")
     broken = [stage for stage in stages if stage.failed]
@@ -130,31 +147,64 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Building {VENV.relative_to(ROOT)} from requirements.lock ...", flush=True)
     if not python.exists():
         subprocess.run([args.uv, "venv", "--quiet", "--python", args.python, str(VENV)], check=True)
-    subprocess.run([args.uv, "pip", "sync", "--quiet", "--python", str(python), "requirements.lock"], cwd=ROOT,
-                   check=True)
-    subprocess.run([args.uv, "pip", "install", "--quiet", "--python", str(python), "--no-deps", "-e", "."], cwd=ROOT,
-                   check=True)
+    subprocess.run(
+        [args.uv, "pip", "sync", "--quiet", "--python", str(python), "requirements.lock"], cwd=ROOT, check=True
+    )
+    subprocess.run(
+        [args.uv, "pip", "install", "--quiet", "--python", str(python), "--no-deps", "-e", "."], cwd=ROOT, check=True
+    )
     locked = installed(args.uv, python)
     print(f"Upgrading {', '.join(WATCHED)} to their newest releases ...", flush=True)
-    subprocess.run([args.uv, "pip", "install", "--quiet", "--python", str(python), "--upgrade", *WATCHED], cwd=ROOT,
-                   check=True)
+    subprocess.run(
+        [args.uv, "pip", "install", "--quiet", "--python", str(python), "--upgrade", *WATCHED], cwd=ROOT, check=True
+    )
     changes = moved(locked, installed(args.uv, python))
     for name, old, new, watched in changes:
         print(f"  {name}: {old} -> {new}{'' if watched else ' (pulled in)'}")
 
     pytest = [str(python), "-m", "pytest", "-p", "no:cacheprovider"]
-    nbval = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-             "--nbval-cell-timeout", "180"]
+    nbval = [
+        "--nbval",
+        "--nbval-current-env",
+        "--nbval-sanitize-with",
+        "tests/nbval_sanitize.cfg",
+        "--nbval-cell-timeout",
+        "180",
+    ]
     stages = [
         Stage("lessons in sync", [str(python), "tools/make_lessons.py", "--check"]),
         Stage("fast job's tests", [*pytest, *FAST_TESTS, f"--junitxml={OUT / 'fast.xml'}"]),
-        Stage("checks' tests and solutions under nbval",
-              ["tools/with_localstack.sh", *pytest, "tests/course", "solutions", *nbval, "-m", "not measures_throughput",
-               "-n", "2", "--dist", "loadfile", f"--junitxml={OUT / 'suite.xml'}"]),
+        Stage(
+            "checks' tests and solutions under nbval",
+            [
+                "tools/with_localstack.sh",
+                *pytest,
+                "tests/course",
+                "solutions",
+                *nbval,
+                "-m",
+                "not measures_throughput",
+                "-n",
+                "2",
+                "--dist",
+                "loadfile",
+                f"--junitxml={OUT / 'suite.xml'}",
+            ],
+        ),
         # as tools/run_tests.sh: the notebooks that measure throughput, each with LocalStack to itself
-        Stage("'alone' solutions under nbval",
-              ["tools/with_localstack.sh", *pytest, "solutions", *nbval, "-m", "measures_throughput",
-               f"--junitxml={OUT / 'alone.xml'}"], may_be_empty=True),
+        Stage(
+            "'alone' solutions under nbval",
+            [
+                "tools/with_localstack.sh",
+                *pytest,
+                "solutions",
+                *nbval,
+                "-m",
+                "measures_throughput",
+                f"--junitxml={OUT / 'alone.xml'}",
+            ],
+            may_be_empty=True,
+        ),
     ]
     for stage, junit in zip(stages, (None, OUT / "fast.xml", OUT / "suite.xml", OUT / "alone.xml")):
         if junit is not None:

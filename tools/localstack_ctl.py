@@ -264,7 +264,9 @@ def _processes() -> list[tuple[int, int, str, str]]:
     """(pid, process group, state, command line) of every process, from `ps` (Linux and macOS alike; no /proc)."""
     listing = subprocess.run(
         ["ps", "-A", "-o", "pid=", "-o", "pgid=", "-o", "stat=", "-o", "args="],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout
     processes = []
     for line in listing.splitlines():
@@ -314,7 +316,9 @@ def status() -> int:
         print(f"host mode: LocalStack runs with pid {pid}; log {LOG_FILE}")
     if state:
         running = sorted(k for k, v in state.get("services", {}).items() if v == "running")
-        print(f"http://{HOST}:{PORT}: LocalStack {state.get('version')} is healthy; running: {', '.join(running) or 'none yet'}")
+        print(
+            f"http://{HOST}:{PORT}: LocalStack {state.get('version')} is healthy; running: {', '.join(running) or 'none yet'}"
+        )
         return 0
     print(f"Nothing answers on http://{HOST}:{PORT}. Start LocalStack with `make up`.")
     return 1

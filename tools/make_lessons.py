@@ -63,7 +63,9 @@ REGENERATE_HINT = "run `make lessons` to regenerate lessons/ and kinesis_course/
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)#[ \t]*BEGIN SOLUTION\b(?P<rest>.*)$")
 END = re.compile(r"^[ \t]*#[ \t]*END SOLUTION\b")
 # `name = value  # PREDICT: what to write`: the learner's copy says `name = ...` (kinesis_course/predictions.py).
-PREDICTION = re.compile(r"^(?P<head>[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*)(?P<value>.*?)(?P<comment>[ \t]*#[ \t]*PREDICT:.*)$")
+PREDICTION = re.compile(
+    r"^(?P<head>[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*)(?P<value>.*?)(?P<comment>[ \t]*#[ \t]*PREDICT:.*)$"
+)
 # Cell metadata that records a particular run (nbclient's timings); meaningless to a learner.
 RUN_METADATA = ("execution",)
 
@@ -232,7 +234,8 @@ def expected_exercise_index(solutions: Path = SOLUTIONS, steps: Path = HANDLER_S
 
 def generated(solutions: Path, lessons: Path, steps: Path) -> dict[Path, str]:
     return {
-        **expected_lessons(solutions, lessons), **expected_handler_steps(solutions, steps),
+        **expected_lessons(solutions, lessons),
+        **expected_handler_steps(solutions, steps),
         **expected_exercise_index(solutions, steps),
     }
 
@@ -246,7 +249,8 @@ def committed_text(path: Path) -> str | None:
     try:
         result = subprocess.run(
             ["git", "-C", str(path.parent), "show", f"HEAD:./{path.name}"],
-            capture_output=True, check=False,
+            capture_output=True,
+            check=False,
         )
     except (FileNotFoundError, NotADirectoryError):
         return None
@@ -292,7 +296,8 @@ def edited_lessons(expected: dict[Path, str], lessons: Path) -> list[Path]:
 def own_notebooks(lessons: Path, expected: dict[Path, str]) -> list[Path]:
     """Notebooks in lessons/ that no solution writes and that the generator never wrote: the learner's own."""
     return [
-        path for path in sorted(lessons.glob("*.ipynb"))
+        path
+        for path in sorted(lessons.glob("*.ipynb"))
         if path not in expected and not generated_by_us(path, path.read_text(encoding="utf-8"))
     ]
 
@@ -376,7 +381,9 @@ def write_lessons(
         )
     else:
         handler_files_count = sum(1 for path in expected if path.suffix == ".py")
-        print(f"lessons/ and handler_steps/ are up to date ({notebooks} notebooks, {handler_files_count} handler files)")
+        print(
+            f"lessons/ and handler_steps/ are up to date ({notebooks} notebooks, {handler_files_count} handler files)"
+        )
     return edited
 
 

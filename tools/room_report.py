@@ -49,9 +49,16 @@ def read_reports(folder: Path) -> tuple[list[dict], list[str]]:
 
 
 def rows(reports: list[dict]) -> list[dict]:
-    return [{"learner": report["learner"], "host": report.get("host", ""), **{key: entry.get(key, "") for key in
-            ("lesson", "exercise", "result", "first_line", "checked_at")}}
-            for report in reports for entry in report["results"] if isinstance(entry, dict)]
+    return [
+        {
+            "learner": report["learner"],
+            "host": report.get("host", ""),
+            **{key: entry.get(key, "") for key in ("lesson", "exercise", "result", "first_line", "checked_at")},
+        }
+        for report in reports
+        for entry in report["results"]
+        if isinstance(entry, dict)
+    ]
 
 
 def summary(reports: list[dict]) -> str:
@@ -65,14 +72,18 @@ def summary(reports: list[dict]) -> str:
         mine = [row for row in every if (row["lesson"], row["exercise"]) == (lesson, exercise)]
         counts = Counter(row["result"] for row in mine)
         name = exercise if exercise.startswith("Exercise") else f"{lesson} {exercise}"
-        table.append([name, *(str(counts[result]) for result in RESULTS),
-                      str(learners - len(mine))])
+        table.append([name, *(str(counts[result]) for result in RESULTS), str(learners - len(mine))])
         messages = Counter(row["first_line"] for row in mine if row["result"] in (WRONG, ERROR) and row["first_line"])
         for message, count in messages.most_common(COMMON):
             said.append(f"  {exercise} · {count} learner{'s' if count > 1 else ''}: {message}")
     widths = [max(len(line[column]) for line in table) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) if column == 0 else cell.rjust(width)
-                       for column, (cell, width) in enumerate(zip(line, widths))) for line in table]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if column == 0 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(line, widths))
+        )
+        for line in table
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     text = f"{learners} learner{'s' if learners != 1 else ''}: " + ", ".join(r["learner"] for r in reports)
     text += "\n\n" + "\n".join(lines)
@@ -95,11 +106,17 @@ def prediction_summary(reports: list[dict]) -> str:
     if not counts:
         return ""
     header = ["prediction", *PREDICTION_RESULTS]
-    table = [header] + [[name, *(str(count[result]) for result in PREDICTION_RESULTS)]
-                        for name, count in sorted(counts.items())]
+    table = [header] + [
+        [name, *(str(count[result]) for result in PREDICTION_RESULTS)] for name, count in sorted(counts.items())
+    ]
     widths = [max(len(line[column]) for line in table) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) if column == 0 else cell.rjust(width)
-                       for column, (cell, width) in enumerate(zip(line, widths))) for line in table]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if column == 0 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(line, widths))
+        )
+        for line in table
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "Predictions made before each experiment (never a failure):\n" + "\n".join(lines)
 
@@ -117,15 +134,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", type=Path, help="where the CSV goes (default: room.csv in the folder)")
     args = parser.parse_args(argv)
     if not args.folder.is_dir():
-        print(f"error: {args.folder} is not a folder. Collect the learners' build/reports/*.json files in one "
-              "folder and pass it: make room DIR=that/folder", file=sys.stderr)
+        print(
+            f"error: {args.folder} is not a folder. Collect the learners' build/reports/*.json files in one "
+            "folder and pass it: make room DIR=that/folder",
+            file=sys.stderr,
+        )
         return 2
     reports, left_out = read_reports(args.folder)
     for line in left_out:
         print(line)
     if not reports:
-        print(f"No `make check` reports in {args.folder}: each learner's is build/reports/<name>.json on their "
-              "machine (or in the folder they gave as REPORT).")
+        print(
+            f"No `make check` reports in {args.folder}: each learner's is build/reports/<name>.json on their "
+            "machine (or in the folder they gave as REPORT)."
+        )
         return 1
     print(summary(reports))
     csv_path = args.csv or args.folder / "room.csv"

@@ -63,8 +63,9 @@ def resolve(name: str) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*",
-                        help="paths, or numbers as make soak takes them (08); default: every solutions/*.ipynb")
+    parser.add_argument(
+        "notebooks", nargs="*", help="paths, or numbers as make soak takes them (08); default: every solutions/*.ipynb"
+    )
     args = parser.parse_args(argv)
     notebooks = [resolve(name) for name in args.notebooks] or sorted(SOLUTIONS.glob("*.ipynb"))
     if not notebooks:

@@ -62,8 +62,10 @@ def choose(selectors: list[str]) -> list[Path]:
         else:
             matches = [path for path in every if path.name == Path(selector).name]
         if len(matches) != 1:
-            raise SystemExit(f"error: {selector!r} names {len(matches)} notebooks in {SOLUTIONS.relative_to(ROOT)}/; "
-                             "give a lesson number (08) or a file name")
+            raise SystemExit(
+                f"error: {selector!r} names {len(matches)} notebooks in {SOLUTIONS.relative_to(ROOT)}/; "
+                "give a lesson number (08) or a file name"
+            )
         chosen.append(matches[0])
     return chosen
 
@@ -72,7 +74,7 @@ def first_lines(notebook: Path) -> list[str]:
     """The first line of each code cell, in nbval's numbering (code cells only, from 0)."""
     cells = nbformat.read(notebook, as_version=4).cells
     lines = [(cell.source.strip().splitlines() or [""])[0] for cell in cells if cell.cell_type == "code"]
-    return [line if len(line) <= FIRST_LINE else line[:FIRST_LINE - 1] + "…" for line in lines]
+    return [line if len(line) <= FIRST_LINE else line[: FIRST_LINE - 1] + "…" for line in lines]
 
 
 def failed_cells(report: Path, notebook: Path) -> list[str]:
@@ -91,9 +93,22 @@ def failed_cells(report: Path, notebook: Path) -> list[str]:
 def run_once(notebook: Path) -> Run:
     with tempfile.TemporaryDirectory(prefix="soak-") as scratch:
         report = Path(scratch) / "report.xml"
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(notebook.relative_to(ROOT)),
-                   "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-                   "--nbval-cell-timeout", str(CELL_TIMEOUT_S), f"--junitxml={report}"]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(notebook.relative_to(ROOT)),
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            "tests/nbval_sanitize.cfg",
+            "--nbval-cell-timeout",
+            str(CELL_TIMEOUT_S),
+            f"--junitxml={report}",
+        ]
         started = time.monotonic()
         with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as pytest:
             RUNNING.add(pytest)
@@ -133,9 +148,11 @@ def soak(notebooks: list[Path], runs: int, jobs: int, progress=print) -> list[Ru
             with lock:
                 busy.discard(notebook)
                 done.append(run)
-                progress(f"[{len(done)}/{runs * len(notebooks)}] {notebook.name}: "
-                         f"{'ok' if run.ok else 'FAILED ' + '; '.join(run.failed_cells)} ({run.seconds:.0f} s)"
-                         + (f", output in {run.log.relative_to(ROOT)}" if run.log else ""))
+                progress(
+                    f"[{len(done)}/{runs * len(notebooks)}] {notebook.name}: "
+                    f"{'ok' if run.ok else 'FAILED ' + '; '.join(run.failed_cells)} ({run.seconds:.0f} s)"
+                    + (f", output in {run.log.relative_to(ROOT)}" if run.log else "")
+                )
                 lock.notify_all()
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, jobs))]
@@ -157,9 +174,15 @@ def table(runs: list[Run], notebooks: list[Path]) -> str:
             for cell in run.failed_cells:
                 counts[cell] = counts.get(cell, 0) + 1
         seconds = [run.seconds for run in mine]
-        rows.append((notebook.stem, str(len(mine)), str(sum(not run.ok for run in mine)),
-                     "; ".join(f"{cell} ({count})" for cell, count in counts.items()) or "-",
-                     f"{min(seconds):.0f} / {statistics.median(seconds):.0f} / {max(seconds):.0f}"))
+        rows.append(
+            (
+                notebook.stem,
+                str(len(mine)),
+                str(sum(not run.ok for run in mine)),
+                "; ".join(f"{cell} ({count})" for cell, count in counts.items()) or "-",
+                f"{min(seconds):.0f} / {statistics.median(seconds):.0f} / {max(seconds):.0f}",
+            )
+        )
     lines = ["| " + " | ".join(row) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("---" for _ in rows[0]) + "|")
     return "\n".join(lines)

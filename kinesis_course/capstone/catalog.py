@@ -44,19 +44,26 @@ BUILDERS = {
 }
 
 KINDS = [
-    Kind("base64 twice", "the producer base64-encoded the JSON itself; the handler finds base64 text, not JSON", POISON),
+    Kind(
+        "base64 twice", "the producer base64-encoded the JSON itself; the handler finds base64 text, not JSON", POISON
+    ),
     Kind("not UTF-8", "UTF-16 bytes with a byte-order mark", POISON),
     Kind("not JSON", "key=value text", POISON),
     Kind("JSON, not an object", "a JSON array", POISON),
-    Kind("oversized", "a 420 KB sensor name (a device dumping its buffer): the item exceeds DynamoDB's 400 KB "
-                      "item limit, so the write fails on every attempt", POISON),
+    Kind(
+        "oversized",
+        "a 420 KB sensor name (a device dumping its buffer): the item exceeds DynamoDB's 400 KB "
+        "item limit, so the write fails on every attempt",
+        POISON,
+    ),
     Kind("missing field", "no temperature", SKIPPED),
     Kind("wrong type", 'temperature "21.5", a string', SKIPPED),
     Kind("unknown unit", 'unit "K"', SKIPPED),
 ]
 # Sent separately by the producer, after the original is stored: same reading_id, different content.
-CONFLICT = Kind("duplicate id, other content", "a second reading under an id already stored, 3 degrees warmer",
-                NO_EFFECT)
+CONFLICT = Kind(
+    "duplicate id, other content", "a second reading under an id already stored, 3 degrees warmer", NO_EFFECT
+)
 
 
 def conflicting(reading: dict) -> dict:
@@ -88,8 +95,15 @@ def through_triage(build_dir, stream_arn: str = "arn:aws:kinesis:us-east-1:00000
 
     triage = load_handler_module(build_dir, "triage")
     now = datetime.now(timezone.utc)
-    records = [{"PartitionKey": "sensor-01", "SequenceNumber": str(49_000 + n), "Data": kind.data(f"cat-{n}", "sensor-01"),
-                "ApproximateArrivalTimestamp": now} for n, kind in enumerate(KINDS)]
+    records = [
+        {
+            "PartitionKey": "sensor-01",
+            "SequenceNumber": str(49_000 + n),
+            "Data": kind.data(f"cat-{n}", "sensor-01"),
+            "ApproximateArrivalTimestamp": now,
+        }
+        for n, kind in enumerate(KINDS)
+    ]
     event = kinesis_event(records, stream_arn, "shardId-000000000000")
     rows = [(kind.name, record) for kind, record in zip(KINDS, event["Records"])]
     hand_built = {**event["Records"][0], "kinesis": {**event["Records"][0]["kinesis"], "data": "not base64!"}}
@@ -102,7 +116,10 @@ def through_triage(build_dir, stream_arn: str = "arn:aws:kinesis:us-east-1:00000
             except triage.PoisonRecord:
                 outcome = "raises PoisonRecord: the batch fails"
             else:
-                outcome = ("returns None: skipped and reported" if reading is None else
-                           f"returns a reading of {len(json.dumps(reading)):,} bytes: it fails later, at the write")
+                outcome = (
+                    "returns None: skipped and reported"
+                    if reading is None
+                    else f"returns a reading of {len(json.dumps(reading)):,} bytes: it fails later, at the write"
+                )
         lines.append(f"{name:<30} {outcome}")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ reading and adds it to its sensor's count. Everything else of the handler runs a
 fault wrapper (faults.py) plugs it in when the function has a COUNTER_TABLE; the replay does the same, in-process.
 This module uses only the standard library: it runs wherever the handler runs.
 """
+
 import importlib
 
 

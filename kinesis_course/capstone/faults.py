@@ -26,6 +26,7 @@ an outage logs one ``FAULT {"kind": "outage", "key", "at"}`` per write it refuse
 When ``COUNTER_TABLE`` is set, the handler's store step is the learner's counted write (``counted.py``).
 This module uses only the standard library and the handler: it runs wherever the handler runs.
 """
+
 import json
 import os
 import random
@@ -116,8 +117,11 @@ class _Writes:
             if self._action and self._before and self._done == self._writes + 1:
                 self.fired = True
                 self._action()
-            hit = [key for key in keys_written(name, parameters) if self._outage and
-                   self._outage[0] <= key <= self._outage[1]]
+            hit = [
+                key
+                for key in keys_written(name, parameters)
+                if self._outage and self._outage[0] <= key <= self._outage[1]
+            ]
             if hit:
                 print("FAULT " + json.dumps({"kind": "outage", "key": hit[0], "at": round(time.time(), 3)}), flush=True)
                 raise TableUnavailable(f"injected: the table is unavailable (outage), writing {hit[0]}")
@@ -149,8 +153,19 @@ def handler(event, context):
         after = _random.randint(1, len(records) - 1) if len(records) > 1 else 0
     elif fault == "throttle":
         after = _random.randrange(min(len(records), 5))  # early, so that the batch surely has that many writes
-    print("INVOKE " + json.dumps({"shardId": records[0]["eventID"].split(":", 1)[0], "sequenceNumbers": numbers,
-                                  "fault": fault, "afterWrites": after, "at": round(time.time(), 3)}), flush=True)
+    print(
+        "INVOKE "
+        + json.dumps(
+            {
+                "shardId": records[0]["eventID"].split(":", 1)[0],
+                "sequenceNumbers": numbers,
+                "fault": fault,
+                "afterWrites": after,
+                "at": round(time.time(), 3),
+            }
+        ),
+        flush=True,
+    )
 
     def report(kind):
         print("FAULT " + json.dumps({"kind": kind, "at": round(time.time(), 3)}), flush=True)
@@ -175,8 +190,9 @@ def handler(event, context):
     action = {"crash": crash, "timeout": hang, "throttle": throttle}.get(fault)
     if fault in ("crash", "timeout") and after == 0:
         action()
-    wrapped = _Writes(original, outage_of(os.environ.get("FAULT_OUTAGE", "")), after, action,
-                      before=fault == "throttle")
+    wrapped = _Writes(
+        original, outage_of(os.environ.get("FAULT_OUTAGE", "")), after, action, before=fault == "throttle"
+    )
     course_handler.dynamodb = wrapped
     if os.environ.get("COUNTER_TABLE"):
         importlib.import_module("counted").plug_in(course_handler, os.environ["COUNTER_TABLE"])

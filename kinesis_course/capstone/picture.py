@@ -58,8 +58,15 @@ def plot(found: list[dict], failures: list[dict], faults: list[dict], seconds_pe
     bottom = [0] * len(slots)
     for category, (label, color) in CATEGORIES.items():
         heights = [bins[category][slot] for slot in slots]
-        axis.bar([slot * seconds_per_bar for slot in slots], heights, width=seconds_per_bar * 0.9, bottom=bottom,
-                 color=color, label=label, align="edge")
+        axis.bar(
+            [slot * seconds_per_bar for slot in slots],
+            heights,
+            width=seconds_per_bar * 0.9,
+            bottom=bottom,
+            color=color,
+            label=label,
+            align="edge",
+        )
         bottom = [b + h for b, h in zip(bottom, heights)]
     markers = {"error": "x", "throttle": "v", "crash": "*", "timeout": "s"}
     top = max(bottom, default=1) * 1.08 + 1

@@ -14,6 +14,7 @@ Decoding and normalising are the course's own (triage.py and the files it import
 
 Environment: TABLE (the readings), IDEMPOTENCY_TABLE (partition key ``id``).
 """
+
 import os
 
 import boto3

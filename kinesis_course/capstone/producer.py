@@ -24,11 +24,11 @@ class GroundTruth:
     """What the producer sent. ``readings``: reading_id -> the reading it meant to be stored (first version)."""
 
     readings: dict[str, dict] = field(default_factory=dict)
-    copies: Counter = field(default_factory=Counter)        # reading_id -> copies put in the stream
-    bad: list[dict] = field(default_factory=list)            # {"kind", "fate", "reading_id", "sequenceNumber", "shardId"}
+    copies: Counter = field(default_factory=Counter)  # reading_id -> copies put in the stream
+    bad: list[dict] = field(default_factory=list)  # {"kind", "fate", "reading_id", "sequenceNumber", "shardId"}
     calls: int = 0
-    lost_answers: int = 0                                    # calls the producer retried although Kinesis had stored them
-    failed_entries_retried: int = 0                          # entries Kinesis refused (throttled) and the producer re-sent
+    lost_answers: int = 0  # calls the producer retried although Kinesis had stored them
+    failed_entries_retried: int = 0  # entries Kinesis refused (throttled) and the producer re-sent
     sequence_numbers: dict[str, list[str]] = field(default_factory=dict)  # reading_id -> every sequence number
     shard_of: dict[str, str] = field(default_factory=dict)  # sequence number -> shard id
 
@@ -49,8 +49,10 @@ class GroundTruth:
         return set(last.values())
 
     def summary(self) -> str:
-        return (f"{self.records_sent:,} records sent in {self.calls} PutRecords calls: {len(self.readings):,} readings, "
-                f"{self.duplicates_sent} duplicates (answers lost: {self.lost_answers}), {len(self.bad)} bad records")
+        return (
+            f"{self.records_sent:,} records sent in {self.calls} PutRecords calls: {len(self.readings):,} readings, "
+            f"{self.duplicates_sent} duplicates (answers lost: {self.lost_answers}), {len(self.bad)} bad records"
+        )
 
     def poison(self) -> list[dict]:
         return [record for record in self.bad if record["fate"] == catalog.POISON]
@@ -63,8 +65,15 @@ def make_readings(count: int, seed: int = 7) -> list[dict]:
     for number in range(1, count + 1):
         unit = rng.choice("CF")
         temperature = round(rng.uniform(-5, 35), 1) if unit == "C" else round(rng.uniform(23, 95), 1)
-        readings.append({"reading_id": f"rd-{number:05d}", "sensor": rng.choice(SENSORS),
-                         "temperature": temperature, "unit": unit, "humidity": rng.randint(20, 90)})
+        readings.append(
+            {
+                "reading_id": f"rd-{number:05d}",
+                "sensor": rng.choice(SENSORS),
+                "temperature": temperature,
+                "unit": unit,
+                "humidity": rng.randint(20, 90),
+            }
+        )
     return readings
 
 
@@ -80,7 +89,7 @@ class Producer:
         """entries: (reading_id, data, partition key). Returns PutRecords' result entries, one per entry, in order."""
         results = []
         for start in range(0, len(entries), self.chunk):
-            part = entries[start:start + self.chunk]
+            part = entries[start : start + self.chunk]
             answer = self._put(part)
             if self.rng.random() < self.rate:
                 # The answer never reached us: a careful producer sends the same records again.
@@ -94,8 +103,9 @@ class Producer:
         results: list[dict | None] = [None] * len(part)
         while pending:
             self.truth.calls += 1
-            response = self.kinesis.put_records(StreamName=self.stream_name, Records=[
-                {"Data": part[i][1], "PartitionKey": part[i][2]} for i in pending])
+            response = self.kinesis.put_records(
+                StreamName=self.stream_name, Records=[{"Data": part[i][1], "PartitionKey": part[i][2]} for i in pending]
+            )
             retry = []
             for i, entry in zip(pending, response["Records"]):
                 if "SequenceNumber" in entry:
@@ -120,7 +130,9 @@ def produce(stream_name: str, count: int = 1200, lost_answer_rate: float = 0.15,
     truth = GroundTruth()
     readings = make_readings(count, seed)
     entries: list[tuple[str, bytes, str]] = []
-    positions = {int(count * (0.1 + 0.4 * index / len(catalog.KINDS))): kind for index, kind in enumerate(catalog.KINDS)}
+    positions = {
+        int(count * (0.1 + 0.4 * index / len(catalog.KINDS))): kind for index, kind in enumerate(catalog.KINDS)
+    }
     bad_ids = {}
     for index, reading in enumerate(readings):
         if index in positions:
@@ -137,10 +149,23 @@ def produce(stream_name: str, count: int = 1200, lost_answer_rate: float = 0.15,
     clash = catalog.conflicting(original)
     producer.send([("conflict", json.dumps(clash).encode(), clash["sensor"])])
     for bad_id, kind in bad_ids.items():
-        truth.bad.append({"kind": kind.name, "fate": kind.fate, "reading_id": bad_id,
-                          "sequenceNumbers": truth.sequence_numbers[bad_id]})
-    truth.bad.append({"kind": catalog.CONFLICT.name, "fate": catalog.CONFLICT.fate, "reading_id": original["reading_id"],
-                      "sequenceNumbers": truth.sequence_numbers["conflict"], "content": clash})
+        truth.bad.append(
+            {
+                "kind": kind.name,
+                "fate": kind.fate,
+                "reading_id": bad_id,
+                "sequenceNumbers": truth.sequence_numbers[bad_id],
+            }
+        )
+    truth.bad.append(
+        {
+            "kind": catalog.CONFLICT.name,
+            "fate": catalog.CONFLICT.fate,
+            "reading_id": original["reading_id"],
+            "sequenceNumbers": truth.sequence_numbers["conflict"],
+            "content": clash,
+        }
+    )
     for bad_id in [*bad_ids, "conflict"]:
         truth.copies.pop(bad_id)
     return truth

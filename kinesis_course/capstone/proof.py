@@ -24,7 +24,9 @@ def in_ranges(sequence_number: str, shard_id: str, failures: list[dict]) -> bool
     """Whether an on-failure record's range covers this record."""
     return any(
         f["KinesisBatchInfo"]["shardId"] == shard_id
-        and int(f["KinesisBatchInfo"]["startSequenceNumber"]) <= int(sequence_number) <= int(f["KinesisBatchInfo"]["endSequenceNumber"])
+        and int(f["KinesisBatchInfo"]["startSequenceNumber"])
+        <= int(sequence_number)
+        <= int(f["KinesisBatchInfo"]["endSequenceNumber"])
         for f in failures
     )
 
@@ -36,8 +38,12 @@ def in_outage(reading_id: str, outage: tuple[str, str] | None) -> bool:
 
 def outage_records(truth: GroundTruth, outage: tuple[str, str] | None) -> list[tuple[str, str]]:
     """(sequence number, shard) of every record (copies included) of a reading the outage hits."""
-    return [(number, truth.shard_of[number]) for rid, numbers in truth.sequence_numbers.items()
-            if rid in truth.readings and in_outage(rid, outage) for number in numbers]
+    return [
+        (number, truth.shard_of[number])
+        for rid, numbers in truth.sequence_numbers.items()
+        if rid in truth.readings and in_outage(rid, outage)
+        for number in numbers
+    ]
 
 
 def counts_per_sensor(truth: GroundTruth) -> Counter:
@@ -50,8 +56,14 @@ def counted(counter_items: list[dict]) -> dict[str, int]:
     return {item["pk"]["S"]: int(item["readings"]["N"]) for item in counter_items if "readings" in item}
 
 
-def prove(truth: GroundTruth, items: list[dict], failures: list[dict], delivered: set[str],
-          counter_items: list[dict] | None = None, outage: tuple[str, str] | None = None) -> dict:
+def prove(
+    truth: GroundTruth,
+    items: list[dict],
+    failures: list[dict],
+    delivered: set[str],
+    counter_items: list[dict] | None = None,
+    outage: tuple[str, str] | None = None,
+) -> dict:
     """The figures of the proof table. ``items``: the table's scan; ``delivered``: sequence numbers the mapping
     invoked the function with (the INVOKE lines); ``counter_items``: the counter table's scan (None: no counter);
     ``outage``: the span of reading ids the table refused on every delivery."""
@@ -76,11 +88,17 @@ def prove(truth: GroundTruth, items: list[dict], failures: list[dict], delivered
     last_by_shard: dict[str, int] = {}
     for number, shard in truth.shard_of.items():
         last_by_shard[shard] = max(last_by_shard.get(shard, 0), int(number))
-    past = {shard: str(last) in delivered and all(int(n) < last for n, s in poison if s == shard)
-            for shard, last in last_by_shard.items()}
+    past = {
+        shard: str(last) in delivered and all(int(n) < last for n, s in poison if s == shard)
+        for shard, last in last_by_shard.items()
+    }
     hit = {rid for rid in truth.readings if in_outage(rid, outage)}
-    hit_given_up = {rid for rid in hit for number in truth.sequence_numbers[rid]
-                    if in_ranges(number, truth.shard_of[number], failures)}
+    hit_given_up = {
+        rid
+        for rid in hit
+        for number in truth.sequence_numbers[rid]
+        if in_ranges(number, truth.shard_of[number], failures)
+    }
     figures = {}
     if counter_items is not None:
         figures["per-sensor counters equal"] = counted(counter_items) == dict(counts_per_sensor(truth))
@@ -99,23 +117,36 @@ def prove(truth: GroundTruth, items: list[dict], failures: list[dict], delivered
         "poison records sent": len(poison),
         "poison records in the OnFailure queue": len(poison) - len(unaccounted),
         "each shard past its poison records": all(past.values()),
-        "_lost": lost, "_extra": extra, "_changed": changed, "_unaccounted": unaccounted,
+        "_lost": lost,
+        "_extra": extra,
+        "_changed": changed,
+        "_unaccounted": unaccounted,
     }
 
 
-def run_table(truth: GroundTruth, faults: Counter, proof: dict, failures: list[dict], replayed: dict[str, str],
-              outage: tuple[str, str] | None = None) -> str:
+def run_table(
+    truth: GroundTruth,
+    faults: Counter,
+    proof: dict,
+    failures: list[dict],
+    replayed: dict[str, str],
+    outage: tuple[str, str] | None = None,
+) -> str:
     """The fault run in one table: what was sent, what went wrong on purpose, what the tables hold."""
     given_up = records_given_up(truth, failures, outage)
     rows = [
         ("records sent", truth.records_sent),
         ("  duplicates sent by the producer's retries", truth.duplicates_sent),
         ("  bad records (catalog), of which poison", f"{len(truth.bad)}, {len(truth.poison())}"),
-        ("faults injected (error, throttle, crash, timeout)",
-         f"{sum(faults.values())} ({faults['error']}, {faults['throttle']}, {faults['crash']}, {faults['timeout']})"),
+        (
+            "faults injected (error, throttle, crash, timeout)",
+            f"{sum(faults.values())} ({faults['error']}, {faults['throttle']}, {faults['crash']}, {faults['timeout']})",
+        ),
         ("writes the outage refused (on every delivery)", faults["outage"]),
-        ("readings the outage hit, given up to the queue",
-         f"{proof['of them given up']} of {proof['readings the outage hit']}"),
+        (
+            "readings the outage hit, given up to the queue",
+            f"{proof['of them given up']} of {proof['readings the outage hit']}",
+        ),
         ("on-failure records in the queue", len(failures)),
         ("  records in their ranges", given_up["records given up"]),
         ("  of which in ranges of a poison record", given_up["  in ranges of a poison record"]),
@@ -128,8 +159,10 @@ def run_table(truth: GroundTruth, faults: Counter, proof: dict, failures: list[d
         ("duplicated or changed", proof["duplicated or changed"]),
         ("per-sensor counts and totals equal", proof["per-sensor counts equal"] and proof["per-sensor totals equal"]),
         ("per-sensor counters equal the readings per sensor", proof["per-sensor counters equal"]),
-        ("poison records accounted for in the OnFailure queue",
-         f"{proof['poison records in the OnFailure queue']} of {proof['poison records sent']}"),
+        (
+            "poison records accounted for in the OnFailure queue",
+            f"{proof['poison records in the OnFailure queue']} of {proof['poison records sent']}",
+        ),
         ("each shard's position past its poison records", proof["each shard past its poison records"]),
     ]
     width = max(len(label) for label, _ in rows)
@@ -138,19 +171,31 @@ def run_table(truth: GroundTruth, faults: Counter, proof: dict, failures: list[d
 
 def verdict(proof: dict) -> str:
     """The lines of the proof that must read the same on every run."""
-    counters = (["per-sensor counters equal the readings per sensor: " + str(proof["per-sensor counters equal"])]
-                if "per-sensor counters equal" in proof else ["per-sensor counters: none kept"])
-    outage = ([f"readings the outage hit: {proof['readings the outage hit']}; given up: "
-               f"{proof['of them given up']}; stored: {proof['of them stored']}"]
-              if "readings the outage hit" in proof else [])
-    return "\n".join([*outage, *counters,
-        f"readings meant to be stored: {proof['readings meant to be stored']:,}; items stored: {proof['items stored']:,}",
-        f"lost: {proof['lost']}; duplicated or changed: {proof['duplicated or changed']}",
-        f"per-sensor counts equal: {proof['per-sensor counts equal']}; totals equal: {proof['per-sensor totals equal']}",
-        f"poison records in the OnFailure queue's ranges: {proof['poison records in the OnFailure queue']} of "
-        f"{proof['poison records sent']}",
-        f"each shard's position past its poison records: {proof['each shard past its poison records']}",
-    ])
+    counters = (
+        ["per-sensor counters equal the readings per sensor: " + str(proof["per-sensor counters equal"])]
+        if "per-sensor counters equal" in proof
+        else ["per-sensor counters: none kept"]
+    )
+    outage = (
+        [
+            f"readings the outage hit: {proof['readings the outage hit']}; given up: "
+            f"{proof['of them given up']}; stored: {proof['of them stored']}"
+        ]
+        if "readings the outage hit" in proof
+        else []
+    )
+    return "\n".join(
+        [
+            *outage,
+            *counters,
+            f"readings meant to be stored: {proof['readings meant to be stored']:,}; items stored: {proof['items stored']:,}",
+            f"lost: {proof['lost']}; duplicated or changed: {proof['duplicated or changed']}",
+            f"per-sensor counts equal: {proof['per-sensor counts equal']}; totals equal: {proof['per-sensor totals equal']}",
+            f"poison records in the OnFailure queue's ranges: {proof['poison records in the OnFailure queue']} of "
+            f"{proof['poison records sent']}",
+            f"each shard's position past its poison records: {proof['each shard past its poison records']}",
+        ]
+    )
 
 
 def same_items(items: list[dict], other: list[dict]) -> bool:
@@ -182,13 +227,15 @@ def records_given_up(truth: GroundTruth, failures: list[dict], outage: tuple[str
     }
 
 
-def cost_of_giving_up(truth: GroundTruth, failures: list[dict], items: list[dict],
-                      outage: tuple[str, str] | None = None) -> dict:
+def cost_of_giving_up(
+    truth: GroundTruth, failures: list[dict], items: list[dict], outage: tuple[str, str] | None = None
+) -> dict:
     """What the mapping's giving up cost, from the ground truth and a scan of the table taken before the replay:
     the records in the OnFailure queue's ranges (by cause), the valid readings among them, and how many of those
     readings the table did not hold yet (they wait for the replay)."""
-    reading_of = {number: rid for rid, numbers in truth.sequence_numbers.items() if rid in truth.readings
-                  for number in numbers}
+    reading_of = {
+        number: rid for rid, numbers in truth.sequence_numbers.items() if rid in truth.readings for number in numbers
+    }
     in_a_range = [number for number, shard in truth.shard_of.items() if in_ranges(number, shard, failures)]
     stored = {item["pk"]["S"] for item in items}
     readings = {reading_of[number] for number in in_a_range if number in reading_of}

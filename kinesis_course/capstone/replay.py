@@ -31,7 +31,9 @@ def drain(queue_url: str, quiet_for: float = 1.0, timeout: float = 60) -> list[d
     deadline = time.monotonic() + timeout
     last = time.monotonic()
     while time.monotonic() < deadline and time.monotonic() - last < quiet_for:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
         for message in messages:
             bodies.append(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -49,8 +51,11 @@ def records_from(stream_arn: str) -> Callable[[str, str], Iterator[dict]]:
 
     def read_from(shard_id: str, sequence_number: str) -> Iterator[dict]:
         iterator = kinesis.get_shard_iterator(
-            StreamARN=stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
-            StartingSequenceNumber=sequence_number)["ShardIterator"]
+            StreamARN=stream_arn,
+            ShardId=shard_id,
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            StartingSequenceNumber=sequence_number,
+        )["ShardIterator"]
         while iterator:
             response = kinesis.get_records(StreamARN=stream_arn, ShardIterator=iterator, Limit=1000)
             yield from kinesis_event(response["Records"], stream_arn, shard_id)["Records"]
@@ -129,7 +134,13 @@ def reference_dead_letters(failures: list[dict], read_from, process) -> list[dic
         try:
             process(record)
         except Exception as error:
-            letters.append({"shardId": shard_id, "sequenceNumber": number,
-                            "partitionKey": record["kinesis"]["partitionKey"], "data": record["kinesis"]["data"],
-                            "error": type(error).__name__})
+            letters.append(
+                {
+                    "shardId": shard_id,
+                    "sequenceNumber": number,
+                    "partitionKey": record["kinesis"]["partitionKey"],
+                    "data": record["kinesis"]["data"],
+                    "error": type(error).__name__,
+                }
+            )
     return letters

@@ -30,17 +30,30 @@ def fault_variables(rates: dict[str, float]) -> dict[str, str]:
     return {f"FAULT_{kind.upper()}_RATE": str(rates.get(kind, 0)) for kind in NO_FAULTS}
 
 
-def deploy_with_faults(name: str, build_dir: str | Path, table: str, rates: dict[str, float], timeout: int = 5,
-                       counter_table: str | None = None) -> str:
+def deploy_with_faults(
+    name: str,
+    build_dir: str | Path,
+    table: str,
+    rates: dict[str, float],
+    timeout: int = 5,
+    counter_table: str | None = None,
+) -> str:
     """Deploys the build folder behind the fault wrapper; with ``counter_table``, the handler stores every reading
     with the learner's counted write (counting.py, Exercise 07.3) and counts it there."""
     add_fault_wrapper(build_dir)
     counter = {"COUNTER_TABLE": counter_table} if counter_table else {}
-    return deploy_function(name, build_dir, handler="faults.handler", timeout=timeout,
-                           environment={"TABLE": table, **counter, **fault_variables(rates)})
+    return deploy_function(
+        name,
+        build_dir,
+        handler="faults.handler",
+        timeout=timeout,
+        environment={"TABLE": table, **counter, **fault_variables(rates)},
+    )
 
 
-def set_faults(name: str, rates: dict[str, float], plan: str = "", outage: tuple[str, str] | None = None) -> dict[str, str]:
+def set_faults(
+    name: str, rates: dict[str, float], plan: str = "", outage: tuple[str, str] | None = None
+) -> dict[str, str]:
     """Changes the fault rates of the deployed function with update_function_configuration: no new code.
     ``outage``: (first, last) key of the writes the table refuses on every delivery (faults.py, FAULT_OUTAGE)."""
     lam = client("lambda")
@@ -53,7 +66,7 @@ def set_faults(name: str, rates: dict[str, float], plan: str = "", outage: tuple
 
 def invocations(name: str) -> list[dict]:
     """The INVOKE lines of the function (one per invocation, oldest first)."""
-    found = [json.loads(line[len("INVOKE "):]) for line in log_lines(name) if line.startswith("INVOKE ")]
+    found = [json.loads(line[len("INVOKE ") :]) for line in log_lines(name) if line.startswith("INVOKE ")]
     return sorted(found, key=lambda line: line["at"])
 
 
@@ -68,8 +81,10 @@ def wait_for_quiet(name: str, last_records: set[str], quiet_for: float = 4, time
 
     def settled():
         lines = log_lines(name)
-        found = sorted((json.loads(line[len("INVOKE "):]) for line in lines if line.startswith("INVOKE ")),
-                       key=lambda line: line["at"])
+        found = sorted(
+            (json.loads(line[len("INVOKE ") :]) for line in lines if line.startswith("INVOKE ")),
+            key=lambda line: line["at"],
+        )
         started = sum(line.startswith("START RequestId") for line in lines)
         ended = sum(line.startswith("REPORT RequestId") for line in lines)
         delivered = {number for line in found for number in line["sequenceNumbers"]}
@@ -95,7 +110,7 @@ def wait_for_quiet(name: str, last_records: set[str], quiet_for: float = 4, time
 
 def faults(name: str) -> list[dict]:
     """The FAULT lines: the faults that happened (not just the ones chosen)."""
-    return [json.loads(line[len("FAULT "):]) for line in log_lines(name) if line.startswith("FAULT ")]
+    return [json.loads(line[len("FAULT ") :]) for line in log_lines(name) if line.startswith("FAULT ")]
 
 
 def fault_counts(name: str) -> Counter:
@@ -124,8 +139,27 @@ def powertools_build(handler_dir: str | Path, build_dir: str | Path) -> Path:
     return build_dir
 
 
-def deploy_powertools(name: str, build_dir: str | Path, table: str, idempotency_table: str,
-                      rates: dict[str, float], plan: str = "", timeout: int = 5, outage: str = "") -> str:
-    return deploy_function(name, build_dir, handler="faults.handler", timeout=timeout, environment={
-        "TABLE": table, "IDEMPOTENCY_TABLE": idempotency_table, "FAULT_TARGET": "powertools_handler",
-        "FAULT_PLAN": plan, "FAULT_OUTAGE": outage, **fault_variables(rates)})
+def deploy_powertools(
+    name: str,
+    build_dir: str | Path,
+    table: str,
+    idempotency_table: str,
+    rates: dict[str, float],
+    plan: str = "",
+    timeout: int = 5,
+    outage: str = "",
+) -> str:
+    return deploy_function(
+        name,
+        build_dir,
+        handler="faults.handler",
+        timeout=timeout,
+        environment={
+            "TABLE": table,
+            "IDEMPOTENCY_TABLE": idempotency_table,
+            "FAULT_TARGET": "powertools_handler",
+            "FAULT_PLAN": plan,
+            "FAULT_OUTAGE": outage,
+            **fault_variables(rates),
+        },
+    )

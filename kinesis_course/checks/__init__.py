@@ -44,9 +44,11 @@ class ExerciseCheckFailed(AssertionError):
         if not hasattr(self, "_carried"):
             self._carried = own_handler.carried_origin(self.__cause__) if self.__cause__ is not None else ""
         if getattr(self, "_seed", None) is not None and "KC_CHECK_SEED" not in text:
-            again = (f"(This check's fresh cases were drawn with seed {self._seed}: run "
-                     f"`%env {SEED_VARIABLE}={self._seed}` first, or `{SEED_VARIABLE}={self._seed} make check`, "
-                     "to draw the same ones again.)")
+            again = (
+                f"(This check's fresh cases were drawn with seed {self._seed}: run "
+                f"`%env {SEED_VARIABLE}={self._seed}` first, or `{SEED_VARIABLE}={self._seed} make check`, "
+                "to draw the same ones again.)"
+            )
             head, separator, hint = text.partition("\nHint:")
             text = f"{head}\n{again}{separator}{hint}"
         return f"{text}\n{self._carried}" if self._carried else text
@@ -147,7 +149,9 @@ def expect_raises(label: str, exception: type[BaseException], function: Callable
             f"{label}: expected {exception.__name__} for {args!r}, got {type(error).__name__}: {error}.\nHint: {hint}"
             f"{_carried_from(error)}"
         ) from None
-    raise ExerciseCheckFailed(f"{label}: expected {exception.__name__} for {args!r}, but nothing was raised.\nHint: {hint}")
+    raise ExerciseCheckFailed(
+        f"{label}: expected {exception.__name__} for {args!r}, but nothing was raised.\nHint: {hint}"
+    )
 
 
 def _carried_from(error: BaseException) -> str:

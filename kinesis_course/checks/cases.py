@@ -185,9 +185,7 @@ def unchanged(label: str, function: Callable, *args, hint: str = DEFAULT_MUTATIO
             which = f"argument {position + 1}" if len(args) > 1 else "its argument"
             changes = _changes(original, now)
             shown = "\n".join(f"  {line}" for line in changes[:5]) + ("\n  ..." if len(changes) > 5 else "")
-            failure = ExerciseCheckFailed(
-                f"{label}: {name}(...) changed {which} in place:\n{shown}\nHint: {hint}"
-            )
+            failure = ExerciseCheckFailed(f"{label}: {name}(...) changed {which} in place:\n{shown}\nHint: {hint}")
             if raised is not None:
                 raise failure from raised
             raise failure
@@ -196,9 +194,9 @@ def unchanged(label: str, function: Callable, *args, hint: str = DEFAULT_MUTATIO
     return result
 
 
-
-def answer_of(label: str, case: str, function: Callable, *args, keep_hint: str,
-              when_raised: Callable[[Exception], str]) -> Any:
+def answer_of(
+    label: str, case: str, function: Callable, *args, keep_hint: str, when_raised: Callable[[Exception], str]
+) -> Any:
     """The learner's answer for a case that must not raise: ``unchanged``'s result, or a failed check whose text
     (after "case: ") ``when_raised(error)`` writes, with the learner's exception as its cause."""
     try:
@@ -207,6 +205,7 @@ def answer_of(label: str, case: str, function: Callable, *args, keep_hint: str,
         raise
     except Exception as error:
         raise ExerciseCheckFailed(f"{case}: {when_raised(error)}") from error
+
 
 _CHILD = textwrap.dedent(
     """

@@ -7,7 +7,14 @@ from pathlib import Path
 
 from ..functions import deploy_function
 from . import (
-    ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, expect_equal, fresh_random, passed,
+    ExerciseCheckFailed,
+    ExerciseNotSolved,
+    call_checked,
+    call_exercise,
+    expect,
+    expect_equal,
+    fresh_random,
+    passed,
 )
 
 # Functions of the check's own, so the learner's code meets a response and an error it has not seen.
@@ -52,20 +59,28 @@ def check_invoke_json(invoke_json, FunctionFailed, lesson) -> None:
         "tags": sorted(rng.sample(["roof", "north", "garden", "cellar", "attic"], 2)),
     }
     got = call_checked(
-        label, invoke_json, echo, payload,
+        label,
+        invoke_json,
+        echo,
+        payload,
         hint="send the payload as JSON bytes, Payload=json.dumps(payload).encode(), with "
         "client('lambda').invoke(FunctionName=..., Payload=...), keeping the default InvocationType (RequestResponse), "
         "and decode response['Payload'], a stream: json.load(...).",
     )
     expect_equal(
-        f"{label} (a function that answers)", got, {"received": payload, "function": echo},
+        f"{label} (a function that answers)",
+        got,
+        {"received": payload, "function": echo},
         hint="you returned the JSON text (a str): decode it, json.load(response['Payload']), and return the dict."
-        if isinstance(got, str) else
-        "return the function's decoded JSON answer itself, not the whole invoke response. Use the default "
+        if isinstance(got, str)
+        else "return the function's decoded JSON answer itself, not the whole invoke response. Use the default "
         "InvocationType (RequestResponse): 'Event' returns at once, without the answer.",
     )
-    expected_report = {"errorType": "SensorOffline", "errorMessage": f"{payload['sensor']} sent nothing for 10 minutes",
-                       "checked": True}
+    expected_report = {
+        "errorType": "SensorOffline",
+        "errorMessage": f"{payload['sensor']} sent nothing for 10 minutes",
+        "checked": True,
+    }
     try:
         got = call_exercise(label, invoke_json, report, {"sensor": payload["sensor"]})
     except ExerciseNotSolved:
@@ -77,8 +92,12 @@ def check_invoke_json(invoke_json, FunctionFailed, lesson) -> None:
             "errorMessage keys (a report of errors). Only response['FunctionError'] says that a function failed; "
             "do not guess it from the answer's keys."
         ) from error
-    expect_equal(f"{label} (a function that answers with errorType and errorMessage keys)", got, expected_report,
-                 hint="return the decoded JSON answer: only response['FunctionError'] says the function failed.")
+    expect_equal(
+        f"{label} (a function that answers with errorType and errorMessage keys)",
+        got,
+        expected_report,
+        hint="return the decoded JSON answer: only response['FunctionError'] says the function failed.",
+    )
 
     try:
         call_exercise(label, invoke_json, failing, {"sensor": payload["sensor"]})
@@ -101,8 +120,10 @@ def check_invoke_json(invoke_json, FunctionFailed, lesson) -> None:
     message = str(error)
     wanted = f"no calibration for {payload['sensor']}"
     expect(
-        f"{label} (the FunctionFailed message)", "LookupError" in message and wanted in message,
-        expected=f"a message naming LookupError and {wanted!r}", got=message,
+        f"{label} (the FunctionFailed message)",
+        "LookupError" in message and wanted in message,
+        expected=f"a message naming LookupError and {wanted!r}",
+        got=message,
         hint="put the error document's errorType and errorMessage in the message, so whoever reads it knows why.",
     )
     passed(label, "JSON answers came back intact (one with errorType keys), and a function error became FunctionFailed")

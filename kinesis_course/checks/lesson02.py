@@ -42,9 +42,13 @@ def _exact_fahrenheit(reading: dict) -> Fraction:
 
 
 def _expected(reading: dict) -> dict:
-    return {"reading_id": reading["reading_id"], "sensor": reading["sensor"],
-            "temperature": round(float(_exact_fahrenheit(reading)), 2), "unit": "F",
-            "humidity": reading.get("humidity")}
+    return {
+        "reading_id": reading["reading_id"],
+        "sensor": reading["sensor"],
+        "temperature": round(float(_exact_fahrenheit(reading)), 2),
+        "unit": "F",
+        "humidity": reading.get("humidity"),
+    }
 
 
 def _rounded_to_2_decimals(value) -> bool:
@@ -54,7 +58,9 @@ def _rounded_to_2_decimals(value) -> bool:
 def _right_temperature(got, reading: dict) -> bool:
     # Rounded to 2 decimals, and within half a hundredth of the exact value: either rounding of a tie passes,
     # truncation and unrounded values do not. (A float's binary error is far below the 1e-9 allowed for it.)
-    return _rounded_to_2_decimals(got) and abs(Fraction(got) - _exact_fahrenheit(reading)) <= Fraction(1, 200) + Fraction(1, 10**9)
+    return _rounded_to_2_decimals(got) and abs(Fraction(got) - _exact_fahrenheit(reading)) <= Fraction(
+        1, 200
+    ) + Fraction(1, 10**9)
 
 
 def _same_reading(got, reading: dict) -> bool:
@@ -63,8 +69,12 @@ def _same_reading(got, reading: dict) -> bool:
     return (
         isinstance(got, dict)
         and set(got) == set(KEYS)
-        and all(got[key] == expected[key] and type(got[key]) is type(expected[key]) for key in ("reading_id", "sensor", "unit"))
-        and got["humidity"] == expected["humidity"] and (got["humidity"] is None) == (expected["humidity"] is None)
+        and all(
+            got[key] == expected[key] and type(got[key]) is type(expected[key])
+            for key in ("reading_id", "sensor", "unit")
+        )
+        and got["humidity"] == expected["humidity"]
+        and (got["humidity"] is None) == (expected["humidity"] is None)
         and _right_temperature(got["temperature"], reading)
     )
 
@@ -82,11 +92,15 @@ def _good_readings(rng: random.Random) -> list[tuple[str, dict]]:
         ("a reading of 0 °C", _reading(rng, temperature=0, unit="C", humidity=humidity())),
         ("a reading of 0 °F", _reading(rng, temperature=0, unit="F", humidity=humidity())),
         ("a reading without humidity", _reading(rng, temperature=round(rng.uniform(15, 25), 2), unit="C")),
-        ("a reading in °F with 3 decimals", _reading(rng, temperature=(rng.randint(6000, 8000) * 10 + 7) / 1000,
-                                                    unit="F", humidity=humidity())),
+        (
+            "a reading in °F with 3 decimals",
+            _reading(rng, temperature=(rng.randint(6000, 8000) * 10 + 7) / 1000, unit="F", humidity=humidity()),
+        ),
         ("a reading at 0 % humidity", _reading(rng, temperature=round(rng.uniform(-5, 5), 1), unit="C", humidity=0)),
-        ("a reading with a key normalise does not return", _reading(rng, temperature=round(rng.uniform(10, 30), 1),
-                                                                   unit="C", humidity=humidity(), battery=0.87)),
+        (
+            "a reading with a key normalise does not return",
+            _reading(rng, temperature=round(rng.uniform(10, 30), 1), unit="C", humidity=humidity(), battery=0.87),
+        ),
     ]
 
 
@@ -97,56 +111,86 @@ def _without(reading: dict, key: str) -> dict:
 # A reading normalise() must refuse, from a good one, by kind: (how to spoil it, the hint for a normalise that
 # accepts it). Every required field, each way it can be missing or wrong, and the tempting near-misses.
 FAULTS = {
-    "no reading_id": (lambda r: _without(r, "reading_id"),
-                      "a reading without reading_id cannot be told apart from another one (lesson 04 writes each "
-                      "reading once by its reading_id): raise InvalidReading when reading_id is missing or empty, "
-                      "never invent one."),
-    "empty reading_id": (lambda r: {**r, "reading_id": ""},
-                         "an empty reading_id is as good as none: test that reading_id is a non-empty string, not just "
-                         "that the key is there."),
-    "reading_id null": (lambda r: {**r, "reading_id": None},
-                        "None is no reading_id: test that reading_id is a non-empty string, not just that the key is "
-                        "there."),
-    "no sensor": (lambda r: _without(r, "sensor"),
-                  "validate every required field: sensor is required as much as reading_id; raise InvalidReading "
-                  "when sensor is missing or empty."),
-    "empty sensor": (lambda r: {**r, "sensor": ""},
-                     "validate every required field: an empty sensor is missing; raise InvalidReading when sensor "
-                     "is missing or empty."),
-    "no temperature": (lambda r: _without(r, "temperature"),
-                       "a missing temperature must not become a number: raise InvalidReading (test with isinstance, "
-                       "not `.get('temperature', 0)`)."),
+    "no reading_id": (
+        lambda r: _without(r, "reading_id"),
+        "a reading without reading_id cannot be told apart from another one (lesson 04 writes each "
+        "reading once by its reading_id): raise InvalidReading when reading_id is missing or empty, "
+        "never invent one.",
+    ),
+    "empty reading_id": (
+        lambda r: {**r, "reading_id": ""},
+        "an empty reading_id is as good as none: test that reading_id is a non-empty string, not just "
+        "that the key is there.",
+    ),
+    "reading_id null": (
+        lambda r: {**r, "reading_id": None},
+        "None is no reading_id: test that reading_id is a non-empty string, not just that the key is there.",
+    ),
+    "no sensor": (
+        lambda r: _without(r, "sensor"),
+        "validate every required field: sensor is required as much as reading_id; raise InvalidReading "
+        "when sensor is missing or empty.",
+    ),
+    "empty sensor": (
+        lambda r: {**r, "sensor": ""},
+        "validate every required field: an empty sensor is missing; raise InvalidReading when sensor "
+        "is missing or empty.",
+    ),
+    "no temperature": (
+        lambda r: _without(r, "temperature"),
+        "a missing temperature must not become a number: raise InvalidReading (test with isinstance, "
+        "not `.get('temperature', 0)`).",
+    ),
     "temperature null": (lambda r: {**r, "temperature": None}, "None is no temperature: raise InvalidReading."),
-    "temperature not a number": (lambda r: {**r, "temperature": "warm"},
-                                 "'warm' is not a number: raise InvalidReading unless the temperature is an int or "
-                                 "a float."),
-    "temperature a numeric string": (lambda r: {**r, "temperature": str(r["temperature"])},
-                                     "a number written as a string is still a string, not a number: a producer that "
-                                     "sends '21.5' is broken, and float('21.5') would hide it. Accept only int or "
-                                     "float (isinstance), never float(...) a string."),
-    "temperature True": (lambda r: {**r, "temperature": True},
-                         "True is a bool, and bool is a subclass of int in Python, so isinstance(True, (int, float)) "
-                         "is True: exclude bool explicitly (`isinstance(t, bool)`), True is not a temperature."),
-    "temperature False": (lambda r: {**r, "temperature": False},
-                          "False is a bool too, not a temperature of 0: exclude every bool (`isinstance(t, bool)`), "
-                          "not only `t is True`."),
-    "temperature NaN": (lambda r: {**r, "temperature": math.nan},
-                        "NaN is a float but no temperature (json.loads accepts NaN in a payload): refuse any value "
-                        "that is not finite, with math.isfinite(t)."),
-    "temperature infinite": (lambda r: {**r, "temperature": math.copysign(math.inf, r["temperature"] or 1)},
-                             "infinity is a float but no temperature (json.loads accepts Infinity in a payload): "
-                             "refuse any value that is not finite, with math.isfinite(t)."),
-    "unit in lowercase": (lambda r: {**r, "unit": r["unit"].lower()},
-                          "the unit must be exactly 'C' or 'F': a lowercase 'c' or 'f' is another unit string, and "
-                          "`.upper()` would guess what the producer meant. Raise InvalidReading for it."),
-    "unit K": (lambda r: {**r, "unit": "K"},
-               "only 'C' and 'F' can be converted here: raise InvalidReading for any other unit."),
-    "unit °C": (lambda r: {**r, "unit": "°" + r["unit"]},
-                "the unit must be exactly 'C' or 'F', not a spelling that means it: raise InvalidReading for any other "
-                "unit string."),
-    "no unit": (lambda r: _without(r, "unit"),
-                "a reading without unit must be refused: never assume a missing unit is 'C' (the article's mistake); "
-                "raise InvalidReading."),
+    "temperature not a number": (
+        lambda r: {**r, "temperature": "warm"},
+        "'warm' is not a number: raise InvalidReading unless the temperature is an int or a float.",
+    ),
+    "temperature a numeric string": (
+        lambda r: {**r, "temperature": str(r["temperature"])},
+        "a number written as a string is still a string, not a number: a producer that "
+        "sends '21.5' is broken, and float('21.5') would hide it. Accept only int or "
+        "float (isinstance), never float(...) a string.",
+    ),
+    "temperature True": (
+        lambda r: {**r, "temperature": True},
+        "True is a bool, and bool is a subclass of int in Python, so isinstance(True, (int, float)) "
+        "is True: exclude bool explicitly (`isinstance(t, bool)`), True is not a temperature.",
+    ),
+    "temperature False": (
+        lambda r: {**r, "temperature": False},
+        "False is a bool too, not a temperature of 0: exclude every bool (`isinstance(t, bool)`), "
+        "not only `t is True`.",
+    ),
+    "temperature NaN": (
+        lambda r: {**r, "temperature": math.nan},
+        "NaN is a float but no temperature (json.loads accepts NaN in a payload): refuse any value "
+        "that is not finite, with math.isfinite(t).",
+    ),
+    "temperature infinite": (
+        lambda r: {**r, "temperature": math.copysign(math.inf, r["temperature"] or 1)},
+        "infinity is a float but no temperature (json.loads accepts Infinity in a payload): "
+        "refuse any value that is not finite, with math.isfinite(t).",
+    ),
+    "unit in lowercase": (
+        lambda r: {**r, "unit": r["unit"].lower()},
+        "the unit must be exactly 'C' or 'F': a lowercase 'c' or 'f' is another unit string, and "
+        "`.upper()` would guess what the producer meant. Raise InvalidReading for it.",
+    ),
+    "unit K": (
+        lambda r: {**r, "unit": "K"},
+        "only 'C' and 'F' can be converted here: raise InvalidReading for any other unit.",
+    ),
+    "unit °C": (
+        lambda r: {**r, "unit": "°" + r["unit"]},
+        "the unit must be exactly 'C' or 'F', not a spelling that means it: raise InvalidReading for any other "
+        "unit string.",
+    ),
+    "no unit": (
+        lambda r: _without(r, "unit"),
+        "a reading without unit must be refused: never assume a missing unit is 'C' (the article's mistake); "
+        "raise InvalidReading.",
+    ),
 }
 REFUSE_HINTS = {what: hint for what, (_, hint) in FAULTS.items()}
 
@@ -161,17 +205,26 @@ def _reading_strategy():
     from hypothesis import strategies as st
 
     text = st.text(min_size=1, max_size=10)
-    temperature = st.one_of(st.integers(-200, 1000),
-                            st.floats(-200, 1000, allow_nan=False, allow_infinity=False),
-                            st.decimals(-200, 1000, places=3, allow_nan=False, allow_infinity=False).map(float))
+    temperature = st.one_of(
+        st.integers(-200, 1000),
+        st.floats(-200, 1000, allow_nan=False, allow_infinity=False),
+        st.decimals(-200, 1000, places=3, allow_nan=False, allow_infinity=False).map(float),
+    )
     humidity = st.one_of(st.none(), st.integers(0, 100), st.floats(0, 100, allow_nan=False))
-    extra = st.dictionaries(st.text(max_size=8).filter(lambda key: key not in KEYS),
-                            st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)), max_size=2)
+    extra = st.dictionaries(
+        st.text(max_size=8).filter(lambda key: key not in KEYS),
+        st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)),
+        max_size=2,
+    )
 
     @st.composite
     def reading(draw):
-        fields = {"reading_id": draw(text), "sensor": draw(text), "temperature": draw(temperature),
-                  "unit": draw(st.sampled_from(UNITS))}
+        fields = {
+            "reading_id": draw(text),
+            "sensor": draw(text),
+            "temperature": draw(temperature),
+            "unit": draw(st.sampled_from(UNITS)),
+        }
         present = draw(st.sampled_from(["absent", "given", "None"]))
         if present != "absent":
             fields["humidity"] = draw(humidity) if present == "given" else None
@@ -185,41 +238,65 @@ def _wrong_reading_hint(got, reading: dict) -> str:
     if not isinstance(got, dict):
         return f"return a new dict with exactly the keys {list(KEYS)}."
     if "humidity" in got and got.get("humidity") == 0 and expected["humidity"] is None:
-        return ("this reading has no humidity, and you returned 0: that invents a bone-dry room. Copy humidity when "
-                "there is one, and use None (never 0) when there is none.")
+        return (
+            "this reading has no humidity, and you returned 0: that invents a bone-dry room. Copy humidity when "
+            "there is one, and use None (never 0) when there is none."
+        )
     if set(got) != set(KEYS):
         return f"return a new dict with exactly the keys {list(KEYS)}; yours has {sorted(got, key=str)}."
     if got.get("humidity") is None and expected["humidity"] is not None:
-        return (f"this reading has {expected['humidity']!r} % humidity and you returned None: 0 % is a value too "
-                "(`reading.get('humidity') or None` turns it into None). Keep the humidity the reading has.")
+        return (
+            f"this reading has {expected['humidity']!r} % humidity and you returned None: 0 % is a value too "
+            "(`reading.get('humidity') or None` turns it into None). Keep the humidity the reading has."
+        )
     if got.get("unit") != "F":
         return "the result is always in °F: unit 'F'."
     temperature = got.get("temperature")
     if _is_number(temperature) and math.isfinite(temperature) and not _rounded_to_2_decimals(temperature):
-        return ("round every result to 2 decimals, whichever the unit: a reading already in °F is not converted, "
-                "but it is rounded too (round(value, 2)).")
-    if reading["unit"] == "F" and _is_number(temperature) and abs(temperature - (reading["temperature"] * 9 / 5 + 32)) < 0.01:
+        return (
+            "round every result to 2 decimals, whichever the unit: a reading already in °F is not converted, "
+            "but it is rounded too (round(value, 2))."
+        )
+    if (
+        reading["unit"] == "F"
+        and _is_number(temperature)
+        and abs(temperature - (reading["temperature"] * 9 / 5 + 32)) < 0.01
+    ):
         return "this reading is in °F already: keep its value (rounded to 2 decimals), do not convert it again."
-    if _is_number(temperature) and abs(temperature - round(reading["temperature"], 2)) < 0.01 and reading["unit"] == "C":
+    if (
+        _is_number(temperature)
+        and abs(temperature - round(reading["temperature"], 2)) < 0.01
+        and reading["unit"] == "C"
+    ):
         return "this reading is in °C: convert it with C * 9 / 5 + 32."
-    return ("unit 'F' in the result; the temperature converted with C * 9 / 5 + 32 only when the unit is 'C' (°F "
-            "stays as it is), then rounded to 2 decimals (round, not truncated), whichever the unit; reading_id and "
-            "sensor copied; humidity copied, None when the reading has none.")
+    return (
+        "unit 'F' in the result; the temperature converted with C * 9 / 5 + 32 only when the unit is 'C' (°F "
+        "stays as it is), then rounded to 2 decimals (round, not truncated), whichever the unit; reading_id and "
+        "sensor copied; humidity copied, None when the reading has none."
+    )
 
 
 def _refused_hint(reading: dict) -> str:
     if reading.get("temperature") == 0:
-        return ("this reading can be converted without guessing. Test for a missing temperature with `is None` or "
-                "isinstance, not with `if not temperature`: 0 is a temperature, not a missing one.")
+        return (
+            "this reading can be converted without guessing. Test for a missing temperature with `is None` or "
+            "isinstance, not with `if not temperature`: 0 is a temperature, not a missing one."
+        )
     if reading.get("humidity") in (0, None):
-        return ("this reading can be converted without guessing: humidity is optional (None when absent) and 0 % is "
-                "a value; only reading_id, sensor, temperature and unit are required.")
+        return (
+            "this reading can be converted without guessing: humidity is optional (None when absent) and 0 % is "
+            "a value; only reading_id, sensor, temperature and unit are required."
+        )
     if set(reading) - set(KEYS):
-        return ("this reading can be converted without guessing: keys normalise does not return are left out of the "
-                "result, not a reason to refuse the reading.")
-    return ("this reading can be converted without guessing: a non-empty reading_id and sensor, an int or float "
-            "temperature, unit 'C' or 'F'. Test for a missing temperature with `is None` or isinstance, not with "
-            "`if not temperature`: 0 is a temperature, not a missing one.")
+        return (
+            "this reading can be converted without guessing: keys normalise does not return are left out of the "
+            "result, not a reason to refuse the reading."
+        )
+    return (
+        "this reading can be converted without guessing: a non-empty reading_id and sensor, an int or float "
+        "temperature, unit 'C' or 'F'. Test for a missing temperature with `is None` or isinstance, not with "
+        "`if not temperature`: 0 is a temperature, not a missing one."
+    )
 
 
 KEEP_THE_READING = (
@@ -230,10 +307,19 @@ KEEP_THE_READING = (
 
 def _check_good(label: str, normalise, what: str, reading: dict) -> None:
     case = f"{label}, {what} {reading}"
-    got = answer_of(label, case, normalise, reading, keep_hint=KEEP_THE_READING, when_raised=lambda error: (
-        f"your normalise refused it ({type(error).__name__}: {error}).\nHint: {_refused_hint(reading)}"))
-    expect(case, _same_reading(got, reading), expected=_expected(reading), got=got,
-           hint=_wrong_reading_hint(got, reading))
+    got = answer_of(
+        label,
+        case,
+        normalise,
+        reading,
+        keep_hint=KEEP_THE_READING,
+        when_raised=lambda error: (
+            f"your normalise refused it ({type(error).__name__}: {error}).\nHint: {_refused_hint(reading)}"
+        ),
+    )
+    expect(
+        case, _same_reading(got, reading), expected=_expected(reading), got=got, hint=_wrong_reading_hint(got, reading)
+    )
 
 
 def _check_bad(label: str, normalise, InvalidReading, what: str, reading: dict) -> None:
@@ -272,10 +358,15 @@ def check_normalise(normalise, InvalidReading) -> None:
         _check_good(label, normalise, what, reading)
     for what, reading in bad:
         _check_bad(label, normalise, InvalidReading, what, reading)
-    drawn = property_cases(f"{label} (readings drawn from the statement)", _reading_strategy(),
-                           lambda reading: _check_good(label, normalise, "a reading", reading), max_examples=40)
+    drawn = property_cases(
+        f"{label} (readings drawn from the statement)",
+        _reading_strategy(),
+        lambda reading: _check_good(label, normalise, "a reading", reading),
+        max_examples=40,
+    )
     drawn += property_cases(
-        f"{label} (readings with one fault)", st.tuples(st.sampled_from(list(FAULTS)), _reading_strategy()),
+        f"{label} (readings with one fault)",
+        st.tuples(st.sampled_from(list(FAULTS)), _reading_strategy()),
         lambda case: _check_bad(label, normalise, InvalidReading, case[0], FAULTS[case[0]][0](case[1])),
         max_examples=60,
     )
@@ -290,15 +381,24 @@ def _fake_records(payloads: list[bytes], keys: list[str], rng: random.Random) ->
     for payload, key in zip(payloads, keys):
         sequence += rng.randrange(10**20, 10**22)
         arrival += timedelta(milliseconds=rng.randint(1, 50))
-        records.append({"SequenceNumber": str(sequence), "PartitionKey": key, "Data": payload,
-                        "ApproximateArrivalTimestamp": arrival})
+        records.append(
+            {
+                "SequenceNumber": str(sequence),
+                "PartitionKey": key,
+                "Data": payload,
+                "ApproximateArrivalTimestamp": arrival,
+            }
+        )
     return records
 
 
 def _context(function_name: str):
     return SimpleNamespace(
-        function_name=function_name, function_version="$LATEST", memory_limit_in_mb=128,
-        aws_request_id=str(uuid.uuid4()), get_remaining_time_in_millis=lambda: 10_000,
+        function_name=function_name,
+        function_version="$LATEST",
+        memory_limit_in_mb=128,
+        aws_request_id=str(uuid.uuid4()),
+        get_remaining_time_in_millis=lambda: 10_000,
     )
 
 
@@ -307,11 +407,11 @@ def _printed(output: str, prefix: str) -> list:
     for line in output.splitlines():
         if line.startswith(prefix):
             try:
-                found.append(json.loads(line[len(prefix):]))
+                found.append(json.loads(line[len(prefix) :]))
             except json.JSONDecodeError:
                 raise ExerciseCheckFailed(
                     f"Exercise 02.2: this line is not {prefix.strip()} followed by JSON: {line!r}\n"
-                    f"Hint: print(\"{prefix}\" + json.dumps(...)), one line per record."
+                    f'Hint: print("{prefix}" + json.dumps(...)), one line per record.'
                 ) from None
     return found
 
@@ -337,12 +437,16 @@ def _run(handler, event: dict, label: str):
 
 def _unexpected_error(where: str, error: Exception) -> ExerciseCheckFailed:
     if isinstance(error, KeyError):
-        hint = ("each record's fields sit under record['kinesis']: decode it with decode_record(record) from "
-                "decoding.py, which reads record['kinesis']['data'] (base64); record['data'] does not exist in a "
-                "real event.")
+        hint = (
+            "each record's fields sit under record['kinesis']: decode it with decode_record(record) from "
+            "decoding.py, which reads record['kinesis']['data'] (base64); record['data'] does not exist in a "
+            "real event."
+        )
     elif type(error).__name__ == "InvalidReading":
-        hint = ("catch InvalidReading around normalise(), print a SKIPPED line and go on with the next record; one "
-                "reading you cannot use must not fail the other records of the batch.")
+        hint = (
+            "catch InvalidReading around normalise(), print a SKIPPED line and go on with the next record; one "
+            "reading you cannot use must not fail the other records of the batch."
+        )
     else:
         hint = "every record of this batch can be decoded; process them all and return the summary."
     failed = ExerciseCheckFailed(
@@ -382,39 +486,60 @@ def _check_good_batch(handler, rng: random.Random, label: str, invocation: int) 
     wanted = [expected for expected in expectations if expected is not None]
     usable = [reading for reading, expected in zip(readings, expectations) if expected is not None]
     if len(printed) < len(wanted) and all(map(_same_reading, printed, usable)):
-        hint = ("the READING lines stop early: a reading normalise() refuses is skipped, and the handler goes on "
-                "with the next record (`continue`, not `break` or `return`), so every usable reading is printed.")
+        hint = (
+            "the READING lines stop early: a reading normalise() refuses is skipped, and the handler goes on "
+            "with the next record (`continue`, not `break` or `return`), so every usable reading is printed."
+        )
     else:
-        hint = ("print one line READING {json} per usable reading, in the order of the records, with the reading "
-                "normalise() returned. A reading normalise() refuses is skipped, never given a number.")
+        hint = (
+            "print one line READING {json} per usable reading, in the order of the records, with the reading "
+            "normalise() returned. A reading normalise() refuses is skipped, never given a number."
+        )
     expect(
-        f"{where}, READING lines", len(printed) == len(wanted) and all(map(_same_reading, printed, usable)),
-        expected=wanted, got=printed, hint=hint,
+        f"{where}, READING lines",
+        len(printed) == len(wanted) and all(map(_same_reading, printed, usable)),
+        expected=wanted,
+        got=printed,
+        hint=hint,
     )
-    skipped = [record["kinesis"]["sequenceNumber"] for record, expected in zip(records, expectations) if expected is None]
-    reported = [entry.get("sequenceNumber") if isinstance(entry, dict) else entry for entry in _printed(output, "SKIPPED ")]
+    skipped = [
+        record["kinesis"]["sequenceNumber"] for record, expected in zip(records, expectations) if expected is None
+    ]
+    reported = [
+        entry.get("sequenceNumber") if isinstance(entry, dict) else entry for entry in _printed(output, "SKIPPED ")
+    ]
     event_ids = [record["eventID"] for record, expected in zip(records, expectations) if expected is None]
-    by_event_id = (" You reported eventIDs: report the sequence number itself, not its eventID "
-                   "('shardId:sequenceNumber').")
+    by_event_id = (
+        " You reported eventIDs: report the sequence number itself, not its eventID ('shardId:sequenceNumber')."
+    )
     expect(
-        f"{where}, SKIPPED lines", reported == skipped, expected=skipped, got=reported,
-        hint="print one line SKIPPED {\"sequenceNumber\": ..., \"reason\": ...} per reading normalise() refused, "
+        f"{where}, SKIPPED lines",
+        reported == skipped,
+        expected=skipped,
+        got=reported,
+        hint='print one line SKIPPED {"sequenceNumber": ..., "reason": ...} per reading normalise() refused, '
         "with the record's sequence number (record['kinesis']['sequenceNumber'])."
         + (by_event_id if reported == event_ids else ""),
     )
     summary = {"processed": len(wanted), "skipped": skipped}
     if isinstance(result, dict) and result.get("processed") == len(records) and invocation == 1:
-        hint = (f"processed counts the readings you printed as READING ({len(wanted)}), not every record: the "
-                f"{len(skipped)} skipped ones were not processed.")
+        hint = (
+            f"processed counts the readings you printed as READING ({len(wanted)}), not every record: the "
+            f"{len(skipped)} skipped ones were not processed."
+        )
     elif isinstance(result, dict) and isinstance(result.get("processed"), int) and result["processed"] > len(wanted):
-        hint = ("this is the second invocation, and your counts include the first one's: start from zero in every "
-                "invocation. Lambda reuses a warm execution environment, so anything kept at module level (a "
-                "counter, a list) survives from one batch to the next.")
+        hint = (
+            "this is the second invocation, and your counts include the first one's: start from zero in every "
+            "invocation. Lambda reuses a warm execution environment, so anything kept at module level (a "
+            "counter, a list) survives from one batch to the next."
+        )
     elif isinstance(result, dict) and result.get("skipped") == event_ids:
         hint = "skipped lists the records' sequence numbers (record['kinesis']['sequenceNumber']), not their eventIDs."
     else:
-        hint = ("return {'processed': <readings printed>, 'skipped': [<sequence numbers skipped, in order>]} for "
-                "this batch only.")
+        hint = (
+            "return {'processed': <readings printed>, 'skipped': [<sequence numbers skipped, in order>]} for "
+            "this batch only."
+        )
     expect(f"{where}, return value", result == summary, expected=summary, got=result, hint=hint)
     return summary
 
@@ -468,8 +593,11 @@ def check_handler(handler) -> None:
     for invocation in (1, 2):
         summary = _check_good_batch(handler, rng, label, invocation)
     _check_poison_batch(handler, rng, label)
-    passed(label, f"2 batches with {summary['processed']} readings and {len(summary['skipped'])} skipped in each; "
-                  "a record that is not JSON fails its batch")
+    passed(
+        label,
+        f"2 batches with {summary['processed']} readings and {len(summary['skipped'])} skipped in each; "
+        "a record that is not JSON fails its batch",
+    )
 
 
 # The requirements of Exercise 02.3, as the statement numbers them: each hint names the one a setting breaks.
@@ -493,16 +621,22 @@ def _invocations(batch_size: int, readings: int = READINGS_IN_STREAM) -> int:
 
 def _batch_size_hint(batch_size) -> str:
     if batch_size == 100:
-        return (f"{AT_MOST_4} is broken: left out, BatchSize is 100 (the default), so one batch may carry all seven "
-                f"readings, and up to 100. BatchSize is the most records one batch may hold: the largest value that "
-                f"keeps every invocation at 4 readings or fewer is {BATCH_SIZE}.")
+        return (
+            f"{AT_MOST_4} is broken: left out, BatchSize is 100 (the default), so one batch may carry all seven "
+            f"readings, and up to 100. BatchSize is the most records one batch may hold: the largest value that "
+            f"keeps every invocation at 4 readings or fewer is {BATCH_SIZE}."
+        )
     if isinstance(batch_size, int) and batch_size > BATCH_SIZE:
-        return (f"{AT_MOST_4} is broken: BatchSize is the most records a batch may hold, so with {batch_size} a batch "
-                f"can carry {batch_size} records, more than 4.")
+        return (
+            f"{AT_MOST_4} is broken: BatchSize is the most records a batch may hold, so with {batch_size} a batch "
+            f"can carry {batch_size} records, more than 4."
+        )
     if isinstance(batch_size, int) and 0 < batch_size < BATCH_SIZE:
-        return (f"{FEWEST} is broken: batches of at most {batch_size} records take {_invocations(batch_size)} "
-                f"invocations for the seven readings, where batches of up to {BATCH_SIZE} take "
-                f"{_invocations(BATCH_SIZE)}. Take the largest BatchSize that keeps {AT_MOST_4}.")
+        return (
+            f"{FEWEST} is broken: batches of at most {batch_size} records take {_invocations(batch_size)} "
+            f"invocations for the seven readings, where batches of up to {BATCH_SIZE} take "
+            f"{_invocations(BATCH_SIZE)}. Take the largest BatchSize that keeps {AT_MOST_4}."
+        )
     return f"{AT_MOST_4} and {FEWEST} together fix BatchSize: the largest batch that holds at most 4 readings."
 
 
@@ -535,20 +669,29 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
         if "startingposition" in text.lower():
             hint = STARTING_POSITION_REQUIRED
         elif "ResourceConflict" in type(error).__name__:
-            hint = ("a mapping of this function and stream already exists: create_reading_mapping must create exactly "
-                    "one mapping, with one create_event_source_mapping call.")
+            hint = (
+                "a mapping of this function and stream already exists: create_reading_mapping must create exactly "
+                "one mapping, with one create_event_source_mapping call."
+            )
         elif "Function does not exist" in text or "Function not found" in text:
-            hint = (f"{FEEDS}: FunctionName is the name of the function to invoke: the function_name argument "
-                    f"({function_name!r}).")
+            hint = (
+                f"{FEEDS}: FunctionName is the name of the function to invoke: the function_name argument "
+                f"({function_name!r})."
+            )
         elif "Stream not found" in text or "must be of the format" in text or "EventSourceArn" in text:
-            hint = (f"{FEEDS}: EventSourceArn is the stream's ARN (the stream_arn argument, {stream_arn!r}), not its "
-                    "name.")
+            hint = (
+                f"{FEEDS}: EventSourceArn is the stream's ARN (the stream_arn argument, {stream_arn!r}), not its name."
+            )
         elif "Invalid type for parameter" in text:
-            hint = ("boto3 refused a value of the wrong type: BatchSize is an int (4), not a string ('4'); "
-                    "FunctionName, EventSourceArn and StartingPosition are strings.")
+            hint = (
+                "boto3 refused a value of the wrong type: BatchSize is an int (4), not a string ('4'); "
+                "FunctionName, EventSourceArn and StartingPosition are strings."
+            )
         else:
-            hint = ("call client('lambda').create_event_source_mapping(FunctionName=..., EventSourceArn=..., "
-                    "StartingPosition=..., BatchSize=...) and return its response.")
+            hint = (
+                "call client('lambda').create_event_source_mapping(FunctionName=..., EventSourceArn=..., "
+                "StartingPosition=..., BatchSize=...) and return its response."
+            )
         if mappings.mappings_of(function_name):  # a first call may have succeeded before the one that failed
             mappings.delete_mappings_of(function_name)
             hint += " (The check deleted the mapping your function had created before it failed.)"
@@ -566,62 +709,102 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
 
     function_arn = mapping.get("FunctionArn", "")
     if not function_arn.endswith(f":function:{function_name}"):
-        raise _reject(mapping, function_name, (
-            f"{label}: expected a mapping that invokes {function_name!r}, got one that invokes {function_arn!r}.\n"
-            f"Hint: {FEEDS} is broken: wrong function. FunctionName must be the function_name argument, the function "
-            "you deployed."
-        ))
+        raise _reject(
+            mapping,
+            function_name,
+            (
+                f"{label}: expected a mapping that invokes {function_name!r}, got one that invokes {function_arn!r}.\n"
+                f"Hint: {FEEDS} is broken: wrong function. FunctionName must be the function_name argument, the function "
+                "you deployed."
+            ),
+        )
     if mapping.get("EventSourceArn") != stream_arn:
-        raise _reject(mapping, function_name, (
-            f"{label}: expected a mapping that reads {stream_arn!r}, got one that reads {mapping.get('EventSourceArn')!r}."
-            f"\nHint: {FEEDS} is broken: wrong stream. EventSourceArn must be the stream_arn argument, the stream the "
-            "readings are in."
-        ))
+        raise _reject(
+            mapping,
+            function_name,
+            (
+                f"{label}: expected a mapping that reads {stream_arn!r}, got one that reads {mapping.get('EventSourceArn')!r}."
+                f"\nHint: {FEEDS} is broken: wrong stream. EventSourceArn must be the stream_arn argument, the stream the "
+                "readings are in."
+            ),
+        )
     position = mapping.get("StartingPosition")
     if position != "TRIM_HORIZON":
         if position == "LATEST":
-            hint = (f"{BACKLOG} is broken: LATEST starts after the newest record, so the seven readings already in the "
-                    "stream would never be processed. Which position starts at the oldest record still in the shard?")
+            hint = (
+                f"{BACKLOG} is broken: LATEST starts after the newest record, so the seven readings already in the "
+                "stream would never be processed. Which position starts at the oldest record still in the shard?"
+            )
         elif position is None:
             hint = STARTING_POSITION_REQUIRED
         else:
-            hint = (f"{BACKLOG}: {position} starts at a point in time you would have to choose (and LocalStack 4.14 "
-                    "alone does not support it), and nothing guarantees it is before the oldest reading. Start at the "
-                    "oldest record still in the shard.")
-        raise _reject(mapping, function_name, f"{label}: expected StartingPosition 'TRIM_HORIZON', got {position!r}.\nHint: {hint}")
+            hint = (
+                f"{BACKLOG}: {position} starts at a point in time you would have to choose (and LocalStack 4.14 "
+                "alone does not support it), and nothing guarantees it is before the oldest reading. Start at the "
+                "oldest record still in the shard."
+            )
+        raise _reject(
+            mapping,
+            function_name,
+            f"{label}: expected StartingPosition 'TRIM_HORIZON', got {position!r}.\nHint: {hint}",
+        )
     batch_size = setting(mapping, "BatchSize")
     if batch_size != BATCH_SIZE:
-        raise _reject(mapping, function_name,
-                      f"{label}: expected BatchSize {BATCH_SIZE}, got {batch_size!r}.\nHint: {_batch_size_hint(batch_size)}")
+        raise _reject(
+            mapping,
+            function_name,
+            f"{label}: expected BatchSize {BATCH_SIZE}, got {batch_size!r}.\nHint: {_batch_size_hint(batch_size)}",
+        )
     if mapping.get("State") in ("Disabled", "Disabling"):
-        raise _reject(mapping, function_name, (
-            f"{label}: expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: {READS_NOW} is broken: "
-            "Enabled=False creates a mapping that never reads the stream, and the readings would wait there. Leave "
-            "Enabled out (it defaults to True)."))
+        raise _reject(
+            mapping,
+            function_name,
+            (
+                f"{label}: expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: {READS_NOW} is broken: "
+                "Enabled=False creates a mapping that never reads the stream, and the readings would wait there. Leave "
+                "Enabled out (it defaults to True)."
+            ),
+        )
     window = setting(mapping, "MaximumBatchingWindowInSeconds") or 0
     if window:
-        raise _reject(mapping, function_name, (
-            f"{label}: expected MaximumBatchingWindowInSeconds 0 (the default), got {window!r}.\nHint: {DEFAULTS} is "
-            f"broken: a batching window makes the mapping wait up to {window} s for more records before it invokes. "
-            "It saves no invocation here: the seven readings are all in the stream already, and BatchSize alone "
-            "decides how many go in one batch. Leave MaximumBatchingWindowInSeconds out (lesson 05 is about it)."))
-    passed(label, f"the readings already in the stream are processed (TRIM_HORIZON), in batches of at most "
-                  f"{BATCH_SIZE} records")
+        raise _reject(
+            mapping,
+            function_name,
+            (
+                f"{label}: expected MaximumBatchingWindowInSeconds 0 (the default), got {window!r}.\nHint: {DEFAULTS} is "
+                f"broken: a batching window makes the mapping wait up to {window} s for more records before it invokes. "
+                "It saves no invocation here: the seven readings are all in the stream already, and BatchSize alone "
+                "decides how many go in one batch. Leave MaximumBatchingWindowInSeconds out (lesson 05 is about it)."
+            ),
+        )
+    passed(
+        label,
+        f"the readings already in the stream are processed (TRIM_HORIZON), in batches of at most {BATCH_SIZE} records",
+    )
     return mapping
 
 
 # ---------------------------------------------------------------------------------------------- Stretch 02.S
 
-KEEP_THE_BATCH = ("batch_data_bytes only reads the event: decode each record's data into a local variable, never "
-                  "write it back into record['kinesis'].")
+KEEP_THE_BATCH = (
+    "batch_data_bytes only reads the event: decode each record's data into a local variable, never "
+    "write it back into record['kinesis']."
+)
 
 
 def _data_payloads(rng: random.Random) -> list[bytes]:
     """What producers send: JSON with non-ASCII text, a record that is not UTF-8, an empty one, random bytes."""
     site = rng.choice(["Zürich", "Malmö", "Saint-Étienne", "Kraków"])
     payloads = [
-        json.dumps({"reading_id": f"r-{rng.randrange(10**4)}", "site": site, "unit": "°C",
-                    "temperature": round(rng.uniform(-5, 30), 2)}, ensure_ascii=False).encode("utf-8"),
+        json.dumps(
+            {
+                "reading_id": f"r-{rng.randrange(10**4)}",
+                "site": site,
+                "unit": "°C",
+                "temperature": round(rng.uniform(-5, 30), 2),
+            },
+            ensure_ascii=False,
+        ).encode("utf-8"),
         "21,5 °C ☀".encode("utf-8"),
         b"\xff\xfe" + bytes(rng.randrange(256) for _ in range(rng.randint(1, 9))),
         b"",
@@ -634,31 +817,42 @@ def _data_payloads(rng: random.Random) -> list[bytes]:
 def _data_bytes_hint(got, event: dict, payloads: list[bytes]) -> str:
     records = event["Records"]
     if got == sum(len(record["kinesis"]["data"]) for record in records):
-        return ("you counted the characters of the base64 text in record['kinesis']['data']: base64 writes 4 "
-                "characters for every 3 bytes (rounded up to a multiple of 4). Decode it first, then count: "
-                "len(base64.b64decode(data)).")
+        return (
+            "you counted the characters of the base64 text in record['kinesis']['data']: base64 writes 4 "
+            "characters for every 3 bytes (rounded up to a multiple of 4). Decode it first, then count: "
+            "len(base64.b64decode(data))."
+        )
     if got == len(json.dumps(event)) or got == len(json.dumps(event).encode()):
-        return ("that is the size of the whole event as JSON: base64, eventID, ARNs and the other fields included. "
-                "Count only each record's data, decoded from base64.")
+        return (
+            "that is the size of the whole event as JSON: base64, eventID, ARNs and the other fields included. "
+            "Count only each record's data, decoded from base64."
+        )
     if got == len(records):
         return "that is the number of records: count the bytes of their data, decoded from base64."
     if got == len(payloads[0]) and len(payloads) > 1:
         return "that is the first record's data alone: add up the data of every record of the batch."
-    characters = {sum(len(payload.decode("utf-8", errors=errors)) for payload in payloads)
-                  for errors in ("replace", "ignore")}
+    characters = {
+        sum(len(payload.decode("utf-8", errors=errors)) for payload in payloads) for errors in ("replace", "ignore")
+    }
     if got in characters:
-        return ("you counted characters, not bytes: in UTF-8 '°' and 'ü' take 2 bytes, '☀' takes 3, and bytes "
-                "that are not UTF-8 are bytes all the same. Count len() of the bytes base64 gives back, without "
-                "decoding them to text.")
-    return ("add up len(base64.b64decode(record['kinesis']['data'])) over every record: the bytes the producer sent, "
-            "whatever they hold.")
+        return (
+            "you counted characters, not bytes: in UTF-8 '°' and 'ü' take 2 bytes, '☀' takes 3, and bytes "
+            "that are not UTF-8 are bytes all the same. Count len() of the bytes base64 gives back, without "
+            "decoding them to text."
+        )
+    return (
+        "add up len(base64.b64decode(record['kinesis']['data'])) over every record: the bytes the producer sent, "
+        "whatever they hold."
+    )
 
 
 def _data_bytes_raised(error: Exception) -> str:
     text = f"batch_data_bytes(event) raised {type(error).__name__}: {error}\nHint: "
     if isinstance(error, (UnicodeDecodeError, json.JSONDecodeError)) or "MalformedRecord" in type(error).__name__:
-        return text + ("do not decode the data to text or JSON: a record that is not UTF-8 or not JSON carried bytes "
-                       "too, and they count. len(base64.b64decode(record['kinesis']['data'])) is all you need.")
+        return text + (
+            "do not decode the data to text or JSON: a record that is not UTF-8 or not JSON carried bytes "
+            "too, and they count. len(base64.b64decode(record['kinesis']['data'])) is all you need."
+        )
     if isinstance(error, KeyError):
         return text + "each record's data is record['kinesis']['data'], base64-encoded."
     return text + "add up len(base64.b64decode(record['kinesis']['data'])) over the records of event['Records']."
@@ -677,7 +871,8 @@ def check_batch_data_bytes(batch_data_bytes) -> None:
         got = answer_of(label, case, batch_data_bytes, event, keep_hint=KEEP_THE_BATCH, when_raised=_data_bytes_raised)
         expected = sum(len(payload) for payload in payloads)
         if got != expected or isinstance(got, bool):
-            raise ExerciseCheckFailed(f"{case}: expected {expected} bytes, got {got!r}.\n"
-                                      f"Hint: {_data_bytes_hint(got, event, payloads)}")
+            raise ExerciseCheckFailed(
+                f"{case}: expected {expected} bytes, got {got!r}.\nHint: {_data_bytes_hint(got, event, payloads)}"
+            )
         batches += 1
     passed(label, f"{batches} batches measured, non-ASCII text, bytes that are not UTF-8 and empty data included")

@@ -96,8 +96,13 @@ def check_triage(module) -> None:
     malformed_type = getattr(module, "MalformedRecord", None) or getattr(decoding, "MalformedRecord", ValueError)
 
     # A good reading: the normalised reading comes back, and nothing is reported as skipped.
-    reading = {"reading_id": f"r-{rng.randint(10000, 99999)}", "sensor": f"s-{rng.randint(10, 99)}",
-               "temperature": round(rng.uniform(-10, 35), 1), "unit": "C", "humidity": rng.randint(20, 90)}
+    reading = {
+        "reading_id": f"r-{rng.randint(10000, 99999)}",
+        "sensor": f"s-{rng.randint(10, 99)}",
+        "temperature": round(rng.uniform(-10, 35), 1),
+        "unit": "C",
+        "humidity": rng.randint(20, 90),
+    }
     record = _event_record(rng, json.dumps(reading).encode())
     expected = getattr(module, "normalise")(dict(reading)) if hasattr(module, "normalise") else None
     got, error, lines = _triage_of(label, module, record)
@@ -106,10 +111,20 @@ def check_triage(module) -> None:
             f"{label}, a good reading {json.dumps(reading)}: triage raised {type(error).__name__}: {error}.\n"
             "Hint: a record that decodes and normalises is returned as normalise(reading) returns it."
         ) from error
-    expect(f"{label}, a good reading {json.dumps(reading)}", expected is None or got == expected, expected=expected,
-           got=got, hint="return normalise(decode_record(record)) for a good record.")
-    expect(f"{label}, a good reading: lines printed", not _skipped_lines(lines), expected=[], got=lines,
-           hint="print a SKIPPED line only for a reading you skip.")
+    expect(
+        f"{label}, a good reading {json.dumps(reading)}",
+        expected is None or got == expected,
+        expected=expected,
+        got=got,
+        hint="return normalise(decode_record(record)) for a good record.",
+    )
+    expect(
+        f"{label}, a good reading: lines printed",
+        not _skipped_lines(lines),
+        expected=[],
+        got=lines,
+        hint="print a SKIPPED line only for a reading you skip.",
+    )
 
     # Poison: data that is not JSON, and data that is not base64. Each must fail the batch, naming the record.
     truncated = json.dumps({"reading_id": f"r-{rng.randint(10000, 99999)}", "sensor": "s-1", "temperature": 21.5})
@@ -135,35 +150,50 @@ def check_triage(module) -> None:
             mistake = (
                 "you let MalformedRecord through: turn it into PoisonRecord (`except MalformedRecord as error: "
                 "raise PoisonRecord(...) from error`), so the handler and lesson 06 can tell poison by its class"
-                if isinstance(error, malformed_type) else
-                "decode the record with decode_record and turn its MalformedRecord into PoisonRecord"
+                if isinstance(error, malformed_type)
+                else "decode the record with decode_record and turn its MalformedRecord into PoisonRecord"
             )
             raise ExerciseCheckFailed(
                 f"{where}: expected PoisonRecord, got {type(error).__name__}: {error}.\nHint: {mistake}."
             ) from error
         expect(
-            f"{where}: the PoisonRecord's message", record["eventID"] in str(error),
-            expected=f"a message that contains the eventID {record['eventID']!r}", got=str(error),
+            f"{where}: the PoisonRecord's message",
+            record["eventID"] in str(error),
+            expected=f"a message that contains the eventID {record['eventID']!r}",
+            got=str(error),
             hint="name the record's eventID in the message (f\"{record['eventID']}: {error}\"): it says which "
             "shard and which sequence number, so whoever reads the logs can find the record.",
         )
         cause = error.__cause__
         expect(
-            f"{where}: the PoisonRecord's __cause__", isinstance(cause, malformed_type),
-            expected="the MalformedRecord it replaces", got=cause,
+            f"{where}: the PoisonRecord's __cause__",
+            isinstance(cause, malformed_type),
+            expected="the MalformedRecord it replaces",
+            got=cause,
             hint="chain it: `raise PoisonRecord(...) from error`, so the traceback Lambda logs keeps the "
-            "MalformedRecord and what exactly is wrong with the data." if cause is None else
-            f"the cause is a {type(cause).__name__}: decode the record with decode_record (your decoding.py), "
+            "MalformedRecord and what exactly is wrong with the data."
+            if cause is None
+            else f"the cause is a {type(cause).__name__}: decode the record with decode_record (your decoding.py), "
             "not with your own base64/json calls, and turn its MalformedRecord into PoisonRecord. decode_record "
             "catches every kind of bad data (not UTF-8, JSON but not an object, ...) and names it.",
         )
 
     # Harmless bad readings: skipped (None) after exactly one SKIPPED line naming the record.
     harmless = [
-        ("a reading in kelvin", {"reading_id": f"r-{rng.randint(10000, 99999)}", "sensor": f"s-{rng.randint(10, 99)}",
-                                 "temperature": round(rng.uniform(270, 310), 1), "unit": "K", "humidity": 50}),
-        ("a reading without a temperature", {"reading_id": f"r-{rng.randint(10000, 99999)}",
-                                             "sensor": f"s-{rng.randint(10, 99)}", "unit": "C"}),
+        (
+            "a reading in kelvin",
+            {
+                "reading_id": f"r-{rng.randint(10000, 99999)}",
+                "sensor": f"s-{rng.randint(10, 99)}",
+                "temperature": round(rng.uniform(270, 310), 1),
+                "unit": "K",
+                "humidity": 50,
+            },
+        ),
+        (
+            "a reading without a temperature",
+            {"reading_id": f"r-{rng.randint(10000, 99999)}", "sensor": f"s-{rng.randint(10, 99)}", "unit": "C"},
+        ),
         ("an empty object {}", {}),
     ]
     for what, reading in harmless:
@@ -171,8 +201,12 @@ def check_triage(module) -> None:
         where = f"{label}, {what} {json.dumps(reading)}"
         got, error, lines = _triage_of(label, module, record)
         if isinstance(error, poison_type):
-            empty = (" {} decodes: it is a JSON object, an empty one, so it is not poison; normalise refuses it "
-                     "(no reading_id), which makes it a harmless bad reading." if reading == {} else "")
+            empty = (
+                " {} decodes: it is a JSON object, an empty one, so it is not poison; normalise refuses it "
+                "(no reading_id), which makes it a harmless bad reading."
+                if reading == {}
+                else ""
+            )
             raise ExerciseCheckFailed(
                 f"{where}: expected None (skipped), got PoisonRecord: {error}.\nHint: a harmless reading would block "
                 "the shard: PoisonRecord fails the whole batch, and with it every record behind it, for a reading "
@@ -184,28 +218,43 @@ def check_triage(module) -> None:
                 f"{where}: expected None (skipped), got {type(error).__name__}: {error}.\nHint: catch InvalidReading "
                 "from normalise: print one SKIPPED line and return None; it must not fail the batch."
             ) from error
-        expect(where, got is None, expected=None, got=got,
-               hint="return None for a reading that normalise refuses: the handler counts it as skipped.")
+        expect(
+            where,
+            got is None,
+            expected=None,
+            got=got,
+            hint="return None for a reading that normalise refuses: the handler counts it as skipped.",
+        )
         skipped = _skipped_lines(lines)
         expect(
-            f"{where}: SKIPPED lines printed", len(skipped) == 1, expected="one line starting with 'SKIPPED '",
+            f"{where}: SKIPPED lines printed",
+            len(skipped) == 1,
+            expected="one line starting with 'SKIPPED '",
             got=lines,
-            hint="report what you skip: print(\"SKIPPED \" + json.dumps({\"sequenceNumber\": ..., \"reason\": "
+            hint='report what you skip: print("SKIPPED " + json.dumps({"sequenceNumber": ..., "reason": '
             "str(error)})). A record skipped without a trace cannot be found again.",
         )
         try:
-            report = json.loads(skipped[0][len("SKIPPED "):])
+            report = json.loads(skipped[0][len("SKIPPED ") :])
         except json.JSONDecodeError:
             report = None
         number = record["kinesis"]["sequenceNumber"]
         event_id = isinstance(report, dict) and report.get("sequenceNumber") == record["eventID"]
         expect(
-            f"{where}: the SKIPPED line", isinstance(report, dict) and report.get("sequenceNumber") == number
-            and isinstance(report.get("reason"), str) and report["reason"],
-            expected=f'SKIPPED {{"sequenceNumber": "{number}", "reason": "..."}}', got=skipped[0],
+            f"{where}: the SKIPPED line",
+            isinstance(report, dict)
+            and report.get("sequenceNumber") == number
+            and isinstance(report.get("reason"), str)
+            and report["reason"],
+            expected=f'SKIPPED {{"sequenceNumber": "{number}", "reason": "..."}}',
+            got=skipped[0],
             hint="after 'SKIPPED ', print JSON with the record's sequenceNumber and the reason (str of the "
-            "InvalidReading)." + (" You printed the eventID: sequenceNumber is record['kinesis']['sequenceNumber'], "
-                                  "not its eventID." if event_id else ""),
+            "InvalidReading)."
+            + (
+                " You printed the eventID: sequenceNumber is record['kinesis']['sequenceNumber'], not its eventID."
+                if event_id
+                else ""
+            ),
         )
     passed(label, "a good reading kept, poison raised as PoisonRecord, harmless readings skipped and reported")
 
@@ -216,7 +265,9 @@ def check_triage(module) -> None:
 FEEDS = "requirement 1 (the records of the stream, those already in it included, go to the function)"
 DELIVERIES = "requirement 2 (a failing batch is delivered 3 times in all, then given up)"
 TRACE = "requirement 3 (every batch given up leaves a description in the queue)"
-FEW_GOOD_LOST = "requirement 4 (at most 2 good records are given up with a poison one, in as few invocations as possible)"
+FEW_GOOD_LOST = (
+    "requirement 4 (at most 2 good records are given up with a poison one, in as few invocations as possible)"
+)
 WHOLE = "requirement 5 (a failing batch is retried whole; every other setting keeps its default)"
 RECORDS_IN_STREAM = 9
 
@@ -231,95 +282,158 @@ def _reject(label: str, uuid_: str, function_name: str, message: str) -> None:
 
 def _retries_hint(retries) -> str:
     if retries == -1 or retries is None:
-        return (f"{DELIVERIES} is broken: left at -1 (the default), MaximumRetryAttempts retries until the record "
-                "expires, so the shard stays blocked for up to the retention period (24 hours by default, up to 365 "
-                "days).")
+        return (
+            f"{DELIVERIES} is broken: left at -1 (the default), MaximumRetryAttempts retries until the record "
+            "expires, so the shard stays blocked for up to the retention period (24 hours by default, up to 365 "
+            "days)."
+        )
     if retries == 0:
-        return (f"{DELIVERIES} is broken: 0 means no retry at all, one delivery in all, and a batch that failed once "
-                "for a passing reason (a throttled database) is given up. MaximumRetryAttempts counts the retries "
-                "after the first attempt.")
+        return (
+            f"{DELIVERIES} is broken: 0 means no retry at all, one delivery in all, and a batch that failed once "
+            "for a passing reason (a throttled database) is given up. MaximumRetryAttempts counts the retries "
+            "after the first attempt."
+        )
     if retries == 10000:
-        return (f"{DELIVERIES} is broken: 10,000 is the most AWS allows, not a bound that gives up soon: a poison "
-                "record would be delivered 10,001 times while the shard waits behind it.")
+        return (
+            f"{DELIVERIES} is broken: 10,000 is the most AWS allows, not a bound that gives up soon: a poison "
+            "record would be delivered 10,001 times while the shard waits behind it."
+        )
     if isinstance(retries, int) and retries > 0:
-        return (f"{DELIVERIES} is broken: MaximumRetryAttempts counts the retries after the first attempt, not the "
-                f"deliveries: {retries} retries make {retries + 1} invocations of a failing batch, not 3.")
+        return (
+            f"{DELIVERIES} is broken: MaximumRetryAttempts counts the retries after the first attempt, not the "
+            f"deliveries: {retries} retries make {retries + 1} invocations of a failing batch, not 3."
+        )
     return f"{DELIVERIES}: MaximumRetryAttempts counts the retries after the first attempt."
 
 
 def _batch_size_hint(batch_size) -> str:
     if isinstance(batch_size, int) and batch_size > 3:
         default = " (the default, as you left it out)" if batch_size == 100 else ""
-        return (f"{FEW_GOOD_LOST} is broken: with BatchSize {batch_size}{default}, a batch holds up to {batch_size} "
-                f"records, so up to {batch_size - 1} good records are given up with one poison record.")
+        return (
+            f"{FEW_GOOD_LOST} is broken: with BatchSize {batch_size}{default}, a batch holds up to {batch_size} "
+            f"records, so up to {batch_size - 1} good records are given up with one poison record."
+        )
     if isinstance(batch_size, int) and 0 < batch_size < 3:
         invocations = -(-RECORDS_IN_STREAM // batch_size)
-        return (f"{FEW_GOOD_LOST} is broken: batches of at most {batch_size} records lose fewer good records, but "
-                f"take {invocations} invocations for the nine readings where batches of 3 take 3. Take the largest "
-                "batch that gives up at most 2 good records with a poison one.")
+        return (
+            f"{FEW_GOOD_LOST} is broken: batches of at most {batch_size} records lose fewer good records, but "
+            f"take {invocations} invocations for the nine readings where batches of 3 take 3. Take the largest "
+            "batch that gives up at most 2 good records with a poison one."
+        )
     return f"{FEW_GOOD_LOST}: BatchSize is the most records one batch may hold."
 
 
 def _judge_bounded(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> None:
     uuid_ = mapping["UUID"]
     if mapping.get("EventSourceArn") != stream_arn or not str(mapping.get("FunctionArn", "")).endswith(
-            f":function:{function_name}"):
-        _reject(label, uuid_, function_name,
-                f"expected a mapping from {stream_arn} to {function_name}, got one from "
-                f"{mapping.get('EventSourceArn')} to {mapping.get('FunctionArn')}.\nHint: {FEEDS} is broken: pass "
-                "the function_name and stream_arn your function receives as FunctionName and EventSourceArn.")
+        f":function:{function_name}"
+    ):
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected a mapping from {stream_arn} to {function_name}, got one from "
+            f"{mapping.get('EventSourceArn')} to {mapping.get('FunctionArn')}.\nHint: {FEEDS} is broken: pass "
+            "the function_name and stream_arn your function receives as FunctionName and EventSourceArn.",
+        )
     if mapping.get("StartingPosition") != "TRIM_HORIZON":
-        _reject(label, uuid_, function_name,
-                f"expected StartingPosition 'TRIM_HORIZON', got {mapping.get('StartingPosition')!r}.\nHint: {FEEDS} "
-                "is broken: the records #0 to #8 are already in the stream, and LATEST starts after the newest record, "
-                "so it would never read them. StartingPosition is required for Kinesis: there is no default to rely on.")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected StartingPosition 'TRIM_HORIZON', got {mapping.get('StartingPosition')!r}.\nHint: {FEEDS} "
+            "is broken: the records #0 to #8 are already in the stream, and LATEST starts after the newest record, "
+            "so it would never read them. StartingPosition is required for Kinesis: there is no default to rely on.",
+        )
     batch_size = mapping.get("BatchSize")
     if batch_size != 3:
-        _reject(label, uuid_, function_name, f"expected BatchSize 3, got {batch_size!r}.\nHint: {_batch_size_hint(batch_size)}")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected BatchSize 3, got {batch_size!r}.\nHint: {_batch_size_hint(batch_size)}",
+        )
     retries = setting(mapping, "MaximumRetryAttempts")
     if retries != 2:
-        _reject(label, uuid_, function_name, f"expected MaximumRetryAttempts 2, got {retries!r}.\nHint: {_retries_hint(retries)}")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected MaximumRetryAttempts 2, got {retries!r}.\nHint: {_retries_hint(retries)}",
+        )
     destinations = setting(mapping, "DestinationConfig") or {}
     destination = on_failure_destination(mapping)
     if destinations.get("OnSuccess", {}).get("Destination") and not destination:
-        _reject(label, uuid_, function_name,
-                f"expected DestinationConfig {{'OnFailure': {{'Destination': {queue_arn!r}}}}}, got {destinations!r}."
-                f"\nHint: {TRACE} is broken: OnSuccess is the wrong key. The queue must hear of the batches Lambda "
-                "gives up on, so it goes under OnFailure.")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected DestinationConfig {{'OnFailure': {{'Destination': {queue_arn!r}}}}}, got {destinations!r}."
+            f"\nHint: {TRACE} is broken: OnSuccess is the wrong key. The queue must hear of the batches Lambda "
+            "gives up on, so it goes under OnFailure.",
+        )
     if not destination:
-        _reject(label, uuid_, function_name,
-                f"expected an OnFailure destination {queue_arn!r}, got DestinationConfig {destinations!r}.\nHint: "
-                f"{TRACE} is broken: without a destination the failed batch is dropped without a trace. After the "
-                "retries the mapping moves on and nothing says which records were given up.")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected an OnFailure destination {queue_arn!r}, got DestinationConfig {destinations!r}.\nHint: "
+            f"{TRACE} is broken: without a destination the failed batch is dropped without a trace. After the "
+            "retries the mapping moves on and nothing says which records were given up.",
+        )
     if destination.startswith("http"):
-        _reject(label, uuid_, function_name,
-                f"expected the queue's ARN {queue_arn!r} as destination, got its URL {destination!r}.\nHint: {TRACE} "
-                "is broken: a destination is named by ARN (arn:aws:sqs:...), not by the queue's URL. AWS refuses a "
-                "URL; LocalStack 4.14 stores it and then cannot deliver anything to it. Use the queue_arn argument.")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected the queue's ARN {queue_arn!r} as destination, got its URL {destination!r}.\nHint: {TRACE} "
+            "is broken: a destination is named by ARN (arn:aws:sqs:...), not by the queue's URL. AWS refuses a "
+            "URL; LocalStack 4.14 stores it and then cannot deliver anything to it. Use the queue_arn argument.",
+        )
     if destination == queue_arn.rsplit(":", 1)[-1]:
-        _reject(label, uuid_, function_name,
-                f"expected the queue's ARN {queue_arn!r} as destination, got the queue's name {destination!r}.\n"
-                f"Hint: {TRACE} is broken: a destination is named by its ARN (arn:aws:sqs:region:account:name), not by "
-                "the queue's name or URL. Use the queue_arn argument.")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected the queue's ARN {queue_arn!r} as destination, got the queue's name {destination!r}.\n"
+            f"Hint: {TRACE} is broken: a destination is named by its ARN (arn:aws:sqs:region:account:name), not by "
+            "the queue's name or URL. Use the queue_arn argument.",
+        )
     if destination != queue_arn:
-        _reject(label, uuid_, function_name,
-                f"expected the OnFailure destination {queue_arn!r}, got {destination!r}.\nHint: {TRACE}: use the "
-                "queue_arn your function receives.")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected the OnFailure destination {queue_arn!r}, got {destination!r}.\nHint: {TRACE}: use the "
+            "queue_arn your function receives.",
+        )
     if setting(mapping, "BisectBatchOnFunctionError"):
-        _reject(label, uuid_, function_name,
-                f"expected BisectBatchOnFunctionError False (not set), got True.\nHint: {WHOLE} is broken: "
-                "BisectBatchOnFunctionError splits a failing batch in halves (lesson 06) instead of invoking it again "
-                "as it is. Leave it out here.")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected BisectBatchOnFunctionError False (not set), got True.\nHint: {WHOLE} is broken: "
+            "BisectBatchOnFunctionError splits a failing batch in halves (lesson 06) instead of invoking it again "
+            "as it is. Leave it out here.",
+        )
     age = setting(mapping, "MaximumRecordAgeInSeconds")
     if age not in (-1, None):
-        _reject(label, uuid_, function_name,
-                f"expected MaximumRecordAgeInSeconds -1 (the default), got {age!r}.\nHint: {WHOLE} is broken: an age "
-                "limit gives a batch up when its records are too old, whatever the retries; this mapping gives up by "
-                "the count of deliveries alone. Leave MaximumRecordAgeInSeconds out (section 4 shows it).")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected MaximumRecordAgeInSeconds -1 (the default), got {age!r}.\nHint: {WHOLE} is broken: an age "
+            "limit gives a batch up when its records are too old, whatever the retries; this mapping gives up by "
+            "the count of deliveries alone. Leave MaximumRecordAgeInSeconds out (section 4 shows it).",
+        )
     if mapping.get("State") in ("Disabled", "Disabling"):
-        _reject(label, uuid_, function_name,
-                f"expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: {FEEDS} is broken: "
-                "Enabled=False creates a mapping that never reads the stream. Leave Enabled out (it defaults to True).")
+        _reject(
+            label,
+            uuid_,
+            function_name,
+            f"expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: {FEEDS} is broken: "
+            "Enabled=False creates a mapping that never reads the stream. Leave Enabled out (it defaults to True).",
+        )
 
 
 def _created_mapping(label: str, create, function_name: str, *args) -> dict:
@@ -329,24 +443,34 @@ def _created_mapping(label: str, create, function_name: str, *args) -> dict:
     except (botocore.exceptions.ClientError, botocore.exceptions.ParamValidationError) as error:
         text = str(error).lower()
         if "unsupported destinationconfig" in text or "onsuccess" in text:
-            hint = (f"{TRACE}: a stream mapping has only an OnFailure destination: DestinationConfig={{'OnFailure': "
-                    "{'Destination': queue_arn}}. OnSuccess is for asynchronous invocations; AWS and LocalStack "
-                    "refuse it for a Kinesis mapping.")
+            hint = (
+                f"{TRACE}: a stream mapping has only an OnFailure destination: DestinationConfig={{'OnFailure': "
+                "{'Destination': queue_arn}}. OnSuccess is for asynchronous invocations; AWS and LocalStack "
+                "refuse it for a Kinesis mapping."
+            )
         elif "destination" in text:
             hint = f"{TRACE}: give the queue's ARN (arn:aws:sqs:...), not its URL (http...): a destination is named by ARN."
         elif "maximumretryattempts" in text:
-            hint = (f"{DELIVERIES}: MaximumRetryAttempts ranges from -1 to 10,000 (-1: retry until the record expires) "
-                    "and counts the retries after the first attempt.")
+            hint = (
+                f"{DELIVERIES}: MaximumRetryAttempts ranges from -1 to 10,000 (-1: retry until the record expires) "
+                "and counts the retries after the first attempt."
+            )
         elif "maximumrecordage" in text:
             broken = AGE_LIMIT if label.startswith("Stretch") else WHOLE
-            hint = (f"{broken}: MaximumRecordAgeInSeconds is -1 (no limit) or 60 to 604,800 seconds. AWS refuses "
-                    "0 to 59, and so does the course's LocalStack, with AWS's message.")
+            hint = (
+                f"{broken}: MaximumRecordAgeInSeconds is -1 (no limit) or 60 to 604,800 seconds. AWS refuses "
+                "0 to 59, and so does the course's LocalStack, with AWS's message."
+            )
         elif "provided arn" in text or "must be of the format" in text:
-            hint = (f"{FEEDS}: EventSourceArn is the stream's ARN (the stream_arn argument), not its name: a mapping "
-                    "names its event source by ARN.")
+            hint = (
+                f"{FEEDS}: EventSourceArn is the stream's ARN (the stream_arn argument), not its name: a mapping "
+                "names its event source by ARN."
+            )
         else:
-            hint = ("the call itself failed: check the parameter names (FunctionName, EventSourceArn, "
-                    "StartingPosition, BatchSize, MaximumRetryAttempts, DestinationConfig, ...) and their types.")
+            hint = (
+                "the call itself failed: check the parameter names (FunctionName, EventSourceArn, "
+                "StartingPosition, BatchSize, MaximumRetryAttempts, DestinationConfig, ...) and their types."
+            )
         delete_mappings_of(function_name)  # one call may have succeeded before the one that failed
         raise ExerciseCheckFailed(
             f"{label}: create_event_source_mapping raised {type(error).__name__}: {error}\nHint: {hint}"
@@ -372,8 +496,11 @@ def check_bounded_mapping(create_bounded_mapping, function_name: str, stream_arn
     mapping = _created_mapping(label, create_bounded_mapping, function_name, stream_arn, queue_arn)
     _judge_bounded(label, mapping, function_name, stream_arn, queue_arn)
     wait_for_state(mapping["UUID"], "Enabled")
-    passed(label, "the records already in the stream are read (TRIM_HORIZON), batches of 3, 3 deliveries of a "
-                  "failing batch (MaximumRetryAttempts 2), each batch given up described in the queue")
+    passed(
+        label,
+        "the records already in the stream are read (TRIM_HORIZON), batches of 3, 3 deliveries of a "
+        "failing batch (MaximumRetryAttempts 2), each batch given up described in the queue",
+    )
     return mapping["UUID"]
 
 
@@ -385,8 +512,14 @@ def _iso(moment: datetime) -> str:
 
 
 def failure_record(
-    stream_arn: str, shard_id: str, start: str, end: str, batch_size: int,
-    condition: str = "RetryAttemptsExhausted", invoke_count: int = 3, function_name: str = "check-03",
+    stream_arn: str,
+    shard_id: str,
+    start: str,
+    end: str,
+    batch_size: int,
+    condition: str = "RetryAttemptsExhausted",
+    invoke_count: int = 3,
+    function_name: str = "check-03",
 ) -> dict:
     """An on-failure record as Lambda sends it to an SQS or SNS destination: metadata only, no record data.
 
@@ -430,19 +563,25 @@ def _sequence_numbers(rng: random.Random, count: int) -> list[str]:
 def _failed_range_hint(got, record: dict) -> str:
     info = record["KinesisBatchInfo"]
     start, end, size = info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]
-    general = ("Read everything from record['KinesisBatchInfo']: shardId, startSequenceNumber, endSequenceNumber, "
-               "and return them as a tuple of the strings they are. A RecordAgeExceeded record has no "
-               "responseContext (and, on LocalStack, no requestContext), so do not rely on those.")
+    general = (
+        "Read everything from record['KinesisBatchInfo']: shardId, startSequenceNumber, endSequenceNumber, "
+        "and return them as a tuple of the strings they are. A RecordAgeExceeded record has no "
+        "responseContext (and, on LocalStack, no requestContext), so do not rely on those."
+    )
     if not (isinstance(got, tuple) and len(got) == 3):
         return general
     got_end = got[2]
     if isinstance(got_end, str) and got_end.isdigit() and got[1] == start:
         if int(got_end) == int(start) + size - 1 and got_end != end:
-            return ("sequence numbers are not contiguous: start + batchSize - 1 is not the last record's number "
-                    "(Kinesis leaves gaps between them). Read endSequenceNumber from KinesisBatchInfo.")
+            return (
+                "sequence numbers are not contiguous: start + batchSize - 1 is not the last record's number "
+                "(Kinesis leaves gaps between them). Read endSequenceNumber from KinesisBatchInfo."
+            )
         if int(got_end) > int(end):
-            return ("the range is inclusive: endSequenceNumber is the last record of the failed batch, as given; do "
-                    "not move it past the end (Python's exclusive ranges do not apply here).")
+            return (
+                "the range is inclusive: endSequenceNumber is the last record of the failed batch, as given; do "
+                "not move it past the end (Python's exclusive ranges do not apply here)."
+            )
     return general
 
 
@@ -450,13 +589,18 @@ def _check_one_range(label: str, failed_range, case: tuple) -> None:
     condition, shard_number, numbers, invoke_count = case
     stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/check-03-{shard_number}"
     shard_id = f"shardId-{shard_number:012d}"
-    record = failure_record(stream_arn, shard_id, numbers[0], numbers[-1], len(numbers), condition,
-                            invoke_count=invoke_count)
+    record = failure_record(
+        stream_arn, shard_id, numbers[0], numbers[-1], len(numbers), condition, invoke_count=invoke_count
+    )
     where = f"{label}, a {condition} record of a batch of {len(numbers)}"
     try:
-        got = unchanged(label, failed_range, record,
-                        hint="failed_range only reads the record: do not pop KinesisBatchInfo or assign into it "
-                        "(lesson 07's replay consumer reads the same message again).")
+        got = unchanged(
+            label,
+            failed_range,
+            record,
+            hint="failed_range only reads the record: do not pop KinesisBatchInfo or assign into it "
+            "(lesson 07's replay consumer reads the same message again).",
+        )
     except (ExerciseNotSolved, ExerciseCheckFailed):
         raise
     except KeyError as error:
@@ -465,8 +609,13 @@ def _check_one_range(label: str, failed_range, case: tuple) -> None:
             f"record; this one has the keys {sorted(record)}."
         ) from None
     expected = (shard_id, numbers[0], numbers[-1])
-    expect(where, isinstance(got, tuple) and got == expected, expected=expected, got=got,
-           hint=_failed_range_hint(got, record))
+    expect(
+        where,
+        isinstance(got, tuple) and got == expected,
+        expected=expected,
+        got=got,
+        hint=_failed_range_hint(got, record),
+    )
 
 
 def _batch_strategy():
@@ -483,8 +632,12 @@ def _batch_strategy():
             found.append(current)
         return [str(number) for number in found]
 
-    return st.tuples(st.sampled_from(["RetryAttemptsExhausted", "RecordAgeExceeded"]), st.integers(0, 10**4),
-                     numbers(), st.integers(1, 10_001))
+    return st.tuples(
+        st.sampled_from(["RetryAttemptsExhausted", "RecordAgeExceeded"]),
+        st.integers(0, 10**4),
+        numbers(),
+        st.integers(1, 10_001),
+    )
 
 
 def check_failed_range(failed_range) -> None:
@@ -495,10 +648,16 @@ def check_failed_range(failed_range) -> None:
     rng = fresh_random(label)
     examples = [
         (condition, rng.randint(0, 20), _sequence_numbers(rng, size), rng.randint(1, 4))
-        for condition in ("RetryAttemptsExhausted", "RecordAgeExceeded") for size in (rng.randint(2, 50), 1)
+        for condition in ("RetryAttemptsExhausted", "RecordAgeExceeded")
+        for size in (rng.randint(2, 50), 1)
     ]
-    drawn = property_cases(label, _batch_strategy(), lambda case: _check_one_range(label, failed_range, case),
-                           examples=examples, max_examples=40)
+    drawn = property_cases(
+        label,
+        _batch_strategy(),
+        lambda case: _check_one_range(label, failed_range, case),
+        examples=examples,
+        max_examples=40,
+    )
     passed(label, f"both conditions, {drawn} on-failure records")
 
 
@@ -547,9 +706,15 @@ def check_reread(reread, lesson) -> None:
     stream_name = lesson.name("check-reread")
     stream_arn = ensure_stream(stream_name)
     # Readings, and among them a truncated payload: re-reading must return bytes as stored, JSON or not.
-    payloads = [{"reading_id": f"r-{rng.randint(10000, 99999)}", "sensor": f"s-{rng.randint(10, 99)}",
-                 "temperature": round(rng.uniform(-5, 30), 1), "unit": "C"}
-                for _ in range(rng.randint(12, 16))]
+    payloads = [
+        {
+            "reading_id": f"r-{rng.randint(10000, 99999)}",
+            "sensor": f"s-{rng.randint(10, 99)}",
+            "temperature": round(rng.uniform(-5, 30), 1),
+            "unit": "C",
+        }
+        for _ in range(rng.randint(12, 16))
+    ]
     bad = rng.randrange(4, len(payloads) - 4)
     payloads[bad] = b'{"reading_id": "r-0", "sensor": "s-0", "temperature": ' + str(rng.randint(1, 9)).encode()
     put = put_records(stream_name, payloads, progress=False)
@@ -558,12 +723,18 @@ def check_reread(reread, lesson) -> None:
     last = rng.randint(first + 2 * PAGE, len(put) - 2)
     chosen = put[first : last + 1]
     shard_id = chosen[0]["ShardId"]
-    record = failure_record(stream_arn, shard_id, chosen[0]["SequenceNumber"], chosen[-1]["SequenceNumber"], len(chosen))
+    record = failure_record(
+        stream_arn, shard_id, chosen[0]["SequenceNumber"], chosen[-1]["SequenceNumber"], len(chosen)
+    )
 
     with _paged_get_records() as (calls, iterator_types):
-        got = unchanged(label, reread, record,
-                        hint="reread only reads the on-failure record: do not pop from it or assign into it (lesson 07's "
-                        "replay consumer reads the same message again).")
+        got = unchanged(
+            label,
+            reread,
+            record,
+            hint="reread only reads the on-failure record: do not pop from it or assign into it (lesson 07's "
+            "replay consumer reads the same message again).",
+        )
     if not isinstance(got, list) or not all(isinstance(item, dict) and "SequenceNumber" in item for item in got):
         raise ExerciseCheckFailed(
             f"{label}: expected a list of records as GetRecords returns them (dicts with SequenceNumber, Data, ...), "
@@ -573,38 +744,66 @@ def check_reread(reread, lesson) -> None:
     got_numbers = [item["SequenceNumber"] for item in got]
     where = f"{label}, the sequence numbers of {len(chosen)} records re-read (start..end inclusive)"
     if "LATEST" in iterator_types and not got_numbers:
-        expect(where, False, expected=expected_numbers, got=got_numbers,
-               hint="a LATEST shard iterator starts after the newest record of the shard, so it finds nothing of a "
-               "batch that failed earlier. Use ShardIteratorType='AT_SEQUENCE_NUMBER' with "
-               "StartingSequenceNumber=startSequenceNumber.")
+        expect(
+            where,
+            False,
+            expected=expected_numbers,
+            got=got_numbers,
+            hint="a LATEST shard iterator starts after the newest record of the shard, so it finds nothing of a "
+            "batch that failed earlier. Use ShardIteratorType='AT_SEQUENCE_NUMBER' with "
+            "StartingSequenceNumber=startSequenceNumber.",
+        )
     if got_numbers[:1] and str(got_numbers[0]).isdigit() and int(got_numbers[0]) < int(expected_numbers[0]):
         types = ", ".join(sorted(set(map(str, iterator_types)))) or "?"
-        expect(where, False, expected=expected_numbers, got=got_numbers,
-               hint=f"your list begins with records before startSequenceNumber (iterator type {types}): "
-               "TRIM_HORIZON starts at the oldest record of the shard, not at the failed batch. Use "
-               "ShardIteratorType='AT_SEQUENCE_NUMBER' with StartingSequenceNumber=startSequenceNumber.")
+        expect(
+            where,
+            False,
+            expected=expected_numbers,
+            got=got_numbers,
+            hint=f"your list begins with records before startSequenceNumber (iterator type {types}): "
+            "TRIM_HORIZON starts at the oldest record of the shard, not at the failed batch. Use "
+            "ShardIteratorType='AT_SEQUENCE_NUMBER' with StartingSequenceNumber=startSequenceNumber.",
+        )
     if got_numbers == expected_numbers[:-1]:
-        expect(where, False, expected=expected_numbers, got=got_numbers,
-               hint="the last failed record is missing: endSequenceNumber is included in the range (it is the last "
-               "record of the failed batch). Stop at the first record whose int(SequenceNumber) is greater than "
-               "int(endSequenceNumber), not greater or equal.")
+        expect(
+            where,
+            False,
+            expected=expected_numbers,
+            got=got_numbers,
+            hint="the last failed record is missing: endSequenceNumber is included in the range (it is the last "
+            "record of the failed batch). Stop at the first record whose int(SequenceNumber) is greater than "
+            "int(endSequenceNumber), not greater or equal.",
+        )
     if got_numbers != expected_numbers and got_numbers == expected_numbers[: len(got_numbers)]:
         if len(calls) <= 1:
-            hint = ("one GetRecords call is not enough: a call may return fewer records than exist, or none at all "
-                    "(this stream returns at most 3 a call, and one empty page with MillisBehindLatest > 0). Loop: call get_records "
-                    "again with response['NextShardIterator'] until you are past endSequenceNumber.")
+            hint = (
+                "one GetRecords call is not enough: a call may return fewer records than exist, or none at all "
+                "(this stream returns at most 3 a call, and one empty page with MillisBehindLatest > 0). Loop: call get_records "
+                "again with response['NextShardIterator'] until you are past endSequenceNumber."
+            )
         elif calls[-1][0] == 0 and calls[-1][1] > 0:
-            hint = ("you stopped at an empty response, but its MillisBehindLatest was > 0: more records exist. An "
-                    "empty answer ends the reading only when MillisBehindLatest is 0 (the end of the shard); "
-                    "otherwise call again with NextShardIterator.")
+            hint = (
+                "you stopped at an empty response, but its MillisBehindLatest was > 0: more records exist. An "
+                "empty answer ends the reading only when MillisBehindLatest is 0 (the end of the shard); "
+                "otherwise call again with NextShardIterator."
+            )
         else:
-            hint = ("you stopped before endSequenceNumber: a call returns at most Limit records, and often fewer. "
-                    "Keep calling get_records with NextShardIterator until you reach endSequenceNumber.")
-        expect(f"{label}, the sequence numbers of {len(chosen)} records re-read (start..end inclusive)", False,
-               expected=expected_numbers, got=got_numbers, hint=hint + f" (GetRecords calls made: {len(calls)})")
+            hint = (
+                "you stopped before endSequenceNumber: a call returns at most Limit records, and often fewer. "
+                "Keep calling get_records with NextShardIterator until you reach endSequenceNumber."
+            )
+        expect(
+            f"{label}, the sequence numbers of {len(chosen)} records re-read (start..end inclusive)",
+            False,
+            expected=expected_numbers,
+            got=got_numbers,
+            hint=hint + f" (GetRecords calls made: {len(calls)})",
+        )
     expect(
         f"{label}, the sequence numbers of {len(chosen)} records re-read (start..end inclusive)",
-        got_numbers == expected_numbers, expected=expected_numbers, got=got_numbers,
+        got_numbers == expected_numbers,
+        expected=expected_numbers,
+        got=got_numbers,
         hint="Start with a shard iterator of type AT_SEQUENCE_NUMBER at startSequenceNumber (AFTER_SEQUENCE_NUMBER "
         "skips the first failed record), keep calling get_records with NextShardIterator, and stop after "
         "endSequenceNumber (records after it were not in the failed batch). Compare sequence numbers as int(...): "
@@ -614,7 +813,10 @@ def check_reread(reread, lesson) -> None:
     expected_data = expected_data[first : last + 1]
     got_data = [item.get("Data") for item in got]
     expect(
-        f"{label}, the data of the records re-read", got_data == expected_data, expected=expected_data, got=got_data,
+        f"{label}, the data of the records re-read",
+        got_data == expected_data,
+        expected=expected_data,
+        got=got_data,
         hint="Return the records as get_records gives them; Data holds the bytes the producer put.",
     )
     passed(label, "the failed range re-read from a stream that pages its answers, bytes as they were put")
@@ -632,59 +834,86 @@ AGED_DEFAULTS = "requirement 5 (every other setting keeps its default)"
 def _age_hint(age, window) -> str:
     if age in (-1, None):
         if window:
-            return (f"{AGE_LIMIT} is broken: MaximumBatchingWindowInSeconds={window} is how long the mapping waits to "
-                    "gather records before it invokes, not an age limit: it makes records older, and gives none up. "
-                    "The age limit is MaximumRecordAgeInSeconds.")
-        return (f"{AGE_LIMIT} is broken: left at -1 (the default), MaximumRecordAgeInSeconds sets no age limit: a "
-                "failing batch is delivered until its retries run out, however old its records are.")
+            return (
+                f"{AGE_LIMIT} is broken: MaximumBatchingWindowInSeconds={window} is how long the mapping waits to "
+                "gather records before it invokes, not an age limit: it makes records older, and gives none up. "
+                "The age limit is MaximumRecordAgeInSeconds."
+            )
+        return (
+            f"{AGE_LIMIT} is broken: left at -1 (the default), MaximumRecordAgeInSeconds sets no age limit: a "
+            "failing batch is delivered until its retries run out, however old its records are."
+        )
     if isinstance(age, int) and age >= 1000:
-        return (f"{AGE_LIMIT} is broken: MaximumRecordAgeInSeconds counts seconds, not milliseconds: {age} s is "
-                f"{age / 3600:.1f} hours.")
+        return (
+            f"{AGE_LIMIT} is broken: MaximumRecordAgeInSeconds counts seconds, not milliseconds: {age} s is "
+            f"{age / 3600:.1f} hours."
+        )
     if isinstance(age, int) and age < 60:
-        return (f"{AGE_LIMIT}: {age} s gives up records younger than a minute, which the requirement keeps. And AWS "
-                f"refuses any value from 0 to 59 (its range is -1, or 60 to 604,800); the course's LocalStack accepts "
-                "them, for the lesson's demonstration only.")
-    return (f"{AGE_LIMIT} is broken: with {age} s, records up to {age} s old are still delivered, more than a minute.")
+        return (
+            f"{AGE_LIMIT}: {age} s gives up records younger than a minute, which the requirement keeps. And AWS "
+            f"refuses any value from 0 to 59 (its range is -1, or 60 to 604,800); the course's LocalStack accepts "
+            "them, for the lesson's demonstration only."
+        )
+    return f"{AGE_LIMIT} is broken: with {age} s, records up to {age} s old are still delivered, more than a minute."
 
 
 def _judge_aged(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> str | None:
     """The first expected/got/hint the mapping fails, or None."""
     if mapping.get("EventSourceArn") != stream_arn or not str(mapping.get("FunctionArn", "")).endswith(
-            f":function:{function_name}"):
-        return (f"expected a mapping from {stream_arn} to {function_name}, got one from {mapping.get('EventSourceArn')} "
-                f"to {mapping.get('FunctionArn')}.\nHint: {AGED_FEEDS} is broken: pass the function_name and stream_arn "
-                "your function receives.")
+        f":function:{function_name}"
+    ):
+        return (
+            f"expected a mapping from {stream_arn} to {function_name}, got one from {mapping.get('EventSourceArn')} "
+            f"to {mapping.get('FunctionArn')}.\nHint: {AGED_FEEDS} is broken: pass the function_name and stream_arn "
+            "your function receives."
+        )
     if mapping.get("StartingPosition") != "TRIM_HORIZON":
-        return (f"expected StartingPosition 'TRIM_HORIZON', got {mapping.get('StartingPosition')!r}.\nHint: "
-                f"{AGED_FEEDS} is broken: the oldest record is where TRIM_HORIZON starts; LATEST skips every record "
-                "already in the stream.")
+        return (
+            f"expected StartingPosition 'TRIM_HORIZON', got {mapping.get('StartingPosition')!r}.\nHint: "
+            f"{AGED_FEEDS} is broken: the oldest record is where TRIM_HORIZON starts; LATEST skips every record "
+            "already in the stream."
+        )
     age, window = setting(mapping, "MaximumRecordAgeInSeconds"), setting(mapping, "MaximumBatchingWindowInSeconds")
     if age != 60:
         return f"expected MaximumRecordAgeInSeconds 60, got {age!r}.\nHint: {_age_hint(age, window)}"
     retries = setting(mapping, "MaximumRetryAttempts")
     if retries != 4:
         if retries in (-1, None):
-            hint = (f"{FIVE_DELIVERIES} is broken: left at -1, retries go on until the age limit ends them: a minute "
-                    "of deliveries, however many. The age limit bounds time; the count needs MaximumRetryAttempts.")
+            hint = (
+                f"{FIVE_DELIVERIES} is broken: left at -1, retries go on until the age limit ends them: a minute "
+                "of deliveries, however many. The age limit bounds time; the count needs MaximumRetryAttempts."
+            )
         elif isinstance(retries, int) and retries >= 0:
-            hint = (f"{FIVE_DELIVERIES} is broken: MaximumRetryAttempts counts the retries after the first attempt: "
-                    f"{retries} retries make {retries + 1} deliveries of a failing batch, not 5.")
+            hint = (
+                f"{FIVE_DELIVERIES} is broken: MaximumRetryAttempts counts the retries after the first attempt: "
+                f"{retries} retries make {retries + 1} deliveries of a failing batch, not 5."
+            )
         else:
             hint = f"{FIVE_DELIVERIES}: MaximumRetryAttempts counts the retries after the first attempt."
         return f"expected MaximumRetryAttempts 4, got {retries!r}.\nHint: {hint}"
     destination = on_failure_destination(mapping)
     if destination != queue_arn:
-        return (f"expected the OnFailure destination {queue_arn!r}, got DestinationConfig "
-                f"{setting(mapping, 'DestinationConfig')!r}.\nHint: {AGED_TRACE} is broken: without the queue's ARN "
-                "under DestinationConfig={'OnFailure': {'Destination': ...}}, a batch given up, by age or by count, "
-                "leaves no trace.")
-    changed = {key: setting(mapping, key) for key, default in (("BatchSize", 100), ("MaximumBatchingWindowInSeconds", 0),
-                                                               ("BisectBatchOnFunctionError", False))
-               if setting(mapping, key) not in (default, None)}
+        return (
+            f"expected the OnFailure destination {queue_arn!r}, got DestinationConfig "
+            f"{setting(mapping, 'DestinationConfig')!r}.\nHint: {AGED_TRACE} is broken: without the queue's ARN "
+            "under DestinationConfig={'OnFailure': {'Destination': ...}}, a batch given up, by age or by count, "
+            "leaves no trace."
+        )
+    changed = {
+        key: setting(mapping, key)
+        for key, default in (
+            ("BatchSize", 100),
+            ("MaximumBatchingWindowInSeconds", 0),
+            ("BisectBatchOnFunctionError", False),
+        )
+        if setting(mapping, key) not in (default, None)
+    }
     if changed:
-        return (f"expected the defaults BatchSize 100, MaximumBatchingWindowInSeconds 0 and BisectBatchOnFunctionError "
-                f"False, got {changed}.\nHint: {AGED_DEFAULTS} is broken: this mapping needs only the settings of "
-                "requirements 1 to 4; leave the others out.")
+        return (
+            f"expected the defaults BatchSize 100, MaximumBatchingWindowInSeconds 0 and BisectBatchOnFunctionError "
+            f"False, got {changed}.\nHint: {AGED_DEFAULTS} is broken: this mapping needs only the settings of "
+            "requirements 1 to 4; leave the others out."
+        )
     return None
 
 
@@ -701,7 +930,11 @@ def check_aged_mapping(create_aged_mapping, function_name: str, stream_arn: str,
         delete_mappings_of(function_name)  # the stretch judges the settings; its mapping must not go on polling
         delete_logs(function_name)
     if failure:
-        raise ExerciseCheckFailed(f"{label}: {failure}\n(The check deleted this mapping: fix your function, then run "
-                                  "both cells again.)")
-    passed(label, "no record older than 60 s is delivered, a failing batch at most 5 times (MaximumRetryAttempts 4), "
-                  "each batch given up described in the queue (the check deleted the mapping)")
+        raise ExerciseCheckFailed(
+            f"{label}: {failure}\n(The check deleted this mapping: fix your function, then run both cells again.)"
+        )
+    passed(
+        label,
+        "no record older than 60 s is delivered, a failing batch at most 5 times (MaximumRetryAttempts 4), "
+        "each batch given up described in the queue (the check deleted the mapping)",
+    )

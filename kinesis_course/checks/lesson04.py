@@ -33,6 +33,7 @@ from .cases import in_another_process, on_another_date, property_cases, unchange
 # ---------------------------------------------------------------------------------------------------------
 # Inputs: readings as a sensor sends them, as normalise returns them, and the records that carry them.
 
+
 def _payload(rng: random.Random, **fields) -> dict:
     """A reading as a sensor sends it (°C), with a fresh reading_id."""
     payload = {
@@ -49,8 +50,13 @@ def _payload(rng: random.Random, **fields) -> dict:
 def _normalised(payload: dict) -> dict:
     """What lesson 02's normalise returns for a payload: °F, two decimals."""
     fahrenheit = payload["temperature"] * 9 / 5 + 32 if payload["unit"] == "C" else payload["temperature"]
-    return {"reading_id": payload["reading_id"], "sensor": payload["sensor"], "temperature": round(fahrenheit, 2),
-            "unit": "F", "humidity": payload.get("humidity")}
+    return {
+        "reading_id": payload["reading_id"],
+        "sensor": payload["sensor"],
+        "temperature": round(fahrenheit, 2),
+        "unit": "F",
+        "humidity": payload.get("humidity"),
+    }
 
 
 class _Shard:
@@ -73,8 +79,12 @@ class _Shard:
     def record(self, data: bytes, partition_key: str) -> dict:
         self.sequence += self.rng.randrange(10**20, 10**22)
         self.arrival += timedelta(milliseconds=self.rng.randint(5, 900))
-        stored = {"SequenceNumber": str(self.sequence), "PartitionKey": partition_key, "Data": data,
-                  "ApproximateArrivalTimestamp": self.arrival}
+        stored = {
+            "SequenceNumber": str(self.sequence),
+            "PartitionKey": partition_key,
+            "Data": data,
+            "ApproximateArrivalTimestamp": self.arrival,
+        }
         return kinesis_event([stored], self.stream_arn, self.shard_id)["Records"][0]
 
 
@@ -112,8 +122,11 @@ def _key(label: str, idempotency_key, record: dict, reading: dict) -> str:
             "normalise made of it (a dict with reading_id, sensor, temperature, unit, humidity); return a string."
         ) from error
     expect(
-        f"{label}: the key's type", isinstance(key, str) and key != "", expected="a non-empty str (a DynamoDB S key)",
-        got=key, hint="Return a string: it becomes the pk (type S) of the reading's DynamoDB item.",
+        f"{label}: the key's type",
+        isinstance(key, str) and key != "",
+        expected="a non-empty str (a DynamoDB S key)",
+        got=key,
+        hint="Return a string: it becomes the pk (type S) of the reading's DynamoDB item.",
     )
     return key
 
@@ -142,8 +155,10 @@ def check_idempotency_key(idempotency_key) -> None:
     first = _key(label, idempotency_key, record, reading)
     again = _key(label, idempotency_key, record, reading)
     expect(
-        f"{label}: the same record delivered twice (an ESM retry of its batch)", again == first,
-        expected=first, got=again,
+        f"{label}: the same record delivered twice (an ESM retry of its batch)",
+        again == first,
+        expected=first,
+        got=again,
         hint="A key made at delivery time (uuid4(), a clock, a counter) is new on every delivery, so every retry "
         "becomes a new item: an insert, not an idempotent write. Derive the key from the reading itself.",
     )
@@ -188,7 +203,9 @@ def check_idempotency_key(idempotency_key) -> None:
     respelled = _with_data(record, json.dumps(json.loads(_compact(payload))).encode())
     respelled_key = _key(label, idempotency_key, respelled, reading)
     expect(
-        f"{label}: the same record with its data re-serialised", respelled_key == first, expected=first,
+        f"{label}: the same record with its data re-serialised",
+        respelled_key == first,
+        expected=first,
         got=respelled_key,
         hint="Do not hash the raw data bytes: the same reading can arrive as other bytes. LocalStack's event "
         "filtering re-serialises data with json.dumps (spaces after ':' and ','), and another producer library "
@@ -214,7 +231,9 @@ def check_idempotency_key(idempotency_key) -> None:
     twin_key = _key(label, idempotency_key, shard.record(_compact(twin), twin["sensor"]), _normalised(twin))
     expect(
         f"{label}: two readings with the same sensor and temperature but different reading_id",
-        twin_key != first, expected=f"a key other than {first!r}", got=twin_key,
+        twin_key != first,
+        expected=f"a key other than {first!r}",
+        got=twin_key,
         hint="Different readings share values: a sensor reports the same temperature twice in a row all the time. "
         "A key made of sensor and temperature (or of any of the reading's values) merges them into one item, "
         "losing a reading. Only reading_id tells them apart.",
@@ -222,41 +241,54 @@ def check_idempotency_key(idempotency_key) -> None:
 
     # 6. Distinct reading_ids give distinct keys: pairs drawn from the spec (the boundaries first), then many at once.
     def distinct(pair):
-        keys = [_key(label, idempotency_key, shard.record(_compact(one), one["sensor"]), _normalised(one))
-                for one in (_payload(rng, reading_id=pair[0]), _payload(rng, reading_id=pair[1]))]
+        keys = [
+            _key(label, idempotency_key, shard.record(_compact(one), one["sensor"]), _normalised(one))
+            for one in (_payload(rng, reading_id=pair[0]), _payload(rng, reading_id=pair[1]))
+        ]
         expect(
-            f"{label}: two readings with reading_id {pair[0]!r} and {pair[1]!r}", keys[0] != keys[1],
-            expected="two different keys", got=keys,
+            f"{label}: two readings with reading_id {pair[0]!r} and {pair[1]!r}",
+            keys[0] != keys[1],
+            expected="two different keys",
+            got=keys,
             hint="Two different readings got the same key, so the second would be refused as a duplicate of the "
             "first and lost. Keep the reading_id whole and as it is: do not shorten it, change its case or "
             "shorten a digest of it.",
         )
 
-    property_cases(f"{label}: distinct reading_ids", READING_ID_PAIRS, distinct, examples=READING_ID_EDGES,
-                   max_examples=40)
+    property_cases(
+        f"{label}: distinct reading_ids", READING_ID_PAIRS, distinct, examples=READING_ID_EDGES, max_examples=40
+    )
     many = [f"r-{rng.randint(10_000, 99_999)}-{index:04d}" for index in range(300)]
-    keys = {_key(label, idempotency_key, shard.record(_compact(one), one["sensor"]), _normalised(one))
-            for one in (_payload(rng, reading_id=reading_id) for reading_id in many)}
+    keys = {
+        _key(label, idempotency_key, shard.record(_compact(one), one["sensor"]), _normalised(one))
+        for one in (_payload(rng, reading_id=reading_id) for reading_id in many)
+    }
     expect(
-        f"{label}: 300 readings with 300 different reading_ids", len(keys) == len(many) and first not in keys,
-        expected="300 distinct keys, none equal to the first reading's", got=f"{len(keys)} distinct keys",
+        f"{label}: 300 readings with 300 different reading_ids",
+        len(keys) == len(many) and first not in keys,
+        expected="300 distinct keys, none equal to the first reading's",
+        got=f"{len(keys)} distinct keys",
         hint="Some different readings got the same key: the later ones would be refused as duplicates and lost. A "
         "short digest (a few hex digits, a number modulo something) collides; keep the reading_id whole.",
     )
-    passed(label, "an ESM retry, a producer retry (also after a reshard), another process, another day and "
-                  "re-serialised data give the same key; different readings, some sharing sensor and "
-                  "temperature, give different keys")
+    passed(
+        label,
+        "an ESM retry, a producer retry (also after a reshard), another process, another day and "
+        "re-serialised data give the same key; different readings, some sharing sensor and "
+        "temperature, give different keys",
+    )
 
 
 ID_ALPHABET = string.ascii_letters + string.digits + "-_:#."
-READING_ID_PAIRS = st.tuples(st.text(ID_ALPHABET, min_size=1, max_size=40),
-                             st.text(ID_ALPHABET, min_size=1, max_size=40)).filter(lambda pair: pair[0] != pair[1])
+READING_ID_PAIRS = st.tuples(
+    st.text(ID_ALPHABET, min_size=1, max_size=40), st.text(ID_ALPHABET, min_size=1, max_size=40)
+).filter(lambda pair: pair[0] != pair[1])
 READING_ID_EDGES = [
-    ("r-1a2b", "r-1A2B"),                      # only the case differs
-    ("r-100", "r-1000"),                       # one is a prefix of the other
-    ("sensor-7-000001", "sensor-7-000002"),     # only the last character differs
-    ("x" * 40 + "1", "x" * 40 + "2"),          # a long shared prefix
-    ("a", "b"),                                # the shortest ids
+    ("r-1a2b", "r-1A2B"),  # only the case differs
+    ("r-100", "r-1000"),  # one is a prefix of the other
+    ("sensor-7-000001", "sensor-7-000002"),  # only the last character differs
+    ("x" * 40 + "1", "x" * 40 + "2"),  # a long shared prefix
+    ("a", "b"),  # the shortest ids
 ]
 
 
@@ -269,7 +301,9 @@ def _check_in_another_process(label: str, idempotency_key, record: dict, reading
     seed = int(current) + 1 if current.isdigit() else 1  # any salt other than this process's
     other = in_another_process(path, idempotency_key.__name__, [record, reading], hash_seed=seed, label=label)
     if other != expected:
-        named = "Your key uses hash(), which " if "hash(" in path.read_text(encoding="utf-8") else "Something in your key "
+        named = (
+            "Your key uses hash(), which " if "hash(" in path.read_text(encoding="utf-8") else "Something in your key "
+        )
         raise ExerciseCheckFailed(
             f"{label}: the same record in another Python process (another Lambda execution environment) gave "
             f"another key: expected {expected!r}, got {other!r}.\nHint: {named}changes from one process to the "
@@ -331,8 +365,11 @@ class _RecordingClient:
 
     def conditions(self) -> list[tuple[str, dict, str]]:
         """(ConditionExpression or "", ExpressionAttributeNames, method) of every put_item and update_item."""
-        return [(kwargs.get("ConditionExpression") or "", kwargs.get("ExpressionAttributeNames") or {}, name)
-                for name, kwargs in self.calls if name in ("put_item", "update_item")]
+        return [
+            (kwargs.get("ConditionExpression") or "", kwargs.get("ExpressionAttributeNames") or {}, name)
+            for name, kwargs in self.calls
+            if name in ("put_item", "update_item")
+        ]
 
 
 EXISTS = re.compile(r"attribute_(not_)?exists\s*\(\s*([#\w.]+)\s*\)")
@@ -352,14 +389,18 @@ def _condition_hint(recorder: _RecordingClient) -> str:
         return ""
     expression, names, method = conditions[-1]
     if not expression:
-        return (f"Your {method} has no ConditionExpression: an unconditional write replaces any item with that key "
-                "(last write wins) and succeeds every time, so it returns True twice. ")
+        return (
+            f"Your {method} has no ConditionExpression: an unconditional write replaces any item with that key "
+            "(last write wins) and succeeds every time, so it returns True twice. "
+        )
     tests = _exists_tests(expression, names)
     if tests and all(attribute != "pk" for _, attribute in tests):
         named = ", ".join(sorted({attribute for _, attribute in tests}))
-        return (f"Your ConditionExpression {expression!r} tests attribute {named}, not the table's key: it never matches "
-                f"an existing item that lacks {named}, so the put goes through again and overwrites it. Test the "
-                "table's key attribute, pk, which every item has. ")
+        return (
+            f"Your ConditionExpression {expression!r} tests attribute {named}, not the table's key: it never matches "
+            f"an existing item that lacks {named}, so the put goes through again and overwrites it. Test the "
+            "table's key attribute, pk, which every item has. "
+        )
     return ""
 
 
@@ -380,13 +421,19 @@ def _write(label: str, write_reading, recorder, table: str, key: str, reading: d
         result = unchanged(label, call, dict(reading), hint=WRITE_MUTATION_HINT)
     except ClientError as error:
         code = error.response["Error"]["Code"]
-        hint = ("A ConditionalCheckFailedException means an item with that key is already there: catch it "
-                "(dynamodb.exceptions.ConditionalCheckFailedException) and return False."
-                if code == "ConditionalCheckFailedException" else
-                "DynamoDB refused the call: read its message. Items use the low-level format, e.g. "
-                "{'pk': {'S': key}, 'temperature': {'N': str(reading['temperature'])}}."
-                + (" This reading has no humidity (None, as normalise returns it when the sensor sent none): "
-                   "{'N': 'None'} is not a number, so leave the attribute out." if reading.get("humidity") is None else ""))
+        hint = (
+            "A ConditionalCheckFailedException means an item with that key is already there: catch it "
+            "(dynamodb.exceptions.ConditionalCheckFailedException) and return False."
+            if code == "ConditionalCheckFailedException"
+            else "DynamoDB refused the call: read its message. Items use the low-level format, e.g. "
+            "{'pk': {'S': key}, 'temperature': {'N': str(reading['temperature'])}}."
+            + (
+                " This reading has no humidity (None, as normalise returns it when the sensor sent none): "
+                "{'N': 'None'} is not a number, so leave the attribute out."
+                if reading.get("humidity") is None
+                else ""
+            )
+        )
         raise ExerciseCheckFailed(f"{label}: write_reading raised {code} on {what}: {error}.\nHint: {hint}") from None
     except (ExerciseNotSolved, ExerciseCheckFailed):
         raise
@@ -397,7 +444,10 @@ def _write(label: str, write_reading, recorder, table: str, key: str, reading: d
             "ConditionExpression=...)."
         ) from error
     expect(
-        f"{label}: the answer for {what}", result is True or result is False, expected="True or False", got=result,
+        f"{label}: the answer for {what}",
+        result is True or result is False,
+        expected="True or False",
+        got=result,
         hint="Return True when this call stored the item, False when an item with that key was already there.",
     )
     return result
@@ -420,16 +470,28 @@ def _number(item: dict | None, name: str):
 
 
 def _check_item(label: str, item: dict | None, key: str, reading: dict) -> None:
-    expected = {"pk": {"S": key}, "reading_id": {"S": reading["reading_id"]}, "sensor": {"S": reading["sensor"]},
-                "temperature": {"N": str(reading["temperature"])}, "unit": {"S": reading["unit"]}}
+    expected = {
+        "pk": {"S": key},
+        "reading_id": {"S": reading["reading_id"]},
+        "sensor": {"S": reading["sensor"]},
+        "temperature": {"N": str(reading["temperature"])},
+        "unit": {"S": reading["unit"]},
+    }
     if reading.get("humidity") is not None:
         expected["humidity"] = {"N": str(reading["humidity"])}
-    expect(f"{label}: the stored item under pk {key!r}", item is not None, expected=expected, got=item,
-           hint="Store the item in the table named table_name, under pk = the key argument as it is given (here "
-           "not the reading's reading_id: the key comes from idempotency_key, and the caller looks the item up by it).")
+    expect(
+        f"{label}: the stored item under pk {key!r}",
+        item is not None,
+        expected=expected,
+        got=item,
+        hint="Store the item in the table named table_name, under pk = the key argument as it is given (here "
+        "not the reading's reading_id: the key comes from idempotency_key, and the caller looks the item up by it).",
+    )
     temperature = item.get("temperature", {})
     expect(
-        f"{label}: the stored temperature's type", "N" in temperature, expected={"N": str(reading["temperature"])},
+        f"{label}: the stored temperature's type",
+        "N" in temperature,
+        expected={"N": str(reading["temperature"])},
         got=temperature,
         hint="Store temperature (and humidity) as a number, type N, written as a string: {'N': '71.6'}. "
         "A string type (S) compares letter by letter ('100.4' < '99.5'), so conditions, sorting and sums on it go "
@@ -441,7 +503,10 @@ def _check_item(label: str, item: dict | None, key: str, reading: dict) -> None:
     if "humidity" in expected and _number(item, "humidity") != Decimal(str(reading["humidity"])):
         wrong.append("humidity")
     expect(
-        f"{label}: the stored item", not wrong, expected=expected, got=item,
+        f"{label}: the stored item",
+        not wrong,
+        expected=expected,
+        got=item,
         hint=f"These attributes are missing or wrong: {', '.join(wrong)}. pk is the key argument (S); reading_id, "
         "sensor and unit are strings (S); temperature and humidity are numbers (N).",
     )
@@ -459,8 +524,11 @@ def check_write_reading(write_reading, lesson) -> None:
         _check_other_errors(label, write_reading, real, lesson.name("check-no-such-table"), rng)
     finally:
         delete_table(table)
-    passed(label, "a reading written 3 times was stored once; a reading another delivery stored just before your "
-                  "write was not stored again; other errors propagate")
+    passed(
+        label,
+        "a reading written 3 times was stored once; a reading another delivery stored just before your "
+        "write was not stored again; other errors propagate",
+    )
 
 
 def _check_writes(label: str, write_reading, real, table: str, rng: random.Random) -> None:
@@ -470,12 +538,19 @@ def _check_writes(label: str, write_reading, real, table: str, rng: random.Rando
     recorder = _RecordingClient(real)
     first = _write(label, write_reading, recorder, table, key, reading, "the first write of a reading")
     if first is not True:
-        inverted = any(not negated and attribute == "pk" for expression, names, _ in recorder.conditions()
-                       for negated, attribute in _exists_tests(expression, names))
+        inverted = any(
+            not negated and attribute == "pk"
+            for expression, names, _ in recorder.conditions()
+            for negated, attribute in _exists_tests(expression, names)
+        )
         raise ExerciseCheckFailed(
             f"{label}: the first write of a reading to an empty table returned {first!r}, expected True.\nHint: "
-            + ("Your condition is attribute_exists(pk): it only lets a write through when the item is already "
-               "there, the opposite of what you want. Use attribute_not_exists(pk). " if inverted else "")
+            + (
+                "Your condition is attribute_exists(pk): it only lets a write through when the item is already "
+                "there, the opposite of what you want. Use attribute_not_exists(pk). "
+                if inverted
+                else ""
+            )
             + "Return True when this call stored the item."
         )
     _check_item(label, _item(table, key), key, reading)
@@ -497,33 +572,48 @@ def _check_writes(label: str, write_reading, real, table: str, rng: random.Rando
     expect(
         f"{label}: a changed copy under a key already stored (answer, stored temperature)",
         late is False and kept == Decimal(str(reading["temperature"])),
-        expected=(False, reading["temperature"]), got=(late, kept),
+        expected=(False, reading["temperature"]),
+        got=(late, kept),
         hint=_condition_hint(recorder) + "The first write of a key must stay: a later copy must be refused, not "
         "overwrite it (a plain put or an update_item with SET replaces it: last write wins).",
     )
 
     # The race: another delivery of a new reading stores it between what this call read and what it writes.
     raced = _normalised(_payload(rng))
-    rival_item = {"pk": {"S": _key_of(raced)}, "reading_id": {"S": raced["reading_id"]},
-                  "sensor": {"S": raced["sensor"]}, "temperature": {"N": str(raced["temperature"])},
-                  "unit": {"S": "F"}, "stored_by": {"S": "the other delivery"}}
+    rival_item = {
+        "pk": {"S": _key_of(raced)},
+        "reading_id": {"S": raced["reading_id"]},
+        "sensor": {"S": raced["sensor"]},
+        "temperature": {"N": str(raced["temperature"])},
+        "unit": {"S": "F"},
+        "stored_by": {"S": "the other delivery"},
+    }
 
     def rival():
         real.put_item(TableName=table, Item=rival_item, ConditionExpression="attribute_not_exists(pk)")
 
     recorder = _RecordingClient(real, rival=rival)
-    result = _write(label, write_reading, recorder, table, _key_of(raced), raced,
-                    "a reading that another delivery stores at the same moment")
+    result = _write(
+        label,
+        write_reading,
+        recorder,
+        table,
+        _key_of(raced),
+        raced,
+        "a reading that another delivery stores at the same moment",
+    )
     survived = (_item(table, _key_of(raced)) or {}).get("stored_by") == rival_item["stored_by"]
     if result is not False or not survived:
         reads = [name for name in recorder.names() if name in READS]
         if reads:
-            why = (f"Your code reads first ({reads[0]}) and writes after. Two deliveries of one reading (a replay job "
-                   "running beside the live mapping, two consumers writing to one table) can both read 'not there' and "
-                   "both write: a race. The check let another delivery store the item between your read and your "
-                   "write, and your put " + ("returned True" if result else "overwrote its item") + ". No read can "
-                   "close that gap: the test and the write must be one request, a put_item with "
-                   "ConditionExpression='attribute_not_exists(pk)', which DynamoDB decides atomically. ")
+            why = (
+                f"Your code reads first ({reads[0]}) and writes after. Two deliveries of one reading (a replay job "
+                "running beside the live mapping, two consumers writing to one table) can both read 'not there' and "
+                "both write: a race. The check let another delivery store the item between your read and your "
+                "write, and your put " + ("returned True" if result else "overwrote its item") + ". No read can "
+                "close that gap: the test and the write must be one request, a put_item with "
+                "ConditionExpression='attribute_not_exists(pk)', which DynamoDB decides atomically. "
+            )
         else:
             why = _condition_hint(recorder) + "Another delivery stored this reading just before your write. "
         raise ExerciseCheckFailed(
@@ -533,26 +623,35 @@ def _check_writes(label: str, write_reading, real, table: str, rng: random.Rando
 
     fresh_reading = dict(_normalised(_payload(rng)), humidity=None)  # a sensor that measures no humidity
     fresh_key = _key_of(fresh_reading)
-    fresh = _write(label, write_reading, _RecordingClient(real), table, fresh_key, fresh_reading,
-                   "a new reading without humidity")
+    fresh = _write(
+        label, write_reading, _RecordingClient(real), table, fresh_key, fresh_reading, "a new reading without humidity"
+    )
     humidity = (_item(table, fresh_key) or {}).get("humidity")
     expect(
-        f"{label}: the humidity of a reading whose humidity is None", humidity in (None, {"NULL": True}),
-        expected="no humidity attribute", got=humidity,
+        f"{label}: the humidity of a reading whose humidity is None",
+        humidity in (None, {"NULL": True}),
+        expected="no humidity attribute",
+        got=humidity,
         hint="When reading['humidity'] is None, leave humidity out of the item: there is no number to store.",
     )
     recorder = _RecordingClient(real)
-    again = _write(label, write_reading, recorder, table, fresh_key, fresh_reading,
-                   "the reading without humidity written again")
+    again = _write(
+        label, write_reading, recorder, table, fresh_key, fresh_reading, "the reading without humidity written again"
+    )
     expect(
-        f"{label}: the reading without humidity written again", again is False, expected=False, got=again,
+        f"{label}: the reading without humidity written again",
+        again is False,
+        expected=False,
+        got=again,
         hint=_condition_hint(recorder) + "An item with that key is already there: the put must be refused whatever "
         "attributes the reading has. Test the table's key attribute, pk, which every item has.",
     )
     count = real.scan(TableName=table, Select="COUNT", ConsistentRead=True)["Count"]
     expect(
-        f"{label}: a new reading in a table of 2 items (answer, items)", fresh is True and count == 3,
-        expected=(True, 3), got=(fresh, count),
+        f"{label}: a new reading in a table of 2 items (answer, items)",
+        fresh is True and count == 3,
+        expected=(True, 3),
+        got=(fresh, count),
         hint="Another key is another item: the condition must refuse only a key that exists.",
     )
 
@@ -580,6 +679,7 @@ def _check_other_errors(label: str, write_reading, real, missing: str, rng: rand
 
 # ---------------------------------------------------------------------------------------------------------
 # Stretch 04.S: a per-sensor counter that counts each reading once, in one update_item per reading.
+
 
 def check_stretch_count_once(count_once, lesson) -> None:
     """Feeds ``count_once(dynamodb, table_name, reading)`` fresh readings of a few sensors (some sharing a
@@ -613,31 +713,44 @@ def check_stretch_count_once(count_once, lesson) -> None:
                 raise
             except Exception as error:
                 code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
-                hint = ("a duplicate is not an error: when your condition refuses the update, DynamoDB raises "
-                        "ConditionalCheckFailedException, which here means 'counted before': catch it and return "
-                        "False." if code == "ConditionalCheckFailed" or "ConditionalCheck" in type(error).__name__
-                        else "read the error: the reading and the table are valid.")
+                hint = (
+                    "a duplicate is not an error: when your condition refuses the update, DynamoDB raises "
+                    "ConditionalCheckFailedException, which here means 'counted before': catch it and return "
+                    "False."
+                    if code == "ConditionalCheckFailed" or "ConditionalCheck" in type(error).__name__
+                    else "read the error: the reading and the table are valid."
+                )
                 raise ExerciseCheckFailed(
                     f"{label}: count_once raised {type(error).__name__}: {error} on {what} of reading "
-                    f"{reading['reading_id']} (call {number} of {len(deliveries)}).\nHint: {hint}") from error
+                    f"{reading['reading_id']} (call {number} of {len(deliveries)}).\nHint: {hint}"
+                ) from error
             names = recorder.names()
             if names != ["update_item"]:
                 raise ExerciseCheckFailed(
                     f"{label}: on {what} of {reading['reading_id']}: expected one call, ['update_item'], got "
                     f"{names}.\nHint: one update_item per reading, no transaction (transact_write_items costs "
                     "twice the write capacity), no read before the write (a read and a write are a race, section 6). "
-                    "The counter item itself can remember which readings it counted.")
+                    "The counter item itself can remember which readings it counted."
+                )
             answers.append((what, reading["reading_id"], first, returned))
         _check_counters(label, real, table, readings)  # first: a wrong counter says more than a wrong answer
         for what, reading_id, first, returned in answers:
-            expect(f"{label}: count_once on {what} of {reading_id}", returned is first, expected=first, got=returned,
-                   hint="return True when this call counted the reading and False when it had been counted before "
-                        "(a bool, like write_reading).")
+            expect(
+                f"{label}: count_once on {what} of {reading_id}",
+                returned is first,
+                expected=first,
+                got=returned,
+                hint="return True when this call counted the reading and False when it had been counted before "
+                "(a bool, like write_reading).",
+            )
     finally:
         delete_table(table)
     _check_stretch_other_errors(label, count_once, real, lesson.name("check-no-such-table"), rng)
-    passed(label, "fresh readings of 3 sensors, delivered again by a retry, producer copies and a shuffled replay: "
-                  "each counted once, with one update_item each; other errors propagate")
+    passed(
+        label,
+        "fresh readings of 3 sensors, delivered again by a retry, producer copies and a shuffled replay: "
+        "each counted once, with one update_item each; other errors propagate",
+    )
 
 
 def _check_counters(label: str, real, table: str, readings: list[dict]) -> None:
@@ -651,20 +764,27 @@ def _check_counters(label: str, real, table: str, readings: list[dict]) -> None:
         if got == (count, total):
             continue
         if got is None or got[0] is None:
-            hint = (f"keep the counter on the item with pk 'sensor#{sensor}', in the number attributes readings and "
-                    "temperature_sum (ADD creates them).")
+            hint = (
+                f"keep the counter on the item with pk 'sensor#{sensor}', in the number attributes readings and "
+                "temperature_sum (ADD creates them)."
+            )
         elif got[0] > count:
-            hint = ("a duplicate was counted again: ADD adds on every call, so the update must be conditional on "
-                    "this reading not being counted yet, e.g. a string set of the counted reading_ids on the counter "
-                    "item, grown with ADD and tested with NOT contains(...).")
+            hint = (
+                "a duplicate was counted again: ADD adds on every call, so the update must be conditional on "
+                "this reading not being counted yet, e.g. a string set of the counted reading_ids on the counter "
+                "item, grown with ADD and tested with NOT contains(...)."
+            )
         else:
-            hint = ("readings were missed: your condition refused readings never counted before. "
-                    "attribute_not_exists(pk) is false as soon as the sensor's counter exists, and a set of "
-                    "temperatures (or anything two readings can share) mistakes a new reading for a duplicate: "
-                    "test the reading's own reading_id.")
+            hint = (
+                "readings were missed: your condition refused readings never counted before. "
+                "attribute_not_exists(pk) is false as soon as the sensor's counter exists, and a set of "
+                "temperatures (or anything two readings can share) mistakes a new reading for a duplicate: "
+                "test the reading's own reading_id."
+            )
         raise ExerciseCheckFailed(
             f"{label}: the counter of {sensor}: expected readings {count} and temperature_sum {total}, got "
-            f"{'no counter item' if got is None else f'readings {got[0]} and temperature_sum {got[1]}'}.\nHint: {hint}")
+            f"{'no counter item' if got is None else f'readings {got[0]} and temperature_sum {got[1]}'}.\nHint: {hint}"
+        )
 
 
 def _check_stretch_other_errors(label: str, count_once, real, missing: str, rng: random.Random) -> None:
@@ -678,8 +798,10 @@ def _check_stretch_other_errors(label: str, count_once, real, missing: str, rng:
     except Exception as error:
         raise ExerciseCheckFailed(
             f"{label}: for a table that does not exist expected DynamoDB's ResourceNotFoundException, got "
-            f"{type(error).__name__}: {error}.\nHint: let DynamoDB's own error propagate.") from None
+            f"{type(error).__name__}: {error}.\nHint: let DynamoDB's own error propagate."
+        ) from None
     raise ExerciseCheckFailed(
         f"{label}: counting into a table that does not exist (a missing table) returned {returned!r} instead of "
         "raising.\nHint: catch ConditionalCheckFailedException only; any other error must propagate, so that the "
-        "batch fails and is retried.")
+        "batch fails and is retried."
+    )

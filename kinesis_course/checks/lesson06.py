@@ -30,11 +30,24 @@ from ..mappings import delete_mapping, mappings_of
 from ..queues import ensure_queue
 from ..streams import ensure_stream
 from . import (
-    ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, expect, expect_equal, fresh_random, passed,
+    ExerciseCheckFailed,
+    ExerciseNotSolved,
+    call_checked,
+    call_exercise,
+    expect,
+    expect_equal,
+    fresh_random,
+    passed,
 )
 from .cases import property_cases
 from .mapping import (
-    calls_to, judge_stream_and_function, mapping_of, on_failure_destination, refused, setting, unmet,
+    calls_to,
+    judge_stream_and_function,
+    mapping_of,
+    on_failure_destination,
+    refused,
+    setting,
+    unmet,
 )
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/kc06-check"
@@ -43,10 +56,21 @@ SHARD_ID = "shardId-000000000000"
 
 # Exercise 06.1 ---------------------------------------------------------------------------------------------------
 
-def bisection_schedule(batch_size: int, poison_index: int, max_retries: int, *, second_half_first: bool = False,
-                       odd_to_second: bool = False, lone_retries: bool = True, split_costs_retry: bool = False,
-                       split_every_half: bool = False, retries_before_split: bool = False,
-                       halves_floor: bool = False, smallest_split: int = 2) -> list[int]:
+
+def bisection_schedule(
+    batch_size: int,
+    poison_index: int,
+    max_retries: int,
+    *,
+    second_half_first: bool = False,
+    odd_to_second: bool = False,
+    lone_retries: bool = True,
+    split_costs_retry: bool = False,
+    split_every_half: bool = False,
+    retries_before_split: bool = False,
+    halves_floor: bool = False,
+    smallest_split: int = 2,
+) -> list[int]:
     """The batch sizes an ESM with BisectBatchOnFunctionError invokes with, for one record that always fails.
 
     With the defaults, this kit's schedule: a failed batch of two or more records is split in two, the first half
@@ -87,22 +111,45 @@ def reference_bisection(batch_size: int, poison_index: int, max_retries: int) ->
 
 
 MISTAKES = [
-    ({"lone_retries": False}, "The lone poison record is not given up at once: it is invoked once and then retried "
-                              "max_retries times, so max_retries + 1 invocations of size 1."),
-    ({"second_half_first": True}, "Wrong order: after a split this kit delivers the first half (and everything that "
-                                  "follows from it) before the second half."),
-    ({"odd_to_second": True}, "Odd sizes: in this kit the first half takes the extra record (5 -> 3 + 2), not the second."),
-    ({"split_costs_retry": True}, "Splitting uses no retry attempt (AWS documents this): only the lone record's "
-                                  "retries count against max_retries."),
-    ({"split_every_half": True}, "Only a batch that failed is split: a half without the poison succeeds at its "
-                                 "first invocation and is not split again."),
-    ({"retries_before_split": True}, "A failed batch of two or more records is split at once, with no retry of the "
-                                     "whole batch first: splitting uses no retry attempt; only the lone record is "
-                                     "retried."),
-    ({"halves_floor": True}, "Halves of n // 2 and n // 2 lose a record when n is odd: the two halves hold every "
-                             "record of the batch, and the first takes the odd one (5 -> 3 + 2)."),
-    ({"smallest_split": 3}, "A failed batch of two records is split too, into two batches of one: only a lone "
-                            "record is retried."),
+    (
+        {"lone_retries": False},
+        "The lone poison record is not given up at once: it is invoked once and then retried "
+        "max_retries times, so max_retries + 1 invocations of size 1.",
+    ),
+    (
+        {"second_half_first": True},
+        "Wrong order: after a split this kit delivers the first half (and everything that "
+        "follows from it) before the second half.",
+    ),
+    (
+        {"odd_to_second": True},
+        "Odd sizes: in this kit the first half takes the extra record (5 -> 3 + 2), not the second.",
+    ),
+    (
+        {"split_costs_retry": True},
+        "Splitting uses no retry attempt (AWS documents this): only the lone record's "
+        "retries count against max_retries.",
+    ),
+    (
+        {"split_every_half": True},
+        "Only a batch that failed is split: a half without the poison succeeds at its "
+        "first invocation and is not split again.",
+    ),
+    (
+        {"retries_before_split": True},
+        "A failed batch of two or more records is split at once, with no retry of the "
+        "whole batch first: splitting uses no retry attempt; only the lone record is "
+        "retried.",
+    ),
+    (
+        {"halves_floor": True},
+        "Halves of n // 2 and n // 2 lose a record when n is odd: the two halves hold every "
+        "record of the batch, and the first takes the odd one (5 -> 3 + 2).",
+    ),
+    (
+        {"smallest_split": 3},
+        "A failed batch of two records is split too, into two batches of one: only a lone record is retried.",
+    ),
 ]
 
 
@@ -122,16 +169,26 @@ def check_predict_bisection(predict_bisection, observed: list[int], case: tuple[
         where = f"{label}: predict_bisection({batch_size}, {poison_index}, {max_retries})"
         got = call_exercise(label, predict_bisection, batch_size, poison_index, max_retries)
         expected = reference_bisection(batch_size, poison_index, max_retries)
-        expect(where, isinstance(got, list) and all(isinstance(n, int) and not isinstance(n, bool) for n in got),
-               expected="a list of ints (the batch size of each invocation, in order)", got=got,
-               hint="Return a list such as [8, 4, 4, ...], one number per invocation.")
-        expect_equal(where, got, expected,
-                     hint=_bisection_hint(got, (batch_size, poison_index, max_retries), predict_bisection))
+        expect(
+            where,
+            isinstance(got, list) and all(isinstance(n, int) and not isinstance(n, bool) for n in got),
+            expected="a list of ints (the batch size of each invocation, in order)",
+            got=got,
+            hint="Return a list such as [8, 4, 4, ...], one number per invocation.",
+        )
+        expect_equal(
+            where, got, expected, hint=_bisection_hint(got, (batch_size, poison_index, max_retries), predict_bisection)
+        )
 
     for fresh in cases:
         judge(fresh)
-    property_cases(f"{label}, batches drawn from the statement", _bisection_cases(), judge,
-                   examples=BISECTION_EDGES, max_examples=40)
+    property_cases(
+        f"{label}, batches drawn from the statement",
+        _bisection_cases(),
+        judge,
+        examples=BISECTION_EDGES,
+        max_examples=40,
+    )
 
     reference = reference_bisection(*case)
     if reference != list(observed):
@@ -141,23 +198,44 @@ def check_predict_bisection(predict_bisection, observed: list[int], case: tuple[
             "record or a second run of the mapping changes what the log shows)."
         )
     got = call_exercise(label, predict_bisection, *case)
-    expect_equal(f"{label}: predict_bisection{case} against the real run", got, list(observed),
-                 hint="Your prediction should match the table printed above.")
-    passed(label, f"{len(cases)} fresh cases, {len(BISECTION_EDGES)} edge cases, more drawn at random, and the real "
-           f"run {tuple(case)} agree")
+    expect_equal(
+        f"{label}: predict_bisection{case} against the real run",
+        got,
+        list(observed),
+        hint="Your prediction should match the table printed above.",
+    )
+    passed(
+        label,
+        f"{len(cases)} fresh cases, {len(BISECTION_EDGES)} edge cases, more drawn at random, and the real "
+        f"run {tuple(case)} agree",
+    )
 
 
 # One record, two, powers of two and the odd sizes next to them, the poison first, last and in the middle.
-BISECTION_EDGES = [(1, 0, 0), (1, 0, 3), (2, 0, 2), (2, 1, 0), (3, 0, 1), (3, 1, 0), (4, 3, 1), (16, 15, 0),
-                   (17, 16, 2), (31, 0, 1), (33, 16, 2), (256, 128, 1), (255, 254, 0)]
+BISECTION_EDGES = [
+    (1, 0, 0),
+    (1, 0, 3),
+    (2, 0, 2),
+    (2, 1, 0),
+    (3, 0, 1),
+    (3, 1, 0),
+    (4, 3, 1),
+    (16, 15, 0),
+    (17, 16, 2),
+    (31, 0, 1),
+    (33, 16, 2),
+    (256, 128, 1),
+    (255, 254, 0),
+]
 
 
 def _bisection_cases():
     """(batch_size, poison_index, max_retries) within the statement, as Hypothesis draws them."""
     from hypothesis import strategies as st
 
-    return st.integers(1, 600).flatmap(lambda size: st.tuples(st.just(size), st.integers(0, size - 1),
-                                                                st.integers(0, 5)))
+    return st.integers(1, 600).flatmap(
+        lambda size: st.tuples(st.just(size), st.integers(0, size - 1), st.integers(0, 5))
+    )
 
 
 PROBES = [(8, 5, 2), (5, 4, 1), (2, 1, 2), (7, 0, 1), (12, 11, 3)]
@@ -176,11 +254,14 @@ def _bisection_hint(got, case, predict_bisection) -> str:
         candidates = narrowed or candidates
     if candidates:
         return candidates[0][1]
-    return ("Only a failed batch is split, into two halves (the first takes the odd record), first half first; the "
-            "lone poison record is invoked max_retries + 1 times.")
+    return (
+        "Only a failed batch is split, into two halves (the first takes the odd record), first half first; the "
+        "lone poison record is invoked max_retries + 1 times."
+    )
 
 
 # Exercise 06.2 ---------------------------------------------------------------------------------------------------
+
 
 def load_handler(where, table: str = "kc06-check-table"):
     """Imports handler.py from a lesson's build folder (a Lesson, or the folder) as Lambda would run it.
@@ -191,8 +272,12 @@ def load_handler(where, table: str = "kc06-check-table"):
     folder = Path(where) if isinstance(where, (str, Path)) else where.folder / where.build_dir
     folder = folder.resolve()
     # The handler creates its boto3 client at import: give it Lambda's environment, on LocalStack.
-    lambda_like = {"AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": endpoint_url(), "AWS_ACCESS_KEY_ID": "test",
-                   "AWS_SECRET_ACCESS_KEY": "test"}
+    lambda_like = {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": endpoint_url(),
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
     saved = {key: os.environ.get(key) for key in lambda_like}
     os.environ.update(lambda_like)
     try:
@@ -213,8 +298,13 @@ def load_handler(where, table: str = "kc06-check-table"):
 def _answered_client():
     """One real DynamoDB client for the stand-in (creating one costs a few tenths of a second); no request leaves it."""
     return boto3.session.Session().client(
-        "dynamodb", region_name=REGION, endpoint_url="http://127.0.0.1:9", aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"max_attempts": 0}))
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 0}),
+    )
 
 
 NOT_EXISTS = re.compile(r"attribute_not_exists\s*\(\s*([#\w.]+)\s*\)")
@@ -249,7 +339,9 @@ class FakeDynamoDB:
     @staticmethod
     def _reply(status: int, body: dict):
         return AWSResponse("http://127.0.0.1:9", status, {}, None), {
-            **body, "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0}}
+            **body,
+            "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0},
+        }
 
     def _error(self, code: str, message: str):
         return self._reply(400, {"Error": {"Code": code, "Message": message}})
@@ -258,8 +350,11 @@ class FakeDynamoDB:
         request = json.loads(params.get("body") or b"{}")
         operation = model.name
         if operation not in ("PutItem", "UpdateItem", "GetItem"):
-            return self._error("ValidationException", f"the check's stand-in DynamoDB does not answer {operation}; "
-                               "write_reading needs only put_item (lesson 04)")
+            return self._error(
+                "ValidationException",
+                f"the check's stand-in DynamoDB does not answer {operation}; "
+                "write_reading needs only put_item (lesson 04)",
+            )
         item = request.get("Item") or {}
         key = (item.get("reading_id") or (request.get("Key") or item).get("pk") or {}).get("S")
         if operation == "GetItem":
@@ -267,8 +362,9 @@ class FakeDynamoDB:
         if self.failing.get(key) == "timeout":
             raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com/")
         if self.failing.get(key) == "throttled":
-            return self._error("ProvisionedThroughputExceededException",
-                               "Rate of requests exceeds the allowed throughput.")
+            return self._error(
+                "ProvisionedThroughputExceededException", "Rate of requests exceeds the allowed throughput."
+            )
         condition = request.get("ConditionExpression")
         if condition and key in self.items:
             names = request.get("ExpressionAttributeNames") or {}
@@ -284,8 +380,12 @@ class FakeDynamoDB:
 
 
 def _reading(rng: random.Random, index: int) -> dict:
-    return {"sensor": f"s-{rng.randint(1, 9)}", "reading_id": f"chk-{rng.randrange(16**6):06x}-{index}",
-            "temperature": round(rng.uniform(-5, 35), 1), "unit": rng.choice(["C", "F"])}
+    return {
+        "sensor": f"s-{rng.randint(1, 9)}",
+        "reading_id": f"chk-{rng.randrange(16**6):06x}-{index}",
+        "temperature": round(rng.uniform(-5, 35), 1),
+        "unit": rng.choice(["C", "F"]),
+    }
 
 
 def _event(rng: random.Random, payloads: list) -> tuple[dict, list[str]]:
@@ -297,8 +397,14 @@ def _event(rng: random.Random, payloads: list) -> tuple[dict, list[str]]:
         sequence += rng.randrange(10**20, 10**22)
         numbers.append(str(sequence))
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        records.append({"PartitionKey": "sensor", "SequenceNumber": numbers[-1], "Data": data,
-                        "ApproximateArrivalTimestamp": arrival})
+        records.append(
+            {
+                "PartitionKey": "sensor",
+                "SequenceNumber": numbers[-1],
+                "Data": data,
+                "ApproximateArrivalTimestamp": arrival,
+            }
+        )
     return kinesis_event(records, STREAM_ARN, SHARD_ID), numbers
 
 
@@ -322,7 +428,9 @@ def _scenarios(rng: random.Random) -> list[tuple[str, list, set[str], set[str], 
     # A write that fails (DynamoDB throttles) in the middle.
     throttled = batch(rng.randint(6, 10))
     at = rng.randrange(1, len(throttled) - 2)
-    made.append((f"a throttled write at position {at}", throttled, set(), {throttled[at]["reading_id"]: "throttled"}, at))
+    made.append(
+        (f"a throttled write at position {at}", throttled, set(), {throttled[at]["reading_id"]: "throttled"}, at)
+    )
     # A write that times out (botocore's ReadTimeoutError: not a ClientError) in the middle.
     slow = batch(rng.randint(6, 10))
     at = rng.randrange(1, len(slow) - 2)
@@ -332,8 +440,15 @@ def _scenarios(rng: random.Random) -> list[tuple[str, list, set[str], set[str], 
     first[0] = b"\xff\xfe not even UTF-8"
     made.append(("a poison record at position 0", first, set(), {}, 0))
     last = batch(rng.randint(4, 7))
-    made.append((f"a failed write at the last position ({len(last) - 1})", last, set(),
-                 {last[-1]["reading_id"]: "throttled"}, len(last) - 1))
+    made.append(
+        (
+            f"a failed write at the last position ({len(last) - 1})",
+            last,
+            set(),
+            {last[-1]["reading_id"]: "throttled"},
+            len(last) - 1,
+        )
+    )
     return made
 
 
@@ -366,15 +481,22 @@ def check_partial_response(where) -> None:
                 "return a partial batch response instead."
             ) from None
         _judge(label, description, event, numbers, payloads, fake, response, output.getvalue(), failed_at)
-    passed(label, f"{len(scenarios)} fresh batches: no failure, a poison record, a throttled write, a write that "
-                  "times out, a failure at the first and at the last record")
+    passed(
+        label,
+        f"{len(scenarios)} fresh batches: no failure, a poison record, a throttled write, a write that "
+        "times out, a failure at the first and at the last record",
+    )
 
 
 def _short(response):
     """A response as the messages show it: long lists of 56-digit identifiers cut to their first item."""
     if isinstance(response, dict):
-        return {key: (value[:1] + [f"... {len(value)} items in all"] if isinstance(value, list) and len(value) > 2
-                      else value) for key, value in response.items()}
+        return {
+            key: (
+                value[:1] + [f"... {len(value)} items in all"] if isinstance(value, list) and len(value) > 2 else value
+            )
+            for key, value in response.items()
+        }
     return response
 
 
@@ -383,10 +505,14 @@ def _judge(label, description, event, numbers, payloads, fake, response, printed
     position = {number: index for index, number in enumerate(numbers)}
     event_ids = {record["eventID"]: index for index, record in enumerate(event["Records"])}
     key_position = {payload["reading_id"]: index for index, payload in enumerate(payloads) if isinstance(payload, dict)}
-    expected = {"batchItemFailures": [{"itemIdentifier": number} for number in numbers[failed_at:]]} \
-        if failed_at is not None else {"batchItemFailures": []}
-    written_after = sorted(key_position[key] for key in fake.written
-                           if failed_at is not None and key_position[key] > failed_at)
+    expected = (
+        {"batchItemFailures": [{"itemIdentifier": number} for number in numbers[failed_at:]]}
+        if failed_at is not None
+        else {"batchItemFailures": []}
+    )
+    written_after = sorted(
+        key_position[key] for key in fake.written if failed_at is not None and key_position[key] > failed_at
+    )
     if written_after:
         raise ExerciseCheckFailed(
             f"{where}: the record at position {failed_at} failed, yet the readings at positions {written_after} were "
@@ -403,18 +529,26 @@ def _judge(label, description, event, numbers, payloads, fake, response, printed
     if "batchItemFailures" not in response:
         keys = sorted(response)
         if "statusCode" in response:
-            hint = ("that is the article's API Gateway reply. Lambda reads a statusCode as nothing special: with no "
-                    "batchItemFailures the batch counts as a success, and the failed records would be skipped.")
+            hint = (
+                "that is the article's API Gateway reply. Lambda reads a statusCode as nothing special: with no "
+                "batchItemFailures the batch counts as a success, and the failed records would be skipped."
+            )
         elif any(key.lower().replace("_", "") in MISSPELLINGS or "fail" in key.lower() for key in keys):
-            hint = ("a misspelt key: Lambda looks for exactly batchItemFailures (camelCase). Without it the response "
-                    "reads as success and the failed records are skipped.")
+            hint = (
+                "a misspelt key: Lambda looks for exactly batchItemFailures (camelCase). Without it the response "
+                "reads as success and the failed records are skipped."
+            )
         else:
             hint = "Lambda reads only batchItemFailures; without it the response reads as success."
-        raise ExerciseCheckFailed(f"{where}: expected {_short(expected)!r}, got {_short(response)!r} (keys {keys}).\nHint: {hint}")
+        raise ExerciseCheckFailed(
+            f"{where}: expected {_short(expected)!r}, got {_short(response)!r} (keys {keys}).\nHint: {hint}"
+        )
     items = response["batchItemFailures"]
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ExerciseCheckFailed(f"{where}: expected {_short(expected)!r}, got {_short(response)!r}.\nHint: batchItemFailures is a "
-                                  'list of dicts such as {"itemIdentifier": "<sequenceNumber>"}.')
+        raise ExerciseCheckFailed(
+            f"{where}: expected {_short(expected)!r}, got {_short(response)!r}.\nHint: batchItemFailures is a "
+            'list of dicts such as {"itemIdentifier": "<sequenceNumber>"}.'
+        )
     for item in items:
         if set(item) != {"itemIdentifier"}:
             raise ExerciseCheckFailed(
@@ -485,28 +619,47 @@ def _judge(label, description, event, numbers, payloads, fake, response, printed
             f"{list(range(failed_at, len(numbers))) if failed_at is not None else []}), got positions {reported}."
         )
     written = [key_position[key] for key in fake.written]
-    should = [index for index, payload in enumerate(payloads)
-              if isinstance(payload, dict) and payload["unit"] in ("C", "F") and payload["reading_id"] not in fake.failing
-              and (failed_at is None or index < failed_at) and payload["reading_id"] not in fake.stored]
-    expect_equal(f"{where}: positions of the readings written", written, should,
-                 hint="Call process(record) on every record, in order, once each, until one fails.")
+    should = [
+        index
+        for index, payload in enumerate(payloads)
+        if isinstance(payload, dict)
+        and payload["unit"] in ("C", "F")
+        and payload["reading_id"] not in fake.failing
+        and (failed_at is None or index < failed_at)
+        and payload["reading_id"] not in fake.stored
+    ]
+    expect_equal(
+        f"{where}: positions of the readings written",
+        written,
+        should,
+        hint="Call process(record) on every record, in order, once each, until one fails.",
+    )
     if failed_at is not None:
         failed = [line for line in printed.splitlines() if line.startswith("FAILED ")]
-        named = [json.loads(line[len("FAILED "):]).get("sequenceNumber") for line in failed]
-        expect(f"{where}: FAILED lines printed", named == [numbers[failed_at]],
-               expected=f'one line FAILED {{"sequenceNumber": "{numbers[failed_at]}", "error": ...}}', got=failed,
-               hint="Print one FAILED line naming the failed record's sequenceNumber (and the error): the timeline "
-                    "of Part 3 reads it.")
+        named = [json.loads(line[len("FAILED ") :]).get("sequenceNumber") for line in failed]
+        expect(
+            f"{where}: FAILED lines printed",
+            named == [numbers[failed_at]],
+            expected=f'one line FAILED {{"sequenceNumber": "{numbers[failed_at]}", "error": ...}}',
+            got=failed,
+            hint="Print one FAILED line naming the failed record's sequenceNumber (and the error): the timeline "
+            "of Part 3 reads it.",
+        )
 
 
 # Exercise 06.3 ---------------------------------------------------------------------------------------------------
 
 # Settings the statement does not ask for, with the value a mapping has without them, and what changing them does.
 UNASKED = {
-    "MaximumRecordAgeInSeconds": (-1, "records older than that are given up without their retries, so a poison "
-                                      "record's neighbours can be dropped before they are retried"),
-    "ParallelizationFactor": (1, "batches of one shard run side by side, so a shard's records no longer take "
-                                 "effect in order"),
+    "MaximumRecordAgeInSeconds": (
+        -1,
+        "records older than that are given up without their retries, so a poison "
+        "record's neighbours can be dropped before they are retried",
+    ),
+    "ParallelizationFactor": (
+        1,
+        "batches of one shard run side by side, so a shard's records no longer take effect in order",
+    ),
     "TumblingWindowInSeconds": (0, "the handler must then return a state, or every invocation counts as failed"),
 }
 
@@ -539,8 +692,11 @@ def check_partial_mapping(create_partial_mapping, function_name: str, lesson) ->
         uuid = answer.get("UUID") if isinstance(answer, dict) else answer
         if isinstance(uuid, str) and uuid:
             delete_mapping(uuid)
-    passed(label, "every requirement met: ReportBatchItemFailures, bisection, MaximumRetryAttempts=2 (3 invocations "
-           "in all), the on-failure queue, TRIM_HORIZON and BatchSize=8, read back from LocalStack")
+    passed(
+        label,
+        "every requirement met: ReportBatchItemFailures, bisection, MaximumRetryAttempts=2 (3 invocations "
+        "in all), the on-failure queue, TRIM_HORIZON and BatchSize=8, read back from LocalStack",
+    )
 
 
 def _judge_unasked(label: str, mapping: dict, calls: list[dict]) -> None:
@@ -561,61 +717,111 @@ def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: st
     acts = "Lambda must act on the batchItemFailures the handler returns"
     response_types = setting(mapping, "FunctionResponseTypes") or []
     if response_types and "ReportBatchItemFailures" not in response_types:
-        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], response_types, acts,
-              "A misspelt response type: the only value is ReportBatchItemFailures (plural, as in batchItemFailures). "
-              "AWS refuses any other value; LocalStack stores it, and then ignores batchItemFailures.")
+        wrong(
+            "FunctionResponseTypes",
+            ["ReportBatchItemFailures"],
+            response_types,
+            acts,
+            "A misspelt response type: the only value is ReportBatchItemFailures (plural, as in batchItemFailures). "
+            "AWS refuses any other value; LocalStack stores it, and then ignores batchItemFailures.",
+        )
     if "ReportBatchItemFailures" not in response_types:
-        wrong("FunctionResponseTypes", ["ReportBatchItemFailures"], setting(mapping, "FunctionResponseTypes"), acts,
-              "Without FunctionResponseTypes, batchItemFailures would be ignored: Lambda reads the response only when "
-              "ReportBatchItemFailures is listed, and otherwise takes any normal return as success, so the failed "
-              "records would be skipped.")
+        wrong(
+            "FunctionResponseTypes",
+            ["ReportBatchItemFailures"],
+            setting(mapping, "FunctionResponseTypes"),
+            acts,
+            "Without FunctionResponseTypes, batchItemFailures would be ignored: Lambda reads the response only when "
+            "ReportBatchItemFailures is listed, and otherwise takes any normal return as success, so the failed "
+            "records would be skipped.",
+        )
     if setting(mapping, "BisectBatchOnFunctionError") is not True:
-        wrong("BisectBatchOnFunctionError", True, setting(mapping, "BisectBatchOnFunctionError"),
-              "a bug that makes the handler raise must cost one record, not the batch",
-              "Bisect is off: when the handler raises (a bug outside the try, a timeout, running out of memory), the "
-              "whole batch fails, its retries fail too, and every record of it is given up together. "
-              "BisectBatchOnFunctionError=True splits the failed batch until the bad record is alone (Part 1).")
+        wrong(
+            "BisectBatchOnFunctionError",
+            True,
+            setting(mapping, "BisectBatchOnFunctionError"),
+            "a bug that makes the handler raise must cost one record, not the batch",
+            "Bisect is off: when the handler raises (a bug outside the try, a timeout, running out of memory), the "
+            "whole batch fails, its retries fail too, and every record of it is given up together. "
+            "BisectBatchOnFunctionError=True splits the failed batch until the bad record is alone (Part 1).",
+        )
     retries = mapping.get("MaximumRetryAttempts", -1)
     three = f"a batch that keeps failing is given up after {MAX_RETRIES + 1} invocations in all"
     if retries is None or retries < 0:
-        wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
-              "-1 (the default) retries until the records expire from the stream (24 hours by default, up to a "
-              "year): the record is never given up, and the shard stays blocked behind one poison record all that "
-              "time.")
+        wrong(
+            "MaximumRetryAttempts",
+            MAX_RETRIES,
+            retries,
+            three,
+            "-1 (the default) retries until the records expire from the stream (24 hours by default, up to a "
+            "year): the record is never given up, and the shard stays blocked behind one poison record all that "
+            "time.",
+        )
     if retries == MAX_RETRIES + 1:
-        wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
-              "Off by one: MaximumRetryAttempts counts the retries after the first attempt, not the attempts: "
-              f"{retries} would invoke a failing batch {retries + 1} times. {MAX_RETRIES + 1} invocations in all is "
-              f"the first one plus {MAX_RETRIES} retries.")
+        wrong(
+            "MaximumRetryAttempts",
+            MAX_RETRIES,
+            retries,
+            three,
+            "Off by one: MaximumRetryAttempts counts the retries after the first attempt, not the attempts: "
+            f"{retries} would invoke a failing batch {retries + 1} times. {MAX_RETRIES + 1} invocations in all is "
+            f"the first one plus {MAX_RETRIES} retries.",
+        )
     if retries != MAX_RETRIES:
-        wrong("MaximumRetryAttempts", MAX_RETRIES, retries, three,
-              f"MaximumRetryAttempts={retries} invokes a failing batch {retries + 1} times in all (the first "
-              f"attempt plus {retries} retries): {'too few' if retries < MAX_RETRIES else 'more than asked'}. "
-              "Part 3 counts the invocations.")
+        wrong(
+            "MaximumRetryAttempts",
+            MAX_RETRIES,
+            retries,
+            three,
+            f"MaximumRetryAttempts={retries} invokes a failing batch {retries + 1} times in all (the first "
+            f"attempt plus {retries} retries): {'too few' if retries < MAX_RETRIES else 'more than asked'}. "
+            "Part 3 counts the invocations.",
+        )
     destination = on_failure_destination(mapping)
     trace = "every record given up leaves a trace in the queue"
     if destination is None:
-        wrong("DestinationConfig.OnFailure.Destination", queue_arn, destination, trace,
-              "No destination: when the retries run out, Lambda drops the failed records and moves on; an "
-              "on-failure record in the queue is the only trace of them. Pass "
-              "DestinationConfig={'OnFailure': {'Destination': queue_arn}}.")
+        wrong(
+            "DestinationConfig.OnFailure.Destination",
+            queue_arn,
+            destination,
+            trace,
+            "No destination: when the retries run out, Lambda drops the failed records and moves on; an "
+            "on-failure record in the queue is the only trace of them. Pass "
+            "DestinationConfig={'OnFailure': {'Destination': queue_arn}}.",
+        )
     if destination != queue_arn:
-        wrong("DestinationConfig.OnFailure.Destination", queue_arn, destination, trace,
-              "Send the on-failure records to the queue_arn the function receives.")
+        wrong(
+            "DestinationConfig.OnFailure.Destination",
+            queue_arn,
+            destination,
+            trace,
+            "Send the on-failure records to the queue_arn the function receives.",
+        )
     arrive = "the 16 readings already in the stream arrive as two batches of 8"
     if mapping.get("StartingPosition") != "TRIM_HORIZON":
-        wrong("StartingPosition", "TRIM_HORIZON", mapping.get("StartingPosition"), arrive,
-              "The readings are put before the mapping exists: TRIM_HORIZON reads from the oldest record the stream "
-              "keeps, so they are processed too; LATEST would start after them and never see them.")
+        wrong(
+            "StartingPosition",
+            "TRIM_HORIZON",
+            mapping.get("StartingPosition"),
+            arrive,
+            "The readings are put before the mapping exists: TRIM_HORIZON reads from the oldest record the stream "
+            "keeps, so they are processed too; LATEST would start after them and never see them.",
+        )
     if mapping.get("BatchSize") != BATCH_SIZE:
         got = mapping.get("BatchSize")
-        wrong("BatchSize", BATCH_SIZE, got, arrive,
-              f"BatchSize is the most records one invocation gets: {got} would hand the 16 readings over "
-              f"{'as one batch' if isinstance(got, int) and got >= 16 else 'in other batches'}; two batches of 8 "
-              f"need BatchSize={BATCH_SIZE}.")
+        wrong(
+            "BatchSize",
+            BATCH_SIZE,
+            got,
+            arrive,
+            f"BatchSize is the most records one invocation gets: {got} would hand the 16 readings over "
+            f"{'as one batch' if isinstance(got, int) and got >= 16 else 'in other batches'}; two batches of 8 "
+            f"need BatchSize={BATCH_SIZE}.",
+        )
 
 
 # Stretch 06.S ---------------------------------------------------------------------------------------------------
+
 
 def reference_resume_at(sequence_numbers: list[str], response) -> str | None:
     """Where the ESM's retry starts after a response read with ReportBatchItemFailures (None: the batch succeeded).
@@ -667,28 +873,63 @@ def _resume_cases(rng: random.Random) -> list[tuple[str, list[str], object, str]
     return [
         ("a response of None", batch, None, f"an empty or null response is success: {success}."),
         ("an empty dict", batch, {}, f"an empty or null response is success: {success}."),
-        ("an empty batchItemFailures", batch, {"batchItemFailures": []},
-         f"an empty batchItemFailures list is success: {success}."),
-        ("a null batchItemFailures", batch, {"batchItemFailures": None},
-         f"a null batchItemFailures is success: {success}."),
-        ("the article's statusCode reply", batch, {"statusCode": 200, "body": "ok"},
-         "a response without batchItemFailures (API Gateway's statusCode reply) is read as success: "
-         f"{success}."),
-        ("the failed record and every later one, in order", batch, items(later),
-         "the retry starts at the lowest reported record itself (it failed), not after it."),
-        ("only the failed record", batch, items([batch[failed]]),
-         "the retry starts at the lowest reported record itself; the records after it come again with it."),
-        ("the failed record and every later one, in another order", batch, items(shuffled),
-         "the lowest reported sequence number, not the first one listed: the response's order means nothing."),
-        ("records whose sequence numbers gain a digit", straddling, items(straddling[count // 2 - 1: count // 2 + 2]),
-         "sequence numbers are numbers written as strings: compare them as numbers (int), since as strings "
-         "'1000' sorts before '999'."),
+        (
+            "an empty batchItemFailures",
+            batch,
+            {"batchItemFailures": []},
+            f"an empty batchItemFailures list is success: {success}.",
+        ),
+        (
+            "a null batchItemFailures",
+            batch,
+            {"batchItemFailures": None},
+            f"a null batchItemFailures is success: {success}.",
+        ),
+        (
+            "the article's statusCode reply",
+            batch,
+            {"statusCode": 200, "body": "ok"},
+            f"a response without batchItemFailures (API Gateway's statusCode reply) is read as success: {success}.",
+        ),
+        (
+            "the failed record and every later one, in order",
+            batch,
+            items(later),
+            "the retry starts at the lowest reported record itself (it failed), not after it.",
+        ),
+        (
+            "only the failed record",
+            batch,
+            items([batch[failed]]),
+            "the retry starts at the lowest reported record itself; the records after it come again with it.",
+        ),
+        (
+            "the failed record and every later one, in another order",
+            batch,
+            items(shuffled),
+            "the lowest reported sequence number, not the first one listed: the response's order means nothing.",
+        ),
+        (
+            "records whose sequence numbers gain a digit",
+            straddling,
+            items(straddling[count // 2 - 1 : count // 2 + 2]),
+            "sequence numbers are numbers written as strings: compare them as numbers (int), since as strings "
+            "'1000' sorts before '999'.",
+        ),
         ("an empty itemIdentifier", batch, items([batch[failed], ""]), f"an empty itemIdentifier: {whole}."),
         ("a null itemIdentifier", batch, items([None]), f"a null itemIdentifier: {whole}."),
-        ("a misspelt key (itemIdentifer)", batch, {"batchItemFailures": [{"itemIdentifer": batch[failed]}]},
-         f"a misspelt key leaves the item without an itemIdentifier: {whole}."),
-        ("an identifier not in the batch", batch, items([batch[failed], outside]),
-         f"an identifier that is not in the batch: {whole} (tests recorded against AWS show it)."),
+        (
+            "a misspelt key (itemIdentifer)",
+            batch,
+            {"batchItemFailures": [{"itemIdentifer": batch[failed]}]},
+            f"a misspelt key leaves the item without an itemIdentifier: {whole}.",
+        ),
+        (
+            "an identifier not in the batch",
+            batch,
+            items([batch[failed], outside]),
+            f"an identifier that is not in the batch: {whole} (tests recorded against AWS show it).",
+        ),
     ]
 
 
@@ -698,13 +939,22 @@ def check_stretch_resume_at(resume_at) -> None:
     rng = fresh_random(label)
     for what, batch, response, hint in _resume_cases(rng):
         given = copy_of(response)
-        got = call_checked(label, resume_at, list(batch), given, hint=hint,
-                           shown_args=f"<a batch of {len(batch)}>, {_short_response(response)}")
+        got = call_checked(
+            label,
+            resume_at,
+            list(batch),
+            given,
+            hint=hint,
+            shown_args=f"<a batch of {len(batch)}>, {_short_response(response)}",
+        )
         expected = reference_resume_at(batch, response)
         where = f"{label}: resume_at on {what} ({_short_response(response)})"
         expect(where, got == expected, expected=_at(batch, expected), got=_at(batch, got), hint=hint)
-    passed(label, "every rule of the partial batch response, on fresh batches; reporting only the failed record "
-                  "resumes where reporting it and every later record does")
+    passed(
+        label,
+        "every rule of the partial batch response, on fresh batches; reporting only the failed record "
+        "resumes where reporting it and every later record does",
+    )
 
 
 def copy_of(value):

@@ -75,18 +75,31 @@ def left_out(calls: list[dict], names) -> list[str]:
 
 def unmet(label: str, what: str, expected: Any, got: Any, requirement: str, hint: str) -> ExerciseCheckFailed:
     """A stored setting that breaks one of a goal exercise's requirements: expected, got, the requirement, why."""
-    return ExerciseCheckFailed(f"{label}: {what}: expected {expected!r}, got {got!r}.\n"
-                               f"Hint: requirement not met: {requirement}. {hint}")
+    return ExerciseCheckFailed(
+        f"{label}: {what}: expected {expected!r}, got {got!r}.\nHint: requirement not met: {requirement}. {hint}"
+    )
 
 
 def judge_stream_and_function(label: str, mapping: dict, function_name: str, stream_arn: str) -> None:
     """What every mapping exercise asks first: the mapping reads the stream, and invokes the function, it is given."""
     if mapping.get("EventSourceArn") != stream_arn:
-        raise unmet(label, "EventSourceArn", stream_arn, mapping.get("EventSourceArn"),
-                    "the mapping reads the stream it is given", "pass EventSourceArn=stream_arn.")
+        raise unmet(
+            label,
+            "EventSourceArn",
+            stream_arn,
+            mapping.get("EventSourceArn"),
+            "the mapping reads the stream it is given",
+            "pass EventSourceArn=stream_arn.",
+        )
     if not str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"):
-        raise unmet(label, "FunctionArn", function_name, mapping.get("FunctionArn"),
-                    "the mapping invokes the function it is given", "pass FunctionName=function_name.")
+        raise unmet(
+            label,
+            "FunctionArn",
+            function_name,
+            mapping.get("FunctionArn"),
+            "the mapping invokes the function it is given",
+            "pass FunctionName=function_name.",
+        )
 
 
 def refused(label: str, operation: str, error: ClientError) -> ExerciseCheckFailed:
@@ -94,15 +107,23 @@ def refused(label: str, operation: str, error: ClientError) -> ExerciseCheckFail
     message = error.response.get("Error", {}).get("Message", str(error))
     lowered = message.lower()
     if "startingposition" in lowered:
-        hint = ("StartingPosition is required for a Kinesis stream: it says where a new mapping starts reading "
-                "(TRIM_HORIZON: the oldest record the stream keeps; LATEST: only records put from now on).")
+        hint = (
+            "StartingPosition is required for a Kinesis stream: it says where a new mapping starts reading "
+            "(TRIM_HORIZON: the oldest record the stream keeps; LATEST: only records put from now on)."
+        )
     elif "maximumrecordageinseconds" in lowered:
-        hint = ("MaximumRecordAgeInSeconds is in seconds: -1 (no limit) or 60 to 604,800. AWS refuses 0 to 59, and "
-                "so does the course's LocalStack.")
+        hint = (
+            "MaximumRecordAgeInSeconds is in seconds: -1 (no limit) or 60 to 604,800. AWS refuses 0 to 59, and "
+            "so does the course's LocalStack."
+        )
     elif "destinationconfig" in lowered:
-        hint = ("A Kinesis mapping has an OnFailure destination only (no OnSuccess: AWS refuses it for stream "
-                "sources): DestinationConfig={'OnFailure': {'Destination': queue_arn}}.")
+        hint = (
+            "A Kinesis mapping has an OnFailure destination only (no OnSuccess: AWS refuses it for stream "
+            "sources): DestinationConfig={'OnFailure': {'Destination': queue_arn}}."
+        )
     else:
-        hint = (f"{operation} refused a parameter: read the message above, then compare your names and values with "
-                "the statement and the cheat sheet (docs/esm-parameters.md): spelling, type, range.")
+        hint = (
+            f"{operation} refused a parameter: read the message above, then compare your names and values with "
+            "the statement and the cheat sheet (docs/esm-parameters.md): spelling, type, range."
+        )
     return ExerciseCheckFailed(f"{label}: {operation} refused your call: {message}\nHint: {hint}")

@@ -28,9 +28,10 @@ def listen_on_configured_host_only():
             protocol_factory = TLSMultiplexerFactory(context_factory, False, site)
         for host_and_port in listen:
             server_endpoint = (
-                endpoints.TCP6ServerEndpoint if config.is_ipv6_address(host_and_port.host) else endpoints.TCP4ServerEndpoint
+                endpoints.TCP6ServerEndpoint
+                if config.is_ipv6_address(host_and_port.host)
+                else endpoints.TCP4ServerEndpoint
             )
             server_endpoint(reactor, host_and_port.port, interface=host_and_port.host).listen(protocol_factory)
 
     Patch.function(TwistedRuntimeServer.register, register, pass_target=False).apply()
-

@@ -104,7 +104,9 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        LOG.debug("Started process runtime %s (pid %s) for %s", self.id, self.process.pid, self.function_version.qualified_arn)
+        LOG.debug(
+            "Started process runtime %s (pid %s) for %s", self.id, self.process.pid, self.function_version.qualified_arn
+        )
         self.executor_endpoint.wait_for_startup()
 
     def stop(self) -> None:

@@ -78,20 +78,30 @@ def load_handler(request_id: str = ""):
     try:
         module_path, function_name = spec.rsplit(".", 1)
     except ValueError:
-        return None, error_body("Runtime.MalformedHandlerName", f"Bad handler '{spec}': not enough values to unpack (expected 2, got 1)", request_id)
+        return None, error_body(
+            "Runtime.MalformedHandlerName",
+            f"Bad handler '{spec}': not enough values to unpack (expected 2, got 1)",
+            request_id,
+        )
     module_name = module_path.replace("/", ".")
     try:
         module = importlib.import_module(module_name)
     except SyntaxError as error:
-        return None, error_body("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {error}", request_id)
+        return None, error_body(
+            "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {error}", request_id
+        )
     except ImportError as error:
-        return None, error_body("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {error}", request_id)
+        return None, error_body(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {error}", request_id
+        )
     except Exception as error:
         _, _, tb = sys.exc_info()
         return None, error_body(type(error).__name__, str(error), request_id, tb)
     handler = getattr(module, function_name, None)
     if handler is None:
-        return None, error_body("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'", request_id)
+        return None, error_body(
+            "Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'", request_id
+        )
     return handler, None
 
 

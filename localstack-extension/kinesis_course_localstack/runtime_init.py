@@ -199,13 +199,19 @@ class Init:
             runtime.kill()
             output = "" if runtime.init_timed_out else runtime.collect_logs(wait_s=0.5)
             output += f"{utc_now()} {request_id} Task timed out after {TIMEOUT_S:.2f} seconds\n"
-            error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: Task timed out after {TIMEOUT_S:.2f} seconds"}
+            error = {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"RequestId: {request_id} Error: Task timed out after {TIMEOUT_S:.2f} seconds",
+            }
             self.runtime = None
         elif result is None:
             # The handler ended its own process (sys.exit, os._exit, a crash).
             code = runtime.process.wait()
             output = runtime.collect_logs(wait_s=0.5)
-            error = {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"}
+            error = {
+                "errorType": "Runtime.ExitError",
+                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}",
+            }
             output += f"{utc_now()} {request_id} {error['errorMessage']}\n"
             runtime.kill()
             self.runtime = None

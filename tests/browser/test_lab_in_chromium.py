@@ -87,20 +87,27 @@ def lab():
     # never rewrites solutions/ (nbval compares against it); the learner's workspace untouched. No news setting:
     # the kit's own defaults (tools/lab-settings) must keep the news pop-up away, as for a learner.
     lab_home = Path(tempfile.mkdtemp(prefix="kc-lab-settings-"))
-    for plugin, settings in (
-        ("@jupyterlab/docmanager-extension/plugin", {"autosave": False}),
-    ):
+    for plugin, settings in (("@jupyterlab/docmanager-extension/plugin", {"autosave": False}),):
         path = lab_home / "settings" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(settings))
     env = {
-        **os.environ, "LAB_PORT": str(port), "LAB_OPEN_BROWSER": "False", "JUPYTER_TOKEN": token,
-        "JUPYTERLAB_SETTINGS_DIR": str(lab_home / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(lab_home / "workspaces"),
+        **os.environ,
+        "LAB_PORT": str(port),
+        "LAB_OPEN_BROWSER": "False",
+        "JUPYTER_TOKEN": token,
+        "JUPYTERLAB_SETTINGS_DIR": str(lab_home / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(lab_home / "workspaces"),
     }
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            ["make", "--no-print-directory", "lab"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            ["make", "--no-print-directory", "lab"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
@@ -137,9 +144,17 @@ def browser():
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="kc-chromium-")
     for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,1000",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
@@ -175,12 +190,14 @@ def test_no_news_or_update_pop_up_greets_a_learner(lab, browser):
     defaults = {key: value.get("default") for key, value in notification["schema"]["properties"].items()}
     assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, (
         f"the course environment's JupyterLab defaults are {defaults}: is "
-        ".venv/course/share/jupyter/lab/settings/overrides.d/kinesis-course.json installed (make setup)?")
+        ".venv/course/share/jupyter/lab/settings/overrides.d/kinesis-course.json installed (make setup)?"
+    )
     browser.get(f"{base}/?token={token}")
     WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-DirListing-itemName"))
     time.sleep(5)  # JupyterLab asks a few seconds after start; the question must not come at all
     toasts = browser.execute_script(
-        "return [...document.querySelectorAll('.Toastify__toast, .jp-Notification-Toast')].map(e => e.textContent)")
+        "return [...document.querySelectorAll('.Toastify__toast, .jp-Notification-Toast')].map(e => e.textContent)"
+    )
     assert not [text for text in toasts if "news" in text.lower() or "update" in text.lower()], toasts
 
 
@@ -211,7 +228,9 @@ def test_a_solution_runs_in_the_browser(lab, browser, name):
     expected = stored_passes(name)
     assert expected, f"solutions/{name}.ipynb stores no passed check"
     browser.get(f"{base}/lab/tree/solutions/{name}.ipynb?token={token}")
-    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell"))
+    WebDriverWait(browser, 60).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
+    )
     WebDriverWait(browser, 90, poll_frequency=1).until(lambda d: kernel_idle(base, token, name))
     click_menu(browser, "Edit", "editmenu:clear-all")  # Clear Outputs of All Cells
     assert not PASSED.search(page_text(browser))
@@ -261,7 +280,9 @@ def page_text(browser) -> str:
     )
 
 
-ERROR_TEXT = re.compile(r"Traceback \(most recent call last\)|^\s*(\w+\.)*\w*(Error|Exception|NotSolved|Failed)\b: ", re.M)
+ERROR_TEXT = re.compile(
+    r"Traceback \(most recent call last\)|^\s*(\w+\.)*\w*(Error|Exception|NotSolved|Failed)\b: ", re.M
+)
 
 
 def error_outputs(browser) -> list[str]:
@@ -295,9 +316,12 @@ def test_the_course_site_reads_offline_with_its_answers_folded(browser):
     browser.get(page.as_uri())
     WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
     images = browser.find_elements(By.CSS_SELECTOR, "article img")
-    assert len(images) >= stored_images(SITE_LESSON), f"{len(images)} plots shown, {stored_images(SITE_LESSON)} expected"
-    assert all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 0
-               for img in images), "a plot did not load from the site's own files"
+    assert len(images) >= stored_images(SITE_LESSON), (
+        f"{len(images)} plots shown, {stored_images(SITE_LESSON)} expected"
+    )
+    assert all(
+        browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 0 for img in images
+    ), "a plot did not load from the site's own files"
     folded = browser.find_elements(By.CSS_SELECTOR, "details.hide")
     summaries = [block.find_element(By.CSS_SELECTOR, "summary").text for block in folded]
     # The course's predictions are folded too, so that a reader predicts before the experiment.

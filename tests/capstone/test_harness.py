@@ -58,6 +58,7 @@ def wrapper(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "handler", module)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile
+
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     sys.modules.pop("kinesis_course.capstone.faults", None)
     faults = importlib.import_module("kinesis_course.capstone.faults")
@@ -66,8 +67,12 @@ def wrapper(tmp_path, monkeypatch):
 
 
 def event(first: int, count: int) -> dict:
-    return {"Records": [{"eventID": f"shardId-000000000000:{n}", "kinesis": {"sequenceNumber": str(n)}}
-                        for n in range(first, first + count)]}
+    return {
+        "Records": [
+            {"eventID": f"shardId-000000000000:{n}", "kinesis": {"sequenceNumber": str(n)}}
+            for n in range(first, first + count)
+        ]
+    }
 
 
 def test_the_plan_injects_an_error_then_a_throttle_and_never_twice_on_one_batch(wrapper, monkeypatch, capsys):
@@ -102,9 +107,11 @@ def test_the_catalog_has_eight_kinds_each_with_a_fate_and_triage_agrees(tmp_path
 
 def test_the_proof_finds_a_lost_and_a_changed_reading():
     truth = GroundTruth()
-    truth.readings = {"a": {"reading_id": "a", "sensor": "s", "temperature": 10, "unit": "C"},
-                      "b": {"reading_id": "b", "sensor": "s", "temperature": 50, "unit": "F"},
-                      "c": {"reading_id": "c", "sensor": "t", "temperature": 0, "unit": "C"}}
+    truth.readings = {
+        "a": {"reading_id": "a", "sensor": "s", "temperature": 10, "unit": "C"},
+        "b": {"reading_id": "b", "sensor": "s", "temperature": 50, "unit": "F"},
+        "c": {"reading_id": "c", "sensor": "t", "temperature": 0, "unit": "C"},
+    }
     truth.shard_of = {"100": "shard-0"}
 
     def item(pk, sensor, temperature):
@@ -150,8 +157,12 @@ def test_the_outage_refuses_the_same_writes_on_every_delivery(wrapper, monkeypat
 
 def test_the_outage_finds_the_keys_of_a_transaction(wrapper):
     faults, _ = wrapper
-    transaction = {"TransactItems": [{"Put": {"TableName": "t", "Item": {"pk": {"S": "rd-2"}}}},
-                                     {"Update": {"TableName": "c", "Key": {"pk": {"S": "sensor-01"}}}}]}
+    transaction = {
+        "TransactItems": [
+            {"Put": {"TableName": "t", "Item": {"pk": {"S": "rd-2"}}}},
+            {"Update": {"TableName": "c", "Key": {"pk": {"S": "sensor-01"}}}},
+        ]
+    }
     assert faults.keys_written("transact_write_items", transaction) == ["rd-2", "sensor-01"]
     assert faults.outage_of("rd-1..rd-3") == ("rd-1", "rd-3") and faults.outage_of("") is None
 
@@ -177,8 +188,10 @@ def test_the_counted_write_replaces_only_the_handler_s_store_step(wrapper, monke
 
 def test_the_proof_compares_each_sensor_s_counter_with_its_readings():
     truth = GroundTruth()
-    truth.readings = {rid: {"reading_id": rid, "sensor": sensor, "temperature": 1, "unit": "C"}
-                      for rid, sensor in (("a", "s"), ("b", "s"), ("c", "t"))}
+    truth.readings = {
+        rid: {"reading_id": rid, "sensor": sensor, "temperature": 1, "unit": "C"}
+        for rid, sensor in (("a", "s"), ("b", "s"), ("c", "t"))
+    }
     truth.sequence_numbers = {"a": ["1"], "b": ["2", "5"], "c": ["3"]}
     truth.shard_of = {"1": "shard-0", "2": "shard-0", "3": "shard-1", "5": "shard-0"}
 

@@ -109,8 +109,9 @@ def test_the_learners_own_decode_record_reaches_lesson_02_and_passes_its_checks(
     assert (build(lesson) / "decoding.py").read_text() == MY_DECODING
     lesson.show_handler()
     table = capsys.readouterr().out
-    assert any(line.split()[:2] == ["decoding.py", "decode_record"] and line.endswith("  yours")
-               for line in table.splitlines()), table
+    assert any(
+        line.split()[:2] == ["decoding.py", "decode_record"] and line.endswith("  yours") for line in table.splitlines()
+    ), table
     assert any(line.split()[:2] == ["decoding.py", "_bad"] for line in table.splitlines()), "the learner's own helper"
 
     for name in ("readings.py", "handler.py"):
@@ -142,15 +143,20 @@ def test_a_file_changed_after_its_checks_passed_is_not_carried(course, capsys):
     lesson = course("02").start()
     assert said(capsys.readouterr().out)["decoding.py"] == (
         "the course's, from lesson 01 (decoding.py changed after Exercise 01.1 and 01.2 passed: run the check again "
-        "in lesson 01)")
+        "in lesson 01)"
+    )
     assert (build(lesson) / "decoding.py").read_text() == course_file("01", "decoding.py")
     lesson.show_handler()
-    assert any(line.split()[:2] == ["decoding.py", "decode_record"] and line.endswith("  the course's")
-               for line in capsys.readouterr().out.splitlines())
+    assert any(
+        line.split()[:2] == ["decoding.py", "decode_record"] and line.endswith("  the course's")
+        for line in capsys.readouterr().out.splitlines()
+    )
     # Nothing passed at all in lesson 03's case: it says which exercise is missing.
     course("03").start()
-    assert said(capsys.readouterr().out)["readings.py"] == \
-        "the course's, from lesson 02 (Exercise 02.1 not passed yet in lesson 02)"
+    assert (
+        said(capsys.readouterr().out)["readings.py"]
+        == "the course's, from lesson 02 (Exercise 02.1 not passed yet in lesson 02)"
+    )
 
 
 def test_reset_deletes_what_the_kit_built_and_keeps_the_learners_code(course, capsys):
@@ -176,15 +182,22 @@ def test_use_course_handler_keeps_the_learners_copy_and_later_lessons_follow_it(
     assert (build(lesson) / "decoding.py").read_text() == course_file("01", "decoding.py")
     (kept,) = build(lesson).glob("decoding.yours-*.py")
     assert kept.read_text() == MY_DECODING
-    assert f"decoding.py  the course's, from lesson 01, is in {lesson.build_dir.as_posix()}/ now; yours is kept " \
-           f"beside it as {kept.name}" in switching
+    assert (
+        f"decoding.py  the course's, from lesson 01, is in {lesson.build_dir.as_posix()}/ now; yours is kept "
+        f"beside it as {kept.name}" in switching
+    )
     with pytest.raises(ValueError, match="triage.py: not a file this lesson starts from.*decoding.py"):
         lesson.use_course_handler("triage.py")
 
     course("02").start()  # a re-run of lesson 02 keeps the switch
-    assert said(capsys.readouterr().out)["decoding.py"] == "the course's, from lesson 01 (you switched to it in this lesson)"
+    assert (
+        said(capsys.readouterr().out)["decoding.py"]
+        == "the course's, from lesson 01 (you switched to it in this lesson)"
+    )
     course("03").start()
-    assert said(capsys.readouterr().out)["decoding.py"] == "the course's, from lesson 01 (you switched to it in lesson 02)"
+    assert (
+        said(capsys.readouterr().out)["decoding.py"] == "the course's, from lesson 01 (you switched to it in lesson 02)"
+    )
     # Putting one's own file back undoes the switch.
     kept.replace(build(lesson) / "decoding.py")
     course("04").start()
@@ -194,8 +207,8 @@ def test_use_course_handler_keeps_the_learners_copy_and_later_lessons_follow_it(
 def test_a_failing_later_check_names_the_carried_file_and_its_lesson(course, capsys):
     # Right for lesson 01's records (none has a reading_id), wrong for every reading of lesson 02.
     broken = MY_DECODING.replace(
-        "    return value\n",
-        "    return value if 'reading_id' not in value else value['reading_ident']\n", 1)
+        "    return value\n", "    return value if 'reading_id' not in value else value['reading_ident']\n", 1
+    )
     pass_lesson_01(course, capsys, broken)
     lesson = course("02").start()
     for name in ("readings.py", "handler.py"):
@@ -215,8 +228,11 @@ def test_a_failing_later_check_names_the_carried_file_and_its_lesson(course, cap
         expect_raises("Exercise 02.9", decoding.MalformedRecord, decoding.decode_record, {"eventID": "x"}, hint="h")
 
     # This lesson's own file is not blamed on an earlier one.
-    (build(lesson) / "readings.py").write_text(course_file("02", "readings.py").replace(
-        "    for field in", "    reading['humidity_percent']\n    for field in", 1))
+    (build(lesson) / "readings.py").write_text(
+        course_file("02", "readings.py").replace(
+            "    for field in", "    reading['humidity_percent']\n    for field in", 1
+        )
+    )
     (build(lesson) / "decoding.py").write_text(course_file("01", "decoding.py"))
     readings = lesson.load_module("readings.py")
     with pytest.raises(ExerciseCheckFailed) as failed:
@@ -232,8 +248,10 @@ def test_a_different_file_already_in_the_lessons_folder_is_never_overwritten(cou
     (build(lesson) / "decoding.py").write_text(mine)
 
     lesson.start()
-    assert said(capsys.readouterr().out)["decoding.py"] == \
-        f"kept yours, already in {lesson.build_dir.as_posix()}/ (the kit would have copied yours from lesson 01)"
+    assert (
+        said(capsys.readouterr().out)["decoding.py"]
+        == f"kept yours, already in {lesson.build_dir.as_posix()}/ (the kit would have copied yours from lesson 01)"
+    )
     assert (build(lesson) / "decoding.py").read_text() == mine
     course("02").start()
     assert (build(lesson) / "decoding.py").read_text() == mine

@@ -122,8 +122,9 @@ def plain_value_error(record):
         raise ValueError(str(error)) from error
 
 
-def _steps(record, *, refuse_empty=False, loads_bytes=False, flat=False, in_place=False, object_test=None,
-           utf8_error=()):
+def _steps(
+    record, *, refuse_empty=False, loads_bytes=False, flat=False, in_place=False, object_test=None, utf8_error=()
+):
     """The reference's four steps, with one mistake switched on."""
     where = _where(record) if not flat else "record"
     data = record["data"] if flat else record["kinesis"]["data"]
@@ -152,8 +153,10 @@ NEW_DECODER_MISTAKES = {
     "json-loads-of-bytes": (dict(loads_bytes=True), ["UTF-16", "guesses the encoding", ".decode('utf-8')"]),
     "flat-record-data": (dict(flat=True), ["record['kinesis']['data']", "flat"]),
     "changes-the-record": (dict(in_place=True), ["in place"]),
-    "lets-the-decoders-error-through": (dict(utf8_error=UnicodeDecodeError), ["expected MalformedRecord",
-                                                                            "got UnicodeDecodeError", "decoder's own"]),
+    "lets-the-decoders-error-through": (
+        dict(utf8_error=UnicodeDecodeError),
+        ["expected MalformedRecord", "got UnicodeDecodeError", "decoder's own"],
+    ),
     "object-test-misses-strings": (
         dict(object_test=lambda value: not (value is None or isinstance(value, (list, int, float)))),
         ["not objects", "isinstance"],
@@ -164,8 +167,9 @@ NEW_DECODER_MISTAKES = {
 @pytest.mark.parametrize("mistake", list(NEW_DECODER_MISTAKES))
 def test_a_new_wrong_decoder_is_rejected(mistake):
     options, mentions = NEW_DECODER_MISTAKES[mistake]
-    assert_rejected(lambda: checks.check_decode_record(lambda record: _steps(record, **options), MalformedRecord),
-                    *mentions)
+    assert_rejected(
+        lambda: checks.check_decode_record(lambda record: _steps(record, **options), MalformedRecord), *mentions
+    )
 
 
 def test_the_reference_steps_pass(capsys):
@@ -264,6 +268,7 @@ def _by(key):
             for record in event["Records"]:
                 grouped.setdefault(key(record), []).append(record)
         return grouped
+
     return group
 
 
@@ -272,8 +277,10 @@ def last_event_only(events):
 
 
 def sorted_as_strings(events):
-    return {shard: sorted(records, key=lambda record: record["kinesis"]["sequenceNumber"])
-            for shard, records in records_by_shard(events).items()}
+    return {
+        shard: sorted(records, key=lambda record: record["kinesis"]["sequenceNumber"])
+        for shard, records in records_by_shard(events).items()
+    }
 
 
 def newest_first(events):
@@ -313,8 +320,15 @@ def test_the_stub_records_by_shard_is_not_solved():
         (pops_the_records, ["in place"]),
         (lambda events: [record for event in events for record in event["Records"]], ["a dict"]),
     ],
-    ids=["partition-key", "event-source-arn", "last-event-only", "sorted-as-strings", "newest-first", "pops",
-         "a-flat-list"],
+    ids=[
+        "partition-key",
+        "event-source-arn",
+        "last-event-only",
+        "sorted-as-strings",
+        "newest-first",
+        "pops",
+        "a-flat-list",
+    ],
 )
 def test_a_wrong_records_by_shard_is_rejected(wrong, mentions):
     assert_rejected(lambda: checks.check_records_by_shard(wrong), *mentions)

@@ -40,8 +40,9 @@ def handler_package(tmp_path_factory):
 # ---- Exercise 02.1: normalise -----------------------------------------------------------------------------------
 
 
-def _normalise_with(InvalidReading, *, error=None, bools=False, default_unit=None, truthy=False,
-                    default_humidity=None, need_id=True):
+def _normalise_with(
+    InvalidReading, *, error=None, bools=False, default_unit=None, truthy=False, default_humidity=None, need_id=True
+):
     """A normalise with one mistake switched on (the reference without any)."""
     error = error or InvalidReading
 
@@ -64,15 +65,31 @@ def _normalise_with(InvalidReading, *, error=None, bools=False, default_unit=Non
             fahrenheit = temperature
         else:
             raise error(f"unit {unit!r}")
-        return {"reading_id": reading.get("reading_id"), "sensor": reading["sensor"], "temperature": round(fahrenheit, 2),
-                "unit": "F", "humidity": reading.get("humidity", default_humidity)}
+        return {
+            "reading_id": reading.get("reading_id"),
+            "sensor": reading["sensor"],
+            "temperature": round(fahrenheit, 2),
+            "unit": "F",
+            "humidity": reading.get("humidity", default_humidity),
+        }
 
     return normalise
 
 
-def _reference_like(InvalidReading, *, upper_unit=False, round_celsius_only=False, parse_strings=False,
-                    finite_only=True, refuse_true_only=False, humidity_or_none=False, keep_extra_keys=False,
-                    check_sensor=True, id_present_only=False, in_place=False):
+def _reference_like(
+    InvalidReading,
+    *,
+    upper_unit=False,
+    round_celsius_only=False,
+    parse_strings=False,
+    finite_only=True,
+    refuse_true_only=False,
+    humidity_or_none=False,
+    keep_extra_keys=False,
+    check_sensor=True,
+    id_present_only=False,
+    in_place=False,
+):
     """The mistakes of a learner's walk-through and of readings from the wild, one switched on at a time."""
 
     def normalise(reading):
@@ -110,8 +127,14 @@ def _reference_like(InvalidReading, *, upper_unit=False, round_celsius_only=Fals
             reading.update(temperature=fahrenheit, unit="F", humidity=humidity)
             return {key: reading[key] for key in ("reading_id", "sensor", "temperature", "unit", "humidity")}
         base = dict(reading) if keep_extra_keys else {}
-        return {**base, "reading_id": reading["reading_id"], "sensor": reading.get("sensor"),
-                "temperature": fahrenheit, "unit": "F", "humidity": humidity}
+        return {
+            **base,
+            "reading_id": reading["reading_id"],
+            "sensor": reading.get("sensor"),
+            "temperature": fahrenheit,
+            "unit": "F",
+            "humidity": humidity,
+        }
 
     return normalise
 
@@ -169,12 +192,20 @@ def test_the_reference_normalise_passes(handler_package, capsys):
         (dict(default_humidity=0), ["humidity", "None", "never 0"]),
         (dict(need_id=False), ["reading_id"]),
     ],
-    ids=["true-is-a-temperature", "plain-valueerror", "unit-defaults-to-c", "zero-is-missing", "humidity-defaults-to-0",
-         "missing-reading-id-accepted"],
+    ids=[
+        "true-is-a-temperature",
+        "plain-valueerror",
+        "unit-defaults-to-c",
+        "zero-is-missing",
+        "humidity-defaults-to-0",
+        "missing-reading-id-accepted",
+    ],
 )
 def test_a_wrong_normalise_is_rejected(handler_package, mistake, mentions):
     InvalidReading = handler_package["readings"].InvalidReading
-    assert_rejected(lambda: checks.check_normalise(_normalise_with(InvalidReading, **mistake), InvalidReading), *mentions)
+    assert_rejected(
+        lambda: checks.check_normalise(_normalise_with(InvalidReading, **mistake), InvalidReading), *mentions
+    )
 
 
 # ---- Exercise 02.2: handler -------------------------------------------------------------------------------------
@@ -185,15 +216,25 @@ def _handlers(modules):
     normalise, InvalidReading = modules["readings"].normalise, modules["readings"].InvalidReading
     MalformedRecord = modules["decoding"].MalformedRecord
 
-    def loop(event, *, skip_malformed=False, count_skipped=False, decode=decode_record, totals=None,
-             caught=InvalidReading, skipped_id="sequenceNumber", stop_at_invalid=False, wrap_malformed=False):
+    def loop(
+        event,
+        *,
+        skip_malformed=False,
+        count_skipped=False,
+        decode=decode_record,
+        totals=None,
+        caught=InvalidReading,
+        skipped_id="sequenceNumber",
+        stop_at_invalid=False,
+        wrap_malformed=False,
+    ):
         processed, skipped = (totals["processed"], totals["skipped"]) if totals is not None else (0, [])
         for record in event["Records"]:
             sequence_number = record["kinesis"]["sequenceNumber"]
             reported = record["eventID"] if skipped_id == "eventID" else sequence_number
             try:
                 normalised = normalise(decode(record))
-            except (caught if not skip_malformed else Exception) as error:
+            except caught if not skip_malformed else Exception as error:
                 print("SKIPPED " + json.dumps({"sequenceNumber": reported, "reason": str(error)}))
                 skipped.append(reported)
                 if count_skipped:
@@ -217,15 +258,18 @@ def _handlers(modules):
         "counts-skipped-as-processed": lambda event, context: loop(event, count_skipped=True),
         "module-level-state": lambda event, context: loop(event, totals=state),
         "record-data": lambda event, context: loop(
-            event, decode=lambda record: json.loads(base64.b64decode(record["data"]))),
+            event, decode=lambda record: json.loads(base64.b64decode(record["data"]))
+        ),
         "own-json-loads": lambda event, context: loop(
-            event, decode=lambda record: json.loads(base64.b64decode(record["kinesis"]["data"]))),
+            event, decode=lambda record: json.loads(base64.b64decode(record["kinesis"]["data"]))
+        ),
         "catches-valueerror": lambda event, context: loop(event, caught=ValueError),
         "skipped-by-event-id": lambda event, context: loop(event, skipped_id="eventID"),
         "stops-at-the-first-invalid-reading": lambda event, context: loop(event, stop_at_invalid=True),
         "wraps-malformed-record": lambda event, context: loop(event, wrap_malformed=True),
         "changes-the-event": lambda event, context: loop(
-            event, decode=lambda record: _decode_and_blank(decode_record, record)),
+            event, decode=lambda record: _decode_and_blank(decode_record, record)
+        ),
     }
 
 
@@ -284,8 +328,9 @@ def targets(module_resources):
 
 def _create(*, returns=True, twice=False, **overrides):
     def create_reading_mapping(function_name, stream_arn):
-        settings = dict(FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
-                        BatchSize=4)
+        settings = dict(
+            FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=4
+        )
         settings.update(overrides)
         lam = client("lambda")
         response = lam.create_event_source_mapping(**{k: v for k, v in settings.items() if v is not None})
@@ -318,7 +363,10 @@ def test_the_reference_mapping_passes(targets, capsys):
 @pytest.mark.parametrize(
     "overrides, mentions",
     [
-        (dict(StartingPosition="LATEST"), ["requirement 2", "LATEST starts after the newest record", "never be processed"]),
+        (
+            dict(StartingPosition="LATEST"),
+            ["requirement 2", "LATEST starts after the newest record", "never be processed"],
+        ),
         (dict(BatchSize=None), ["requirement 3", "BatchSize is 100 (the default)"]),
         (dict(BatchSize=10), ["requirement 3", "carry 10 records"]),
         (dict(FunctionName="other_fn"), ["requirement 1", "wrong function"]),
@@ -331,13 +379,31 @@ def test_the_reference_mapping_passes(targets, capsys):
         (dict(BatchSize="4"), ["int", "not a string"]),
         (dict(Enabled=False), ["requirement 5", "Enabled=False", "never reads"]),
         (dict(MaximumBatchingWindowInSeconds=5), ["requirement 6", "batching window", "saves no invocation"]),
-        (dict(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1_700_000_000), ["requirement 2", "AT_TIMESTAMP"]),
+        (
+            dict(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1_700_000_000),
+            ["requirement 2", "AT_TIMESTAMP"],
+        ),
         (dict(returns=False), ["return", "create_event_source_mapping"]),
         (dict(twice=True), ["exactly one mapping"]),
     ],
-    ids=["latest", "default-batch-size", "batch-size-10", "other-function", "other-stream", "stream-name",
-         "no-starting-position", "batch-size-5", "batch-size-3", "batch-size-1", "batch-size-string", "disabled",
-         "batching-window", "at-timestamp", "nothing-returned", "created-twice"],
+    ids=[
+        "latest",
+        "default-batch-size",
+        "batch-size-10",
+        "other-function",
+        "other-stream",
+        "stream-name",
+        "no-starting-position",
+        "batch-size-5",
+        "batch-size-3",
+        "batch-size-1",
+        "batch-size-string",
+        "disabled",
+        "batching-window",
+        "at-timestamp",
+        "nothing-returned",
+        "created-twice",
+    ],
 )
 def test_a_wrong_mapping_is_rejected_and_deleted(targets, overrides, mentions):
     names, arns = targets
@@ -365,18 +431,31 @@ def batch_data_bytes(event):
 
 
 WRONG_DATA_BYTES = {
-    "base64-length": (lambda event: sum(len(record["kinesis"]["data"]) for record in event["Records"]),
-                      ["base64", "4 characters for every 3 bytes"]),
-    "characters": (lambda event: sum(len(_data(record).decode("utf-8", errors="replace")) for record in event["Records"]),
-                   ["characters, not bytes"]),
-    "strict-text": (lambda event: sum(len(_data(record).decode("utf-8").encode("utf-8")) for record in event["Records"]),
-                    ["UnicodeDecodeError", "not UTF-8"]),
-    "json-again": (lambda event: sum(len(json.dumps(json.loads(_data(record)))) for record in event["Records"]),
-                   ["not JSON", "carried bytes too"]),
+    "base64-length": (
+        lambda event: sum(len(record["kinesis"]["data"]) for record in event["Records"]),
+        ["base64", "4 characters for every 3 bytes"],
+    ),
+    "characters": (
+        lambda event: sum(len(_data(record).decode("utf-8", errors="replace")) for record in event["Records"]),
+        ["characters, not bytes"],
+    ),
+    "strict-text": (
+        lambda event: sum(len(_data(record).decode("utf-8").encode("utf-8")) for record in event["Records"]),
+        ["UnicodeDecodeError", "not UTF-8"],
+    ),
+    "json-again": (
+        lambda event: sum(len(json.dumps(json.loads(_data(record)))) for record in event["Records"]),
+        ["not JSON", "carried bytes too"],
+    ),
     "whole-event": (lambda event: len(json.dumps(event)), ["the whole event"]),
     "record-count": (lambda event: len(event["Records"]), ["number of records"]),
-    "decodes-in-place": (lambda event: sum(len(record["kinesis"].update(data=_data(record)) or record["kinesis"]["data"])
-                                           for record in event["Records"]), ["in place"]),
+    "decodes-in-place": (
+        lambda event: sum(
+            len(record["kinesis"].update(data=_data(record)) or record["kinesis"]["data"])
+            for record in event["Records"]
+        ),
+        ["in place"],
+    ),
 }
 
 

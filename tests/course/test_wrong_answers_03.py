@@ -33,8 +33,13 @@ def triage_module(tmp_path_factory):
 
 def variant(module, triage):
     """The learner's triage.py with another triage function."""
-    return SimpleNamespace(triage=triage, PoisonRecord=module.PoisonRecord, MalformedRecord=module.MalformedRecord,
-                           InvalidReading=module.InvalidReading, normalise=module.normalise)
+    return SimpleNamespace(
+        triage=triage,
+        PoisonRecord=module.PoisonRecord,
+        MalformedRecord=module.MalformedRecord,
+        InvalidReading=module.InvalidReading,
+        normalise=module.normalise,
+    )
 
 
 # ---- Exercise 03.1: triage -----------------------------------------------------------------------------------
@@ -226,8 +231,13 @@ def targets(module_resources):
     stream_arn = module_resources.stream("readings")
     queue_url, queue_arn = module_resources.queue("failed")
     module_resources.streams_made_elsewhere("check-reread")
-    return SimpleNamespace(function=function_name, stream_arn=stream_arn, queue_url=queue_url, queue_arn=queue_arn,
-                           name=module_resources.name)
+    return SimpleNamespace(
+        function=function_name,
+        stream_arn=stream_arn,
+        queue_url=queue_url,
+        queue_arn=queue_arn,
+        name=module_resources.name,
+    )
 
 
 def mapping_answer(**overrides):
@@ -235,19 +245,27 @@ def mapping_answer(**overrides):
 
     def create(function_name, stream_arn, queue_arn):
         parameters = dict(
-            FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=3,
-            MaximumRetryAttempts=2, DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+            FunctionName=function_name,
+            EventSourceArn=stream_arn,
+            StartingPosition="TRIM_HORIZON",
+            BatchSize=3,
+            MaximumRetryAttempts=2,
+            DestinationConfig={"OnFailure": {"Destination": queue_arn}},
         )
         parameters.update(overrides)
-        response = client("lambda").create_event_source_mapping(**{k: v for k, v in parameters.items() if v is not None})
+        response = client("lambda").create_event_source_mapping(
+            **{k: v for k, v in parameters.items() if v is not None}
+        )
         return response if returns else None
 
     return create
 
 
 WRONG_MAPPINGS = {
-    "retries_left_at_default": ({"MaximumRetryAttempts": None}, ["requirement 2", "retries until the record expires",
-                                                                  "blocked"]),
+    "retries_left_at_default": (
+        {"MaximumRetryAttempts": None},
+        ["requirement 2", "retries until the record expires", "blocked"],
+    ),
     "no_destination": ({"DestinationConfig": None}, ["requirement 3", "dropped without a trace"]),
     "no_retry_at_all": ({"MaximumRetryAttempts": 0}, ["requirement 2", "0 means no retry", "one delivery"]),
     "on_success": ({"DestinationConfig": "on-success"}, ["requirement 3", "OnFailure", "OnSuccess"]),
@@ -257,8 +275,10 @@ WRONG_MAPPINGS = {
     "batch_size_4": ({"BatchSize": 4}, ["requirement 4", "up to 3 good records"]),
     "batch_size_1": ({"BatchSize": 1}, ["requirement 4", "take 9 invocations"]),
     "nothing_returned": ({"return": False}, ["return", "create_event_source_mapping"]),
-    "retries_counting_the_first_attempt": ({"MaximumRetryAttempts": 3}, ["requirement 2", "after the first attempt",
-                                                                         "4 invocations"]),
+    "retries_counting_the_first_attempt": (
+        {"MaximumRetryAttempts": 3},
+        ["requirement 2", "after the first attempt", "4 invocations"],
+    ),
     "one_retry": ({"MaximumRetryAttempts": 1}, ["requirement 2", "2 invocations"]),
     "retries_at_the_limit": ({"MaximumRetryAttempts": 10000}, ["requirement 2", "10,000", "the most"]),
     "retries_over_the_limit": ({"MaximumRetryAttempts": 10001}, ["requirement 2", "-1 to 10,000"]),
@@ -296,8 +316,7 @@ def test_check_bounded_mapping_rejects(targets, name):
 @pytest.mark.localstack
 def test_check_bounded_mapping_accepts_the_reference_twice(targets, capsys):
     for _ in range(2):  # running the cell again replaces the mapping instead of failing with a conflict
-        uuid_ = checks.check_bounded_mapping(mapping_answer(), targets.function, targets.stream_arn,
-                                             targets.queue_arn)
+        uuid_ = checks.check_bounded_mapping(mapping_answer(), targets.function, targets.stream_arn, targets.queue_arn)
         assert "✔ Exercise 03.2 passed" in capsys.readouterr().out
     stored = client("lambda").get_event_source_mapping(UUID=uuid_)
     assert stored["MaximumRetryAttempts"] == 2 and stored["State"] == "Enabled"
@@ -314,21 +333,35 @@ def failed_range(record):
 
 WRONG_RANGES = {
     "needs_request_context": (
-        lambda r: (r["KinesisBatchInfo"]["shardId"], r["KinesisBatchInfo"]["startSequenceNumber"],
-                   r["KinesisBatchInfo"]["endSequenceNumber"]) if r["requestContext"] else None,
+        lambda r: (
+            (
+                r["KinesisBatchInfo"]["shardId"],
+                r["KinesisBatchInfo"]["startSequenceNumber"],
+                r["KinesisBatchInfo"]["endSequenceNumber"],
+            )
+            if r["requestContext"]
+            else None
+        ),
         ["KinesisBatchInfo", "requestContext"],
     ),
     "a_list": (lambda r: list(failed_range(r)), ["tuple"]),
     "integers": (lambda r: (failed_range(r)[0], int(failed_range(r)[1]), int(failed_range(r)[2])), ["strings"]),
-    "start_and_end_swapped": (lambda r: (failed_range(r)[0], failed_range(r)[2], failed_range(r)[1]),
-                              ["startSequenceNumber", "endSequenceNumber"]),
+    "start_and_end_swapped": (
+        lambda r: (failed_range(r)[0], failed_range(r)[2], failed_range(r)[1]),
+        ["startSequenceNumber", "endSequenceNumber"],
+    ),
     "end_from_batch_size": (
-        lambda r: (failed_range(r)[0], failed_range(r)[1],
-                   str(int(failed_range(r)[1]) + r["KinesisBatchInfo"]["batchSize"] - 1)),
+        lambda r: (
+            failed_range(r)[0],
+            failed_range(r)[1],
+            str(int(failed_range(r)[1]) + r["KinesisBatchInfo"]["batchSize"] - 1),
+        ),
         ["not contiguous", "endSequenceNumber"],
     ),
-    "end_exclusive": (lambda r: (failed_range(r)[0], failed_range(r)[1], str(int(failed_range(r)[2]) + 1)),
-                      ["inclusive", "last record"]),
+    "end_exclusive": (
+        lambda r: (failed_range(r)[0], failed_range(r)[1], str(int(failed_range(r)[2]) + 1)),
+        ["inclusive", "last record"],
+    ),
     "pops_batch_info": (lambda r: failed_range({"KinesisBatchInfo": r.pop("KinesisBatchInfo")}), ["in place"]),
 }
 
@@ -355,25 +388,41 @@ def test_check_failed_range_accepts_the_reference(capsys):
 # ---- Exercise 03.4: reread (a stream of the check's own on the shared LocalStack) -------------------------------
 
 
-def reread_answer(*, iterator_type="AT_SEQUENCE_NUMBER", single_call=False, stop_at_empty=False,
-                  stop_at_end=True, decode=False, end_exclusive=False, pop_info=False, numbers_only=False):
+def reread_answer(
+    *,
+    iterator_type="AT_SEQUENCE_NUMBER",
+    single_call=False,
+    stop_at_empty=False,
+    stop_at_end=True,
+    decode=False,
+    end_exclusive=False,
+    pop_info=False,
+    numbers_only=False,
+):
     kinesis = client("kinesis")
 
     def reread(record):
         shard_id, start, end = failed_range(record)
         arn = (record.pop("KinesisBatchInfo") if pop_info else record["KinesisBatchInfo"])["streamArn"]
         position = {"StartingSequenceNumber": start} if "SEQUENCE" in iterator_type else {}
-        iterator = kinesis.get_shard_iterator(StreamARN=arn, ShardId=shard_id, ShardIteratorType=iterator_type,
-                                              **position)["ShardIterator"]
+        iterator = kinesis.get_shard_iterator(
+            StreamARN=arn, ShardId=shard_id, ShardIteratorType=iterator_type, **position
+        )["ShardIterator"]
         found = []
         while iterator:
             response = kinesis.get_records(StreamARN=arn, ShardIterator=iterator, Limit=1000)
             for item in response["Records"]:
-                if stop_at_end and (int(item["SequenceNumber"]) >= int(end) if end_exclusive
-                                    else int(item["SequenceNumber"]) > int(end)):
+                if stop_at_end and (
+                    int(item["SequenceNumber"]) >= int(end) if end_exclusive else int(item["SequenceNumber"]) > int(end)
+                ):
                     return found
-                found.append(dict(item, Data=item["Data"].decode("utf-8")) if decode
-                             else item["SequenceNumber"] if numbers_only else item)
+                found.append(
+                    dict(item, Data=item["Data"].decode("utf-8"))
+                    if decode
+                    else item["SequenceNumber"]
+                    if numbers_only
+                    else item
+                )
             if single_call or (stop_at_empty and not response["Records"]):
                 return found
             if not response["Records"] and response.get("MillisBehindLatest", 0) == 0:
@@ -426,8 +475,11 @@ def test_check_reread_accepts_the_reference(targets, capsys):
 def aged_answer(**overrides):
     def create(function_name, stream_arn, queue_arn):
         parameters = dict(
-            FunctionName=function_name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
-            MaximumRecordAgeInSeconds=60, MaximumRetryAttempts=4,
+            FunctionName=function_name,
+            EventSourceArn=stream_arn,
+            StartingPosition="TRIM_HORIZON",
+            MaximumRecordAgeInSeconds=60,
+            MaximumRetryAttempts=4,
             DestinationConfig={"OnFailure": {"Destination": queue_arn}},
         )
         parameters.update(overrides)
@@ -440,8 +492,10 @@ WRONG_AGED_MAPPINGS = {
     "age_under_60": ({"MaximumRecordAgeInSeconds": 59}, ["requirement 2", "AWS refuses", "60 to 604,800"]),
     "age_in_milliseconds": ({"MaximumRecordAgeInSeconds": 60000}, ["requirement 2", "seconds, not milliseconds"]),
     "no_age_limit": ({"MaximumRecordAgeInSeconds": None}, ["requirement 2", "no age limit"]),
-    "batching_window_for_age": ({"MaximumRecordAgeInSeconds": None, "MaximumBatchingWindowInSeconds": 60},
-                                ["requirement 2", "not an age limit", "MaximumRecordAgeInSeconds"]),
+    "batching_window_for_age": (
+        {"MaximumRecordAgeInSeconds": None, "MaximumBatchingWindowInSeconds": 60},
+        ["requirement 2", "not an age limit", "MaximumRecordAgeInSeconds"],
+    ),
     "five_retries": ({"MaximumRetryAttempts": 5}, ["requirement 3", "6 deliveries"]),
     "age_alone": ({"MaximumRetryAttempts": None}, ["requirement 3", "the count needs MaximumRetryAttempts"]),
     "no_destination": ({"DestinationConfig": None}, ["requirement 4", "no trace"]),
@@ -454,8 +508,9 @@ WRONG_AGED_MAPPINGS = {
 def test_check_aged_mapping_rejects(targets, name):
     overrides, mentions = WRONG_AGED_MAPPINGS[name]
     assert_rejected(
-        lambda: checks.check_aged_mapping(aged_answer(**overrides), targets.function, targets.stream_arn,
-                                          targets.queue_arn),
+        lambda: checks.check_aged_mapping(
+            aged_answer(**overrides), targets.function, targets.stream_arn, targets.queue_arn
+        ),
         *mentions,
     )
     assert client("lambda").list_event_source_mappings(FunctionName=targets.function)["EventSourceMappings"] == []

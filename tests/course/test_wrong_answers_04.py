@@ -37,6 +37,7 @@ def stub(*args):
 
 # --- Exercise 04.1 · idempotency_key ------------------------------------------------------------------------
 
+
 def test_04_1_reference_passes(capsys):
     checks.check_idempotency_key(reference().idempotency_key)
     assert "✔ Exercise 04.1 passed" in capsys.readouterr().out
@@ -47,34 +48,61 @@ def test_04_1_stub_is_not_solved():
         checks.check_idempotency_key(stub)
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    pytest.param(lambda record, reading: record["eventID"],
-                 ("eventID", "producer", "new sequence number"), id="eventID"),
-    pytest.param(lambda record, reading: record["kinesis"]["sequenceNumber"],
-                 ("sequenceNumber", "producer", "new sequence number"), id="sequenceNumber"),
-    pytest.param(lambda record, reading: hashlib.sha256(base64.b64decode(record["kinesis"]["data"])).hexdigest(),
-                 ("raw data bytes", "re-serialises", "LocalStack"), id="hash-of-data-bytes"),
-    pytest.param(lambda record, reading: hashlib.md5(record["kinesis"]["data"].encode()).hexdigest(),
-                 ("raw data bytes", "re-serialises"), id="hash-of-base64-data"),
-    pytest.param(lambda record, reading: f"{reading['sensor']}#{reading['temperature']}",
-                 ("share values", "reading_id"), id="sensor-and-temperature"),
-    pytest.param(lambda record, reading: record["kinesis"]["partitionKey"],
-                 ("partition key", "sensor", "reading_id"), id="partition-key"),
-    pytest.param(lambda record, reading: f"reading#{uuid.uuid4()}",
-                 ("uuid4", "every delivery"), id="fresh-uuid"),
-    pytest.param(lambda record, reading: f"{reading['reading_id']}#{record['kinesis']['sequenceNumber']}",
-                 ("sequenceNumber", "producer"), id="reading-id-plus-sequence-number"),
-    pytest.param(lambda record, reading: None, ("non-empty str",), id="returns-none"),
-])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        pytest.param(
+            lambda record, reading: record["eventID"], ("eventID", "producer", "new sequence number"), id="eventID"
+        ),
+        pytest.param(
+            lambda record, reading: record["kinesis"]["sequenceNumber"],
+            ("sequenceNumber", "producer", "new sequence number"),
+            id="sequenceNumber",
+        ),
+        pytest.param(
+            lambda record, reading: hashlib.sha256(base64.b64decode(record["kinesis"]["data"])).hexdigest(),
+            ("raw data bytes", "re-serialises", "LocalStack"),
+            id="hash-of-data-bytes",
+        ),
+        pytest.param(
+            lambda record, reading: hashlib.md5(record["kinesis"]["data"].encode()).hexdigest(),
+            ("raw data bytes", "re-serialises"),
+            id="hash-of-base64-data",
+        ),
+        pytest.param(
+            lambda record, reading: f"{reading['sensor']}#{reading['temperature']}",
+            ("share values", "reading_id"),
+            id="sensor-and-temperature",
+        ),
+        pytest.param(
+            lambda record, reading: record["kinesis"]["partitionKey"],
+            ("partition key", "sensor", "reading_id"),
+            id="partition-key",
+        ),
+        pytest.param(lambda record, reading: f"reading#{uuid.uuid4()}", ("uuid4", "every delivery"), id="fresh-uuid"),
+        pytest.param(
+            lambda record, reading: f"{reading['reading_id']}#{record['kinesis']['sequenceNumber']}",
+            ("sequenceNumber", "producer"),
+            id="reading-id-plus-sequence-number",
+        ),
+        pytest.param(lambda record, reading: None, ("non-empty str",), id="returns-none"),
+    ],
+)
 def test_04_1_rejects(wrong, mentions):
     assert_rejected(lambda: checks.check_idempotency_key(wrong), *mentions)
 
 
 # --- Exercise 04.2 · write_reading ---------------------------------------------------------------------------
 
+
 def item_of(key, reading, temperature_type="N"):
-    item = {"pk": {"S": key}, "reading_id": {"S": reading["reading_id"]}, "sensor": {"S": reading["sensor"]},
-            "temperature": {temperature_type: str(reading["temperature"])}, "unit": {"S": reading["unit"]}}
+    item = {
+        "pk": {"S": key},
+        "reading_id": {"S": reading["reading_id"]},
+        "sensor": {"S": reading["sensor"]},
+        "temperature": {temperature_type: str(reading["temperature"])},
+        "unit": {"S": reading["unit"]},
+    }
     if reading["humidity"] is not None:
         item["humidity"] = {"N": str(reading["humidity"])}
     return item
@@ -87,8 +115,9 @@ def unconditional_put(dynamodb, table_name, key, reading):
 
 def catches_every_exception(dynamodb, table_name, key, reading):
     try:
-        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading),
-                          ConditionExpression="attribute_not_exists(pk)")
+        dynamodb.put_item(
+            TableName=table_name, Item=item_of(key, reading), ConditionExpression="attribute_not_exists(pk)"
+        )
     except Exception:
         return False
     return True
@@ -103,7 +132,9 @@ def read_then_write(dynamodb, table_name, key, reading):
 
 def condition_on_an_attribute_no_item_has(dynamodb, table_name, key, reading):
     try:
-        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading), ConditionExpression="attribute_not_exists(id)")
+        dynamodb.put_item(
+            TableName=table_name, Item=item_of(key, reading), ConditionExpression="attribute_not_exists(id)"
+        )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
@@ -111,8 +142,12 @@ def condition_on_an_attribute_no_item_has(dynamodb, table_name, key, reading):
 
 def condition_through_a_name_placeholder_on_the_wrong_attribute(dynamodb, table_name, key, reading):
     try:
-        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading),
-                          ConditionExpression="attribute_not_exists(#k)", ExpressionAttributeNames={"#k": "key"})
+        dynamodb.put_item(
+            TableName=table_name,
+            Item=item_of(key, reading),
+            ConditionExpression="attribute_not_exists(#k)",
+            ExpressionAttributeNames={"#k": "key"},
+        )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
@@ -120,8 +155,11 @@ def condition_through_a_name_placeholder_on_the_wrong_attribute(dynamodb, table_
 
 def temperature_as_a_string(dynamodb, table_name, key, reading):
     try:
-        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading, temperature_type="S"),
-                          ConditionExpression="attribute_not_exists(pk)")
+        dynamodb.put_item(
+            TableName=table_name,
+            Item=item_of(key, reading, temperature_type="S"),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
@@ -137,12 +175,17 @@ def inverted_condition(dynamodb, table_name, key, reading):
 
 def upsert_with_set(dynamodb, table_name, key, reading):
     dynamodb.update_item(
-        TableName=table_name, Key={"pk": {"S": key}},
+        TableName=table_name,
+        Key={"pk": {"S": key}},
         UpdateExpression="SET reading_id = :r, sensor = :s, temperature = :t, #u = :u, humidity = :h",
         ExpressionAttributeNames={"#u": "unit"},  # unit is one of DynamoDB's reserved words
-        ExpressionAttributeValues={":r": {"S": reading["reading_id"]}, ":s": {"S": reading["sensor"]},
-                                   ":t": {"N": str(reading["temperature"])}, ":u": {"S": reading["unit"]},
-                                   ":h": {"N": str(reading["humidity"])}},
+        ExpressionAttributeValues={
+            ":r": {"S": reading["reading_id"]},
+            ":s": {"S": reading["sensor"]},
+            ":t": {"N": str(reading["temperature"])},
+            ":u": {"S": reading["unit"]},
+            ":h": {"N": str(reading["humidity"])},
+        },
     )
     return True
 
@@ -203,22 +246,37 @@ def test_04_2_stub_is_not_solved(lesson):
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("wrong, mentions", [
-    pytest.param(unconditional_put, ("no ConditionExpression", "last write wins", "True twice"), id="unconditional-put"),
-    pytest.param(catches_every_exception, ("missing table", "ESM retries"), id="catches-every-exception"),
-    pytest.param(read_then_write, ("race", "get_item", "atomically"), id="read-then-write"),
-    pytest.param(condition_on_an_attribute_no_item_has, ("attribute id", "never matches", "pk"), id="condition-on-id"),
-    pytest.param(condition_through_a_name_placeholder_on_the_wrong_attribute, ("attribute key", "never matches"),
-                 id="condition-on-key-via-placeholder"),
-    pytest.param(temperature_as_a_string, ("type N", "string type (S)"), id="temperature-as-string"),
-    pytest.param(inverted_condition, ("attribute_exists(pk)", "opposite"), id="attribute-exists"),
-    pytest.param(upsert_with_set, ("update_item has no ConditionExpression", "last write wins"), id="update-item-set"),
-    pytest.param(conditional_put_without_catching, ("ConditionalCheckFailedException", "return False"),
-                 id="does-not-catch-condition-failure"),
-    pytest.param(forgets_the_sensor, ("sensor",), id="item-without-sensor"),
-    pytest.param(humidity_even_when_none, ("no humidity", "leave the attribute out"), id="humidity-N-None"),
-    pytest.param(humidity_as_a_string_when_none, ("humidity is None", "leave humidity out"), id="humidity-S-none"),
-])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        pytest.param(
+            unconditional_put, ("no ConditionExpression", "last write wins", "True twice"), id="unconditional-put"
+        ),
+        pytest.param(catches_every_exception, ("missing table", "ESM retries"), id="catches-every-exception"),
+        pytest.param(read_then_write, ("race", "get_item", "atomically"), id="read-then-write"),
+        pytest.param(
+            condition_on_an_attribute_no_item_has, ("attribute id", "never matches", "pk"), id="condition-on-id"
+        ),
+        pytest.param(
+            condition_through_a_name_placeholder_on_the_wrong_attribute,
+            ("attribute key", "never matches"),
+            id="condition-on-key-via-placeholder",
+        ),
+        pytest.param(temperature_as_a_string, ("type N", "string type (S)"), id="temperature-as-string"),
+        pytest.param(inverted_condition, ("attribute_exists(pk)", "opposite"), id="attribute-exists"),
+        pytest.param(
+            upsert_with_set, ("update_item has no ConditionExpression", "last write wins"), id="update-item-set"
+        ),
+        pytest.param(
+            conditional_put_without_catching,
+            ("ConditionalCheckFailedException", "return False"),
+            id="does-not-catch-condition-failure",
+        ),
+        pytest.param(forgets_the_sensor, ("sensor",), id="item-without-sensor"),
+        pytest.param(humidity_even_when_none, ("no humidity", "leave the attribute out"), id="humidity-N-None"),
+        pytest.param(humidity_as_a_string_when_none, ("humidity is None", "leave humidity out"), id="humidity-S-none"),
+    ],
+)
 def test_04_2_rejects(wrong, mentions, lesson):
     assert_rejected(lambda: checks.check_write_reading(wrong, lesson), *mentions)
 
@@ -227,34 +285,52 @@ def test_04_2_rejects(wrong, mentions, lesson):
 # Written to a module file, as the learner's store.py is, so that the check can import it in a second interpreter.
 
 WRONG_KEY_MODULES = {
-    "salted-hash": ('''
+    "salted-hash": (
+        """
 def idempotency_key(record, reading):
     return str(hash(reading["reading_id"]))
-''', ("hash()", "PYTHONHASHSEED")),
-    "date-in-key": ('''
+""",
+        ("hash()", "PYTHONHASHSEED"),
+    ),
+    "date-in-key": (
+        """
 import datetime
 
 def idempotency_key(record, reading):
     return f"{datetime.date.today().isoformat()}#{reading['reading_id']}"
-''', ("another day", "date")),
-    "shard-in-key": ('''
+""",
+        ("another day", "date"),
+    ),
+    "shard-in-key": (
+        """
 def idempotency_key(record, reading):
     return record["eventID"].split(":")[0] + "#" + reading["reading_id"]
-''', ("shard", "reshard")),
-    "pops-the-reading-id": ('''
+""",
+        ("shard", "reshard"),
+    ),
+    "pops-the-reading-id": (
+        """
 def idempotency_key(record, reading):
     return reading.pop("reading_id")
-''', ("changed", "reading")),
-    "short-hash-collides": ('''
+""",
+        ("changed", "reading"),
+    ),
+    "short-hash-collides": (
+        """
 import hashlib
 
 def idempotency_key(record, reading):
     return hashlib.sha256(reading["reading_id"].encode()).hexdigest()[:2]
-''', ("same key", "reading_id")),
-    "lowercased-id": ('''
+""",
+        ("same key", "reading_id"),
+    ),
+    "lowercased-id": (
+        """
 def idempotency_key(record, reading):
     return reading["reading_id"].lower()
-''', ("same key", "reading_id")),
+""",
+        ("same key", "reading_id"),
+    ),
 }
 
 
@@ -275,11 +351,13 @@ def test_04_1_rejects_keys_that_change_elsewhere_or_collide(tmp_path, name):
 
 # --- 04.2: more wrong writes --------------------------------------------------------------------------------------
 
+
 def condition_on_humidity(dynamodb, table_name, key, reading):
     """attribute_not_exists on an attribute that only some items have: a reading without humidity is stored twice."""
     try:
-        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading),
-                          ConditionExpression="attribute_not_exists(humidity)")
+        dynamodb.put_item(
+            TableName=table_name, Item=item_of(key, reading), ConditionExpression="attribute_not_exists(humidity)"
+        )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
@@ -288,8 +366,11 @@ def condition_on_humidity(dynamodb, table_name, key, reading):
 def keyed_on_reading_id(dynamodb, table_name, key, reading):
     """Ignores the key it is given and stores the item under the reading's own id."""
     try:
-        dynamodb.put_item(TableName=table_name, Item=item_of(reading["reading_id"], reading),
-                          ConditionExpression="attribute_not_exists(pk)")
+        dynamodb.put_item(
+            TableName=table_name,
+            Item=item_of(reading["reading_id"], reading),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
@@ -311,25 +392,34 @@ def drops_humidity_from_the_reading(dynamodb, table_name, key, reading):
 
 def swallows_every_client_error(dynamodb, table_name, key, reading):
     try:
-        dynamodb.put_item(TableName=table_name, Item=item_of(key, reading), ConditionExpression="attribute_not_exists(pk)")
+        dynamodb.put_item(
+            TableName=table_name, Item=item_of(key, reading), ConditionExpression="attribute_not_exists(pk)"
+        )
     except ClientError:
         return False
     return True
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("wrong, mentions", [
-    pytest.param(condition_on_humidity, ("attribute humidity", "pk"), id="condition-on-humidity"),
-    pytest.param(keyed_on_reading_id, ("key argument",), id="ignores-the-key"),
-    pytest.param(drops_humidity_from_the_reading, ("changed", "reading"), id="mutates-the-reading"),
-    pytest.param(swallows_every_client_error, ("missing table", "ConditionalCheckFailedException only"),
-                 id="swallows-every-ClientError"),
-])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        pytest.param(condition_on_humidity, ("attribute humidity", "pk"), id="condition-on-humidity"),
+        pytest.param(keyed_on_reading_id, ("key argument",), id="ignores-the-key"),
+        pytest.param(drops_humidity_from_the_reading, ("changed", "reading"), id="mutates-the-reading"),
+        pytest.param(
+            swallows_every_client_error,
+            ("missing table", "ConditionalCheckFailedException only"),
+            id="swallows-every-ClientError",
+        ),
+    ],
+)
 def test_04_2_rejects_more(wrong, mentions, lesson):
     assert_rejected(lambda: checks.check_write_reading(wrong, lesson), *mentions)
 
 
 # ---- Stretch 04.S: a counter that counts each reading once, in one update_item -------------------------------------
+
 
 def _counter_update(reading, condition=None, ids=None):
     values = {":one": {"N": "1"}, ":t": {"N": str(reading["temperature"])}}
@@ -339,8 +429,9 @@ def _counter_update(reading, condition=None, ids=None):
         values[":ids"] = {"SS": [ids]}
     if condition and ":id" in condition:
         values[":id"] = {"S": ids}
-    arguments = dict(Key={"pk": {"S": f"sensor#{reading['sensor']}"}}, UpdateExpression=update,
-                     ExpressionAttributeValues=values)
+    arguments = dict(
+        Key={"pk": {"S": f"sensor#{reading['sensor']}"}}, UpdateExpression=update, ExpressionAttributeValues=values
+    )
     if condition:
         arguments["ConditionExpression"] = condition
     return arguments
@@ -349,8 +440,9 @@ def _counter_update(reading, condition=None, ids=None):
 def count_once(dynamodb, table_name, reading):
     """The reference: the counter item remembers the reading_ids it counted."""
     try:
-        dynamodb.update_item(TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)",
-                                                                     reading["reading_id"]))
+        dynamodb.update_item(
+            TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)", reading["reading_id"])
+        )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
@@ -371,23 +463,26 @@ def condition_on_the_counter_item(dynamodb, table_name, reading):
 
 def set_of_temperatures(dynamodb, table_name, reading):
     try:
-        dynamodb.update_item(TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)",
-                                                                     str(reading["temperature"])))
+        dynamodb.update_item(
+            TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)", str(reading["temperature"]))
+        )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
 
 
 def does_not_catch_the_refusal(dynamodb, table_name, reading):
-    dynamodb.update_item(TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)",
-                                                                 reading["reading_id"]))
+    dynamodb.update_item(
+        TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)", reading["reading_id"])
+    )
     return True
 
 
 def catches_everything(dynamodb, table_name, reading):
     try:
-        dynamodb.update_item(TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)",
-                                                                     reading["reading_id"]))
+        dynamodb.update_item(
+            TableName=table_name, **_counter_update(reading, "NOT contains(counted, :id)", reading["reading_id"])
+        )
     except Exception:
         return False
     return True
@@ -395,11 +490,18 @@ def catches_everything(dynamodb, table_name, reading):
 
 def transaction_as_in_section_8(dynamodb, table_name, reading):
     try:
-        dynamodb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": table_name, "ConditionExpression": "attribute_not_exists(pk)",
-                     "Item": {"pk": {"S": reading["reading_id"]}}}},
-            {"Update": {"TableName": table_name, **_counter_update(reading)}},
-        ])
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "Item": {"pk": {"S": reading["reading_id"]}},
+                    }
+                },
+                {"Update": {"TableName": table_name, **_counter_update(reading)}},
+            ]
+        )
     except dynamodb.exceptions.TransactionCanceledException:
         return False
     return True
@@ -430,15 +532,19 @@ def test_04_s_stub_is_not_solved(lesson):
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("wrong, mentions", [
-    (add_without_condition, ["counted again", "conditional"]),
-    (condition_on_the_counter_item, ["readings were missed", "attribute_not_exists(pk)"]),
-    (set_of_temperatures, ["readings were missed", "temperatures"]),
-    (does_not_catch_the_refusal, ["a duplicate is not an error", "ConditionalCheckFailedException"]),
-    (catches_everything, ["missing table", "propagate"]),
-    (transaction_as_in_section_8, ["one update_item", "no transaction"]),
-    (read_then_update, ["one update_item", "no read before the write"]),
-    (returns_nothing, ["True", "False"]),
-], ids=lambda value: getattr(value, "__name__", ""))
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (add_without_condition, ["counted again", "conditional"]),
+        (condition_on_the_counter_item, ["readings were missed", "attribute_not_exists(pk)"]),
+        (set_of_temperatures, ["readings were missed", "temperatures"]),
+        (does_not_catch_the_refusal, ["a duplicate is not an error", "ConditionalCheckFailedException"]),
+        (catches_everything, ["missing table", "propagate"]),
+        (transaction_as_in_section_8, ["one update_item", "no transaction"]),
+        (read_then_update, ["one update_item", "no read before the write"]),
+        (returns_nothing, ["True", "False"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
 def test_04_s_rejects(wrong, mentions, lesson):
     assert_rejected(lambda: checks.check_stretch_count_once(wrong, lesson), *mentions)

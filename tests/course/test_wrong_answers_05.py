@@ -20,9 +20,12 @@ from kinesis_course.checks import lesson05 as checks
 
 def stats_of(sizes, latencies, invocations=None):
     return {
-        "invocations": len(sizes) if invocations is None else invocations, "records": sum(sizes),
-        "mean_size": sum(sizes) / len(sizes), "max_size": max(sizes),
-        "p50_latency_s": statistics.median(latencies), "max_latency_s": max(latencies),
+        "invocations": len(sizes) if invocations is None else invocations,
+        "records": sum(sizes),
+        "mean_size": sum(sizes) / len(sizes),
+        "max_size": max(sizes),
+        "p50_latency_s": statistics.median(latencies),
+        "max_latency_s": max(latencies),
     }
 
 
@@ -73,13 +76,17 @@ def test_batch_stats_reference_passes():
     checks.check_batch_stats(batch_stats)
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (latency_from_newest, ["latency_s", "first_arrival"]),
-    (middle_element_median, ["p50_latency_s", "median"]),
-    (zeros_when_empty, ["ValueError", "nothing was measured"]),
-    (invocations_are_records, ["invocations", "number of batches"]),
-    (last_is_latest, ["max_latency_s", "largest"]),
-], ids=lambda value: getattr(value, "__name__", ""))
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (latency_from_newest, ["latency_s", "first_arrival"]),
+        (middle_element_median, ["p50_latency_s", "median"]),
+        (zeros_when_empty, ["ValueError", "nothing was measured"]),
+        (invocations_are_records, ["invocations", "number of batches"]),
+        (last_is_latest, ["max_latency_s", "largest"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
 def test_batch_stats_rejects(wrong, mentions):
     # The inputs are random: a wrong answer that matches by chance once would still fail on most runs.
     assert_rejected(lambda: checks.check_batch_stats(wrong), *mentions)
@@ -122,13 +129,17 @@ def median_low(batches):
     return result
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (latencies_in_milliseconds_rounded, ["rounded", "do not round"]),
-    (mean_rounded, ["mean_size", "do not round"]),
-    (sorts_the_batches_in_place, ["changed", "batches"]),
-    (notes_each_latency_in_its_batch, ["changed", "batches"]),
-    (median_low, ["p50_latency_s", "two middle values"]),
-], ids=lambda value: getattr(value, "__name__", ""))
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (latencies_in_milliseconds_rounded, ["rounded", "do not round"]),
+        (mean_rounded, ["mean_size", "do not round"]),
+        (sorts_the_batches_in_place, ["changed", "batches"]),
+        (notes_each_latency_in_its_batch, ["changed", "batches"]),
+        (median_low, ["p50_latency_s", "two middle values"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
 def test_batch_stats_rejects_more(wrong, mentions):
     assert_rejected(lambda: checks.check_batch_stats(wrong), *mentions)
 
@@ -142,8 +153,10 @@ def choose_settings(rate, shards, budget):
     if per_shard > 1_000:
         raise ValueError("add shards")
     window = min(300, math.floor(budget))
-    return {"BatchSize": min(10_000, max(1, math.ceil(round(per_shard * max(window, 1), 9)))),
-            "MaximumBatchingWindowInSeconds": window}
+    return {
+        "BatchSize": min(10_000, max(1, math.ceil(round(per_shard * max(window, 1), 9)))),
+        "MaximumBatchingWindowInSeconds": window,
+    }
 
 
 def choose_settings_exact(rate, shards, budget):
@@ -152,8 +165,10 @@ def choose_settings_exact(rate, shards, budget):
     if per_shard > 1_000:
         raise ValueError("add shards")
     window = min(300, math.floor(budget))
-    return {"BatchSize": min(10_000, max(1, math.ceil(per_shard * max(window, 1)))),
-            "MaximumBatchingWindowInSeconds": window}
+    return {
+        "BatchSize": min(10_000, max(1, math.ceil(per_shard * max(window, 1)))),
+        "MaximumBatchingWindowInSeconds": window,
+    }
 
 
 def stream_wide(rate, shards, budget):
@@ -162,7 +177,10 @@ def stream_wide(rate, shards, budget):
 
 def stream_wide_everywhere(rate, shards, budget):
     window = min(300, math.floor(budget))
-    return {"BatchSize": min(10_000, max(1, math.ceil(rate * max(window, 1)))), "MaximumBatchingWindowInSeconds": window}
+    return {
+        "BatchSize": min(10_000, max(1, math.ceil(rate * max(window, 1)))),
+        "MaximumBatchingWindowInSeconds": window,
+    }
 
 
 def no_batch_size_cap(rate, shards, budget):
@@ -188,12 +206,18 @@ def window_rounded_up(rate, shards, budget):
     if rate / shards > 1_000:
         raise ValueError("add shards")
     window = min(300, math.ceil(budget))
-    return {"BatchSize": min(10_000, max(1, math.ceil(rate / shards * max(window, 1)))),
-            "MaximumBatchingWindowInSeconds": window}
+    return {
+        "BatchSize": min(10_000, max(1, math.ceil(rate / shards * max(window, 1)))),
+        "MaximumBatchingWindowInSeconds": window,
+    }
 
 
 def no_shard_limit(rate, shards, budget):
-    return choose_settings(rate, shards, budget) if rate / shards <= 1_000 else choose_settings(1_000 * shards, shards, budget)
+    return (
+        choose_settings(rate, shards, budget)
+        if rate / shards <= 1_000
+        else choose_settings(1_000 * shards, shards, budget)
+    )
 
 
 def zero_window_size_zero(rate, shards, budget):
@@ -209,16 +233,20 @@ def test_choose_settings_reference_passes():
     checks.check_choose_settings(choose_settings_exact)
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (stream_wide_everywhere, ["one shard", "rate / shards"]),
-    (stream_wide, ["one shard", "rate / shards"]),
-    (no_batch_size_cap, ["10,000"]),
-    (no_window_cap, ["300"]),
-    (always_window_zero, ["window of 0", "fewest invocations"]),
-    (window_rounded_up, ["round the budget down"]),
-    (no_shard_limit, ["ValueError", "more shards"]),
-    (zero_window_size_zero, ["window of 0", "1 s"]),
-], ids=lambda value: getattr(value, "__name__", ""))
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (stream_wide_everywhere, ["one shard", "rate / shards"]),
+        (stream_wide, ["one shard", "rate / shards"]),
+        (no_batch_size_cap, ["10,000"]),
+        (no_window_cap, ["300"]),
+        (always_window_zero, ["window of 0", "fewest invocations"]),
+        (window_rounded_up, ["round the budget down"]),
+        (no_shard_limit, ["ValueError", "more shards"]),
+        (zero_window_size_zero, ["window of 0", "1 s"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
 def test_choose_settings_rejects(wrong, mentions):
     assert_rejected(lambda: checks.check_choose_settings(wrong), *mentions)
 
@@ -229,8 +257,10 @@ def float_ceiling(rate, shards, budget):
     if per_shard > 1_000:
         raise ValueError("add shards")
     window = min(300, math.floor(budget))
-    return {"BatchSize": min(10_000, max(1, math.ceil(per_shard * max(window, 1)))),
-            "MaximumBatchingWindowInSeconds": window}
+    return {
+        "BatchSize": min(10_000, max(1, math.ceil(per_shard * max(window, 1)))),
+        "MaximumBatchingWindowInSeconds": window,
+    }
 
 
 def refuses_exactly_the_limit(rate, shards, budget):
@@ -243,24 +273,32 @@ def rate_rounded_up_first(rate, shards, budget):
     if rate / shards > 1_000:
         raise ValueError("add shards")
     window = min(300, math.floor(budget))
-    return {"BatchSize": min(10_000, max(1, math.ceil(rate / shards) * max(window, 1))),
-            "MaximumBatchingWindowInSeconds": window}
+    return {
+        "BatchSize": min(10_000, max(1, math.ceil(rate / shards) * max(window, 1))),
+        "MaximumBatchingWindowInSeconds": window,
+    }
 
 
 def integer_division_of_the_rate(rate, shards, budget):
     if rate / shards > 1_000:
         raise ValueError("add shards")
     window = min(300, math.floor(budget))
-    return {"BatchSize": min(10_000, max(1, math.ceil(rate // shards * max(window, 1)))),
-            "MaximumBatchingWindowInSeconds": window}
+    return {
+        "BatchSize": min(10_000, max(1, math.ceil(rate // shards * max(window, 1)))),
+        "MaximumBatchingWindowInSeconds": window,
+    }
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (float_ceiling, ["floating point", "exact"]),
-    (refuses_exactly_the_limit, ["exactly 1,000", "over"]),
-    (rate_rounded_up_first, ["round up once", "rate / shards"]),
-    (integer_division_of_the_rate, ["//", "rate / shards"]),
-], ids=lambda value: getattr(value, "__name__", ""))
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (float_ceiling, ["floating point", "exact"]),
+        (refuses_exactly_the_limit, ["exactly 1,000", "over"]),
+        (rate_rounded_up_first, ["round up once", "rate / shards"]),
+        (integer_division_of_the_rate, ["//", "rate / shards"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
 def test_choose_settings_rejects_more(wrong, mentions):
     assert_rejected(lambda: checks.check_choose_settings(wrong), *mentions)
 
@@ -281,6 +319,7 @@ def fleet_mapping(module_resources):
 def update(**settings):
     def configure(uuid):
         return client("lambda").update_event_source_mapping(UUID=uuid, **settings)
+
     return configure
 
 
@@ -291,40 +330,69 @@ def test_configure_reference_passes(fleet_mapping):
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("wrong, mentions", [
-    (update(BatchSize=10_000, MaximumBatchingWindowInSeconds=0), ["window of 0 with BatchSize 10,000", "every poll"]),
-    (update(BatchSize=200), ["left out", "MaximumBatchingWindowInSeconds"]),
-    (update(BatchSize=500, MaximumBatchingWindowInSeconds=30), ["latency budget"]),
-    (update(BatchSize=500, MaximumBatchingWindowInSeconds=3), ["more than one invocation per 5 s", "cost"]),
-    (update(BatchSize=80, MaximumBatchingWindowInSeconds=10), ["fills in 4 s", "BatchSize ends a batch"]),
-    (update(BatchSize=110, MaximumBatchingWindowInSeconds=10), ["too small for the burst", "600"]),
-    (update(BatchSize=5_000, MaximumBatchingWindowInSeconds=10), ["retried whole"]),
-    (lambda uuid: None, ["UUID", "return what"]),
-    (update(BatchSize=200, MaximumBatchingWindowInSeconds=301), ["300"]),
-], ids=["window0-batch10000", "window-left-out", "window-over-budget", "window-under-cost", "batch-fills-early",
-        "batch-too-small-for-burst", "batch-over-retry-limit", "returns-none", "window-out-of-range"])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (
+            update(BatchSize=10_000, MaximumBatchingWindowInSeconds=0),
+            ["window of 0 with BatchSize 10,000", "every poll"],
+        ),
+        (update(BatchSize=200), ["left out", "MaximumBatchingWindowInSeconds"]),
+        (update(BatchSize=500, MaximumBatchingWindowInSeconds=30), ["latency budget"]),
+        (update(BatchSize=500, MaximumBatchingWindowInSeconds=3), ["more than one invocation per 5 s", "cost"]),
+        (update(BatchSize=80, MaximumBatchingWindowInSeconds=10), ["fills in 4 s", "BatchSize ends a batch"]),
+        (update(BatchSize=110, MaximumBatchingWindowInSeconds=10), ["too small for the burst", "600"]),
+        (update(BatchSize=5_000, MaximumBatchingWindowInSeconds=10), ["retried whole"]),
+        (lambda uuid: None, ["UUID", "return what"]),
+        (update(BatchSize=200, MaximumBatchingWindowInSeconds=301), ["300"]),
+    ],
+    ids=[
+        "window0-batch10000",
+        "window-left-out",
+        "window-over-budget",
+        "window-under-cost",
+        "batch-fills-early",
+        "batch-too-small-for-burst",
+        "batch-over-retry-limit",
+        "returns-none",
+        "window-out-of-range",
+    ],
+)
 def test_configure_rejects(fleet_mapping, wrong, mentions):
     assert_rejected(lambda: checks.check_configure_for_target(wrong, fleet_mapping), *mentions)
 
 
 def update_and_also(**settings):
     """Sets the two settings and changes another one the target did not ask about."""
+
     def configure(uuid):
-        return client("lambda").update_event_source_mapping(UUID=uuid, BatchSize=120, MaximumBatchingWindowInSeconds=5,
-                                                            **settings)
+        return client("lambda").update_event_source_mapping(
+            UUID=uuid, BatchSize=120, MaximumBatchingWindowInSeconds=5, **settings
+        )
+
     return configure
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("wrong, mentions", [
-    (update(MaximumBatchingWindowInSeconds=10), ["BatchSize", "left out", "100"]),
-    (update(BatchSize=119, MaximumBatchingWindowInSeconds=10), ["too small for the burst"]),
-    (update(BatchSize=200, MaximumBatchingWindowInSeconds=11), ["latency budget"]),
-    (update(BatchSize=1_001, MaximumBatchingWindowInSeconds=5), ["retried whole"]),
-    (update_and_also(ParallelizationFactor=2), ["ParallelizationFactor", "only the two settings"]),
-    (update_and_also(MaximumRetryAttempts=0), ["MaximumRetryAttempts", "only the two settings"]),
-], ids=["batch-size-left-out", "batch-one-under-the-burst", "window-one-over-budget", "batch-one-over-retry-limit",
-        "parallelization-factor-too", "retries-too"])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (update(MaximumBatchingWindowInSeconds=10), ["BatchSize", "left out", "100"]),
+        (update(BatchSize=119, MaximumBatchingWindowInSeconds=10), ["too small for the burst"]),
+        (update(BatchSize=200, MaximumBatchingWindowInSeconds=11), ["latency budget"]),
+        (update(BatchSize=1_001, MaximumBatchingWindowInSeconds=5), ["retried whole"]),
+        (update_and_also(ParallelizationFactor=2), ["ParallelizationFactor", "only the two settings"]),
+        (update_and_also(MaximumRetryAttempts=0), ["MaximumRetryAttempts", "only the two settings"]),
+    ],
+    ids=[
+        "batch-size-left-out",
+        "batch-one-under-the-burst",
+        "window-one-over-budget",
+        "batch-one-over-retry-limit",
+        "parallelization-factor-too",
+        "retries-too",
+    ],
+)
 def test_configure_rejects_more(fleet_mapping, wrong, mentions):
     assert_rejected(lambda: checks.check_configure_for_target(wrong, fleet_mapping), *mentions)
 
@@ -348,6 +416,7 @@ def test_the_configure_stub_is_not_solved(fleet_mapping):
 
 # ---- Stretch 05.S: the 6 MB payload limit -------------------------------------------------------------------------
 
+
 def batch_sizes(data_sizes, batch_size):
     """A learner's answer: oldest first, at most BatchSize, stop before 6 MiB would be passed."""
     sizes, batch, total = [], 0, 0
@@ -364,6 +433,7 @@ def batch_sizes(data_sizes, batch_size):
 def _variant(**mistake):
     def wrong(data_sizes, batch_size):
         return checks.reference_batch_sizes(data_sizes, batch_size, **mistake)
+
     return wrong
 
 
@@ -384,14 +454,18 @@ def test_05_s_stub_is_not_solved(payload_lesson):
         checks.check_stretch_payload_cut(stub, payload_lesson)
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (_variant(base64=False), ["base64", "a third more"]),
-    (_variant(capped=False), ["BatchSize still caps"]),
-    (_variant(limit=6_000_000), ["6 MiB", "6,291,456"]),
-    (_variant(fits=lambda total, cap: total < cap), ["exactly 6 MiB", "<="]),
-    (_variant(metadata=0), ["600 bytes of metadata"]),
-    (lambda data_sizes, batch_size: [len(data_sizes)], ["at most BatchSize"]),
-], ids=["raw bytes", "no BatchSize cap", "6,000,000", "< not <=", "no metadata", "one batch"])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (_variant(base64=False), ["base64", "a third more"]),
+        (_variant(capped=False), ["BatchSize still caps"]),
+        (_variant(limit=6_000_000), ["6 MiB", "6,291,456"]),
+        (_variant(fits=lambda total, cap: total < cap), ["exactly 6 MiB", "<="]),
+        (_variant(metadata=0), ["600 bytes of metadata"]),
+        (lambda data_sizes, batch_size: [len(data_sizes)], ["at most BatchSize"]),
+    ],
+    ids=["raw bytes", "no BatchSize cap", "6,000,000", "< not <=", "no metadata", "one batch"],
+)
 def test_05_s_rejects(wrong, mentions, payload_lesson):
     for _ in range(3):  # fresh backlogs every time: the mistake must be named every time
         assert_rejected(lambda: checks.check_stretch_payload_cut(wrong, payload_lesson), *mentions)

@@ -23,14 +23,23 @@ def test_the_reference_prediction_passes(capsys):
     assert "✔ Exercise 06.1 passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("mistake, mentions", [
-    ({"lone_retries": False}, ["max_retries + 1"]),
-    ({"second_half_first": True}, ["first half"]),
-    ({"odd_to_second": True}, ["odd", "first half takes the extra record"]),
-    ({"split_costs_retry": True}, ["no retry attempt"]),
-    ({"split_every_half": True}, ["only a batch that failed is split"]),
-], ids=["lone record not retried", "second half first", "odd record to the second half", "splits use retries",
-        "every half split"])
+@pytest.mark.parametrize(
+    "mistake, mentions",
+    [
+        ({"lone_retries": False}, ["max_retries + 1"]),
+        ({"second_half_first": True}, ["first half"]),
+        ({"odd_to_second": True}, ["odd", "first half takes the extra record"]),
+        ({"split_costs_retry": True}, ["no retry attempt"]),
+        ({"split_every_half": True}, ["only a batch that failed is split"]),
+    ],
+    ids=[
+        "lone record not retried",
+        "second half first",
+        "odd record to the second half",
+        "splits use retries",
+        "every half split",
+    ],
+)
 def test_wrong_predictions_are_rejected(mistake, mentions):
     def predict(batch_size, poison_index, max_retries):
         return checks.bisection_schedule(batch_size, poison_index, max_retries, **mistake)
@@ -39,13 +48,17 @@ def test_wrong_predictions_are_rejected(mistake, mentions):
 
 
 def test_a_prediction_of_the_wrong_type_is_rejected():
-    assert_rejected(lambda: checks.check_predict_bisection(
-        lambda *case: tuple(checks.reference_bisection(*case)), observed=OBSERVED, case=CASE), "list")
+    assert_rejected(
+        lambda: checks.check_predict_bisection(
+            lambda *case: tuple(checks.reference_bisection(*case)), observed=OBSERVED, case=CASE
+        ),
+        "list",
+    )
 
 
 # ---- Exercise 06.2: the partial batch response in handler.py -----------------------------------------------------
 
-HEAD = '''import json
+HEAD = """import json
 import os
 
 import boto3
@@ -76,9 +89,9 @@ def failed_line(record, error):
 def handler(event, context):
     records = event["Records"]
     print("BATCH " + json.dumps({"shardId": shard_of(records[0]), "sequenceNumbers": [seq(r) for r in records]}))
-'''
+"""
 
-REFERENCE = '''
+REFERENCE = """
     for index, record in enumerate(records):
         try:
             process(record)
@@ -86,10 +99,11 @@ REFERENCE = '''
             failed_line(record, error)
             return {"batchItemFailures": [{"itemIdentifier": seq(r)} for r in records[index:]]}
     return {"batchItemFailures": []}
-'''
+"""
 
 WRONG_HANDLERS = {
-    "reports only the failed record (stops there)": ('''
+    "reports only the failed record (stops there)": (
+        """
     for record in records:
         try:
             process(record)
@@ -97,8 +111,11 @@ WRONG_HANDLERS = {
             failed_line(record, error)
             return {"batchItemFailures": [{"itemIdentifier": seq(record)}]}
     return {"batchItemFailures": []}
-''', ["only the failed record", "On AWS", "no later record is written before it"]),
-    "keeps going and reports each failure (Powertools' way)": ('''
+""",
+        ["only the failed record", "On AWS", "no later record is written before it"],
+    ),
+    "keeps going and reports each failure (Powertools' way)": (
+        """
     failures = []
     for record in records:
         try:
@@ -107,8 +124,11 @@ WRONG_HANDLERS = {
             failed_line(record, error)
             failures.append({"itemIdentifier": seq(record)})
     return {"batchItemFailures": failures}
-''', ["stop at the first failure", "in order"]),
-    "reports earlier records that succeeded": ('''
+""",
+        ["stop at the first failure", "in order"],
+    ),
+    "reports earlier records that succeeded": (
+        """
     for index, record in enumerate(records):
         try:
             process(record)
@@ -116,9 +136,12 @@ WRONG_HANDLERS = {
             failed_line(record, error)
             return {"batchItemFailures": [{"itemIdentifier": seq(r)} for r in records]}
     return {"batchItemFailures": []}
-''', ["before the failure", "sent and written again"]),
-    "uses eventID as itemIdentifier": (REFERENCE.replace('seq(r)}', 'r["eventID"]}'), ["eventID", "sequenceNumber"]),
-    "returns the article's statusCode reply": ('''
+""",
+        ["before the failure", "sent and written again"],
+    ),
+    "uses eventID as itemIdentifier": (REFERENCE.replace("seq(r)}", 'r["eventID"]}'), ["eventID", "sequenceNumber"]),
+    "returns the article's statusCode reply": (
+        """
     for record in records:
         try:
             process(record)
@@ -126,15 +149,23 @@ WRONG_HANDLERS = {
             failed_line(record, error)
             break
     return {"statusCode": 200, "body": "Batch processed successfully!"}
-''', ["article", "statusCode", "success"]),
-    "catches nothing (lesson 04's loop)": ('''
+""",
+        ["article", "statusCode", "success"],
+    ),
+    "catches nothing (lesson 04's loop)": (
+        """
     for record in records:
         process(record)
     return {"batchItemFailures": []}
-''', ["whole batch", "catch"]),
-    "catches only PoisonRecord, so a failed write escapes": (REFERENCE.replace("except Exception", "except PoisonRecord"),
-                                                             ["whole batch"]),
-    "returns an empty list when a record failed": ('''
+""",
+        ["whole batch", "catch"],
+    ),
+    "catches only PoisonRecord, so a failed write escapes": (
+        REFERENCE.replace("except Exception", "except PoisonRecord"),
+        ["whole batch"],
+    ),
+    "returns an empty list when a record failed": (
+        """
     for record in records:
         try:
             process(record)
@@ -142,11 +173,19 @@ WRONG_HANDLERS = {
             failed_line(record, error)
             break
     return {"batchItemFailures": []}
-''', ["empty list", "never retried"]),
-    "misspells itemIdentifier": (REFERENCE.replace('"itemIdentifier"', '"itemIdentifer"'), ["misspelt", "itemIdentifier"]),
-    "misspells batchItemFailures": (REFERENCE.replace('"batchItemFailures"', '"batchItemFailure"'),
-                                    ["misspelt", "batchItemFailures"]),
-    "reports skipped readings as failures": ('''
+""",
+        ["empty list", "never retried"],
+    ),
+    "misspells itemIdentifier": (
+        REFERENCE.replace('"itemIdentifier"', '"itemIdentifer"'),
+        ["misspelt", "itemIdentifier"],
+    ),
+    "misspells batchItemFailures": (
+        REFERENCE.replace('"batchItemFailures"', '"batchItemFailure"'),
+        ["misspelt", "batchItemFailures"],
+    ),
+    "reports skipped readings as failures": (
+        """
     for index, record in enumerate(records):
         try:
             if process(record) == "skipped":
@@ -155,9 +194,13 @@ WRONG_HANDLERS = {
             failed_line(record, error)
             return {"batchItemFailures": [{"itemIdentifier": seq(r)} for r in records[index:]]}
     return {"batchItemFailures": []}
-''', ["skipped"]),
-    "returns None when every record went through": (REFERENCE.replace('    return {"batchItemFailures": []}\n',
-                                                                      "    return None\n"), ["batchItemFailures"]),
+""",
+        ["skipped"],
+    ),
+    "returns None when every record went through": (
+        REFERENCE.replace('    return {"batchItemFailures": []}\n', "    return None\n"),
+        ["batchItemFailures"],
+    ),
     "prints no FAILED line": (REFERENCE.replace("            failed_line(record, error)\n", ""), ["FAILED"]),
 }
 
@@ -196,8 +239,13 @@ def test_the_stub_is_not_solved(tmp_path):
 
 # ---- Exercise 06.3: the mapping -------------------------------------------------------------------------------------
 
-REFERENCE_MAPPING = dict(StartingPosition="TRIM_HORIZON", BatchSize=8, FunctionResponseTypes=["ReportBatchItemFailures"],
-                         BisectBatchOnFunctionError=True, MaximumRetryAttempts=2)
+REFERENCE_MAPPING = dict(
+    StartingPosition="TRIM_HORIZON",
+    BatchSize=8,
+    FunctionResponseTypes=["ReportBatchItemFailures"],
+    BisectBatchOnFunctionError=True,
+    MaximumRetryAttempts=2,
+)
 
 
 def _create_mapping(*, destination=True, **changes):
@@ -207,7 +255,8 @@ def _create_mapping(*, destination=True, **changes):
     def create_partial_mapping(function_name, stream_arn, queue_arn):
         extra = {"DestinationConfig": {"OnFailure": {"Destination": queue_arn}}} if destination else {}
         return client("lambda").create_event_source_mapping(
-            FunctionName=function_name, EventSourceArn=stream_arn, **settings, **extra)
+            FunctionName=function_name, EventSourceArn=stream_arn, **settings, **extra
+        )
 
     return create_partial_mapping
 
@@ -230,29 +279,52 @@ def test_the_reference_mapping_passes(mapping_target, capsys):
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("create, mentions", [
-    (_create_mapping(FunctionResponseTypes=None), ["act on the batchItemFailures", "batchItemFailures would be ignored",
-                                                   "ReportBatchItemFailures is listed"]),
-    (_create_mapping(BisectBatchOnFunctionError=False), ["cost one record, not the batch", "bisect is off"]),
-    (_create_mapping(MaximumRetryAttempts=-1), ["given up after 3 invocations", "the shard stays blocked"]),
-    (_create_mapping(MaximumRetryAttempts=None), ["given up after 3 invocations", "the shard stays blocked"]),
-    (_create_mapping(destination=False), ["leaves a trace in the queue", "no destination"]),
-    (_create_mapping(StartingPosition="LATEST"), ["already in the stream", "TRIM_HORIZON", "LATEST would start after"]),
-    (_create_mapping(BatchSize=None), ["two batches of 8", "BatchSize", "as one batch"]),
-    (_create_mapping(BatchSize=16), ["two batches of 8", "as one batch"]),
-    (_create_mapping(MaximumRetryAttempts=100), ["given up after 3 invocations", "101 times", "more than asked"]),
-    (_create_mapping(MaximumRetryAttempts=1), ["given up after 3 invocations", "2 times", "too few"]),
-], ids=["no ReportBatchItemFailures", "bisect off", "retries -1", "retries not given", "no destination", "LATEST",
-        "default BatchSize", "BatchSize 16", "100 retries", "1 retry"])
+@pytest.mark.parametrize(
+    "create, mentions",
+    [
+        (
+            _create_mapping(FunctionResponseTypes=None),
+            ["act on the batchItemFailures", "batchItemFailures would be ignored", "ReportBatchItemFailures is listed"],
+        ),
+        (_create_mapping(BisectBatchOnFunctionError=False), ["cost one record, not the batch", "bisect is off"]),
+        (_create_mapping(MaximumRetryAttempts=-1), ["given up after 3 invocations", "the shard stays blocked"]),
+        (_create_mapping(MaximumRetryAttempts=None), ["given up after 3 invocations", "the shard stays blocked"]),
+        (_create_mapping(destination=False), ["leaves a trace in the queue", "no destination"]),
+        (
+            _create_mapping(StartingPosition="LATEST"),
+            ["already in the stream", "TRIM_HORIZON", "LATEST would start after"],
+        ),
+        (_create_mapping(BatchSize=None), ["two batches of 8", "BatchSize", "as one batch"]),
+        (_create_mapping(BatchSize=16), ["two batches of 8", "as one batch"]),
+        (_create_mapping(MaximumRetryAttempts=100), ["given up after 3 invocations", "101 times", "more than asked"]),
+        (_create_mapping(MaximumRetryAttempts=1), ["given up after 3 invocations", "2 times", "too few"]),
+    ],
+    ids=[
+        "no ReportBatchItemFailures",
+        "bisect off",
+        "retries -1",
+        "retries not given",
+        "no destination",
+        "LATEST",
+        "default BatchSize",
+        "BatchSize 16",
+        "100 retries",
+        "1 retry",
+    ],
+)
 def test_wrong_mappings_are_rejected(mapping_target, create, mentions):
     function_name, lesson = mapping_target
     message = assert_rejected(lambda: checks.check_partial_mapping(create, function_name, lesson), *mentions)
     assert "requirement not met" in message.lower()
-    assert not [m for m in client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
-                if m["State"] not in ("Deleting",)], "the check must delete the mapping it read back"
+    assert not [
+        m
+        for m in client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+        if m["State"] not in ("Deleting",)
+    ], "the check must delete the mapping it read back"
 
 
 # ---- More wrong answers: 06.1's boundaries, 06.2's identifiers and exception classes ------------------------------
+
 
 def retries_before_splitting(batch_size, poison_index, max_retries):
     """Retries the whole failed batch max_retries times before splitting it (bisection does not wait for retries)."""
@@ -309,24 +381,35 @@ def pair_treated_as_lone(batch_size, poison_index, max_retries):
     return sizes
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (retries_before_splitting, ["split at once", "no retry"]),
-    (halves_of_equal_size, ["odd", "every record"]),
-    (pair_treated_as_lone, ["two records", "split"]),
-], ids=lambda value: getattr(value, "__name__", ""))
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (retries_before_splitting, ["split at once", "no retry"]),
+        (halves_of_equal_size, ["odd", "every record"]),
+        (pair_treated_as_lone, ["two records", "split"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
 def test_more_wrong_predictions_are_rejected(wrong, mentions):
     assert_rejected(lambda: checks.check_predict_bisection(wrong, observed=OBSERVED, case=CASE), *mentions)
 
 
 MORE_WRONG_HANDLERS = {
-    "uses partitionKey as itemIdentifier": (REFERENCE.replace('seq(r)}', 'r["kinesis"]["partitionKey"]}'),
-                                            ["partitionKey", "sequenceNumber"]),
+    "uses partitionKey as itemIdentifier": (
+        REFERENCE.replace("seq(r)}", 'r["kinesis"]["partitionKey"]}'),
+        ["partitionKey", "sequenceNumber"],
+    ),
     "reports the records after the failed one, not the failed one": (
-        REFERENCE.replace("records[index:]", "records[index + 1:]"), ["failed record itself"]),
-    "sequence numbers as ints": (REFERENCE.replace('seq(r)}', 'int(seq(r))}'), ["string"]),
+        REFERENCE.replace("records[index:]", "records[index + 1:]"),
+        ["failed record itself"],
+    ),
+    "sequence numbers as ints": (REFERENCE.replace("seq(r)}", "int(seq(r))}"), ["string"]),
     "catches only the classes a throttled write raises": (
-        REFERENCE.replace("except Exception", "except (PoisonRecord, dynamodb.exceptions.ProvisionedThroughputExceededException)"),
-        ["any exception", "timeout"]),
+        REFERENCE.replace(
+            "except Exception", "except (PoisonRecord, dynamodb.exceptions.ProvisionedThroughputExceededException)"
+        ),
+        ["any exception", "timeout"],
+    ),
 }
 
 
@@ -342,24 +425,37 @@ def test_a_handler_naming_real_client_exception_classes_passes(tmp_path, capsys)
     body = REFERENCE.replace(
         "except Exception as error:",
         "except (PoisonRecord, dynamodb.exceptions.ResourceNotFoundException, "
-        "dynamodb.exceptions.ProvisionedThroughputExceededException, Exception) as error:")
+        "dynamodb.exceptions.ProvisionedThroughputExceededException, Exception) as error:",
+    )
     checks.check_partial_response(_handler_folder(tmp_path, body))
     assert "✔ Exercise 06.2 passed" in capsys.readouterr().out
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("create, mentions", [
-    (_create_mapping(MaximumRetryAttempts=3), ["given up after 3 invocations", "off by one", "retries after the first"]),
-    (_create_mapping(FunctionResponseTypes=["ReportBatchItemFailure"]), ["act on the batchItemFailures", "misspelt",
-                                                                         "ReportBatchItemFailures"]),
-    (_create_mapping(MaximumRecordAgeInSeconds=60), ["MaximumRecordAgeInSeconds", "not asked", "no requirement"]),
-    (_create_mapping(StartingPosition=None), ["StartingPosition", "required"]),
-], ids=["3 retries", "misspelt response type", "record age set", "no StartingPosition"])
+@pytest.mark.parametrize(
+    "create, mentions",
+    [
+        (
+            _create_mapping(MaximumRetryAttempts=3),
+            ["given up after 3 invocations", "off by one", "retries after the first"],
+        ),
+        (
+            _create_mapping(FunctionResponseTypes=["ReportBatchItemFailure"]),
+            ["act on the batchItemFailures", "misspelt", "ReportBatchItemFailures"],
+        ),
+        (_create_mapping(MaximumRecordAgeInSeconds=60), ["MaximumRecordAgeInSeconds", "not asked", "no requirement"]),
+        (_create_mapping(StartingPosition=None), ["StartingPosition", "required"]),
+    ],
+    ids=["3 retries", "misspelt response type", "record age set", "no StartingPosition"],
+)
 def test_more_wrong_mappings_are_rejected(mapping_target, create, mentions):
     function_name, lesson = mapping_target
     assert_rejected(lambda: checks.check_partial_mapping(create, function_name, lesson), *mentions)
-    assert not [m for m in client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
-                if m["State"] not in ("Deleting",)], "the check must delete the mapping it read back"
+    assert not [
+        m
+        for m in client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+        if m["State"] not in ("Deleting",)
+    ], "the check must delete the mapping it read back"
 
 
 @pytest.mark.localstack
@@ -368,8 +464,11 @@ def test_an_on_success_destination_is_rejected(mapping_target):
 
     def create(function_name, stream_arn, queue_arn):
         return client("lambda").create_event_source_mapping(
-            FunctionName=function_name, EventSourceArn=stream_arn, **REFERENCE_MAPPING,
-            DestinationConfig={"OnSuccess": {"Destination": queue_arn}})
+            FunctionName=function_name,
+            EventSourceArn=stream_arn,
+            **REFERENCE_MAPPING,
+            DestinationConfig={"OnSuccess": {"Destination": queue_arn}},
+        )
 
     assert_rejected(lambda: checks.check_partial_mapping(create, function_name, lesson), "OnSuccess", "OnFailure")
 
@@ -391,6 +490,7 @@ def test_the_mapping_stub_is_not_solved(mapping_target):
 
 
 # ---- Stretch 06.S: where Lambda resumes ---------------------------------------------------------------------------
+
 
 def resume_at(sequence_numbers, response):
     """A learner's answer, as the statement asks for it."""
@@ -471,15 +571,19 @@ def test_06_s_stub_is_not_solved():
         checks.check_stretch_resume_at(stub)
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (as_strings, ["compare them as numbers", "'1000' sorts before '999'"]),
-    (first_listed, ["lowest reported", "not the first one listed"]),
-    (after_the_lowest, ["lowest reported record itself", "not after it"]),
-    (empty_list_fails, ["empty batchItemFailures list is success"]),
-    (status_code_fails, ["statusCode", "read as success"]),
-    (ignores_unknown_identifiers, ["not in the batch", "whole batch fails"]),
-    (trusts_the_key, ["misspelt key", "KeyError"]),
-], ids=lambda value: getattr(value, "__name__", ""))
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (as_strings, ["compare them as numbers", "'1000' sorts before '999'"]),
+        (first_listed, ["lowest reported", "not the first one listed"]),
+        (after_the_lowest, ["lowest reported record itself", "not after it"]),
+        (empty_list_fails, ["empty batchItemFailures list is success"]),
+        (status_code_fails, ["statusCode", "read as success"]),
+        (ignores_unknown_identifiers, ["not in the batch", "whole batch fails"]),
+        (trusts_the_key, ["misspelt key", "KeyError"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
 def test_06_s_rejects(wrong, mentions):
     for _ in range(3):  # fresh batches every time: the mistake must be caught every time
         assert_rejected(lambda: checks.check_stretch_resume_at(wrong), *mentions)

@@ -27,8 +27,10 @@ def mapping_answer(**changes):
     def create(function_name, stream_arn, queue_arn):
         parameters = {**REFERENCE, "DestinationConfig": {"OnFailure": {"Destination": queue_arn}}, **changes}
         parameters = {key: value for key, value in parameters.items() if value is not None}
-        return client("lambda").create_event_source_mapping(FunctionName=function_name, EventSourceArn=stream_arn,
-                                                            **parameters)
+        return client("lambda").create_event_source_mapping(
+            FunctionName=function_name, EventSourceArn=stream_arn, **parameters
+        )
+
     return create
 
 
@@ -59,27 +61,48 @@ BOUNDED = "a poison record's cost is bounded"
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("changes, mentions", [
-    (dict(MaximumBatchingWindowInSeconds=0), ["a short wait", "window of 0", "every poll"]),
-    (dict(MaximumBatchingWindowInSeconds=60), ["a short wait", "1 second"]),
-    (dict(MaximumRetryAttempts=None), ["MaximumRetryAttempts", BOUNDED, "blocks its shard"]),
-    (dict(MaximumRetryAttempts=4), [BOUNDED, "after the first attempt", "5 times", "3 retries"]),
-    (dict(MaximumRetryAttempts=1), [BOUNDED, "2 attempt", "transient fault"]),
-    (dict(MaximumRetryAttempts=10000), [BOUNDED, "10001 times", "3 retries"]),
-    (dict(FunctionResponseTypes=None), ["failed records are read", "ReportBatchItemFailures", "silently"]),
-    (dict(BisectBatchOnFunctionError=None), ["a bug costs one record", "BisectBatchOnFunctionError", "splits"]),
-    (dict(BisectBatchOnFunctionError=False), ["a bug costs one record", "whole batch", "alone"]),
-    (dict(DestinationConfig=None), ["nothing given up without a trace", "OnFailure", "dropped"]),
-    (dict(StartingPosition="LATEST"), ["every record the stream keeps", "LATEST", "TRIM_HORIZON"]),
-    (dict(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1_700_000_000),
-     ["every record the stream keeps", "AT_TIMESTAMP", "TRIM_HORIZON"]),
-    (dict(BatchSize=10000), ["small batches", "BatchSize", "100", "Timeout"]),
-    (dict(BatchSize=10), ["small batches", "more invocations", "100"]),
-    (dict(MaximumRecordAgeInSeconds=None), ["MaximumRecordAgeInSeconds", BOUNDED, "10 minutes", "in seconds"]),
-    (dict(MaximumRecordAgeInSeconds=3600), [BOUNDED, "60 minutes", "600 seconds"]),
-], ids=["window-0", "window-60", "retries-default", "retries-off-by-one", "retries-1", "retries-10000", "no-response-types",
-        "no-bisect", "bisect-false", "no-destination", "latest", "at-timestamp", "batch-10000", "batch-10",
-        "age-default", "age-an-hour"])
+@pytest.mark.parametrize(
+    "changes, mentions",
+    [
+        (dict(MaximumBatchingWindowInSeconds=0), ["a short wait", "window of 0", "every poll"]),
+        (dict(MaximumBatchingWindowInSeconds=60), ["a short wait", "1 second"]),
+        (dict(MaximumRetryAttempts=None), ["MaximumRetryAttempts", BOUNDED, "blocks its shard"]),
+        (dict(MaximumRetryAttempts=4), [BOUNDED, "after the first attempt", "5 times", "3 retries"]),
+        (dict(MaximumRetryAttempts=1), [BOUNDED, "2 attempt", "transient fault"]),
+        (dict(MaximumRetryAttempts=10000), [BOUNDED, "10001 times", "3 retries"]),
+        (dict(FunctionResponseTypes=None), ["failed records are read", "ReportBatchItemFailures", "silently"]),
+        (dict(BisectBatchOnFunctionError=None), ["a bug costs one record", "BisectBatchOnFunctionError", "splits"]),
+        (dict(BisectBatchOnFunctionError=False), ["a bug costs one record", "whole batch", "alone"]),
+        (dict(DestinationConfig=None), ["nothing given up without a trace", "OnFailure", "dropped"]),
+        (dict(StartingPosition="LATEST"), ["every record the stream keeps", "LATEST", "TRIM_HORIZON"]),
+        (
+            dict(StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1_700_000_000),
+            ["every record the stream keeps", "AT_TIMESTAMP", "TRIM_HORIZON"],
+        ),
+        (dict(BatchSize=10000), ["small batches", "BatchSize", "100", "Timeout"]),
+        (dict(BatchSize=10), ["small batches", "more invocations", "100"]),
+        (dict(MaximumRecordAgeInSeconds=None), ["MaximumRecordAgeInSeconds", BOUNDED, "10 minutes", "in seconds"]),
+        (dict(MaximumRecordAgeInSeconds=3600), [BOUNDED, "60 minutes", "600 seconds"]),
+    ],
+    ids=[
+        "window-0",
+        "window-60",
+        "retries-default",
+        "retries-off-by-one",
+        "retries-1",
+        "retries-10000",
+        "no-response-types",
+        "no-bisect",
+        "bisect-false",
+        "no-destination",
+        "latest",
+        "at-timestamp",
+        "batch-10000",
+        "batch-10",
+        "age-default",
+        "age-an-hour",
+    ],
+)
 def test_wrong_mappings_are_rejected(resources, changes, mentions):
     assert_rejected(lambda: checks.check_capstone_mapping(mapping_answer(**changes), *resources), *mentions)
     # A rejected mapping is deleted, so the fault run never starts with it.
@@ -92,23 +115,40 @@ def test_a_queue_url_is_not_a_destination(resources):
 
     def create(function_name, stream_arn, queue_arn):
         return client("lambda").create_event_source_mapping(
-            FunctionName=function_name, EventSourceArn=stream_arn, **REFERENCE,
-            DestinationConfig={"OnFailure": {"Destination": queue_arn.replace("failures", "elsewhere")}})
-    assert_rejected(lambda: checks.check_capstone_mapping(create, *resources), "queue's ARN",
-                    "nothing given up without a trace")
+            FunctionName=function_name,
+            EventSourceArn=stream_arn,
+            **REFERENCE,
+            DestinationConfig={"OnFailure": {"Destination": queue_arn.replace("failures", "elsewhere")}},
+        )
+
+    assert_rejected(
+        lambda: checks.check_capstone_mapping(create, *resources), "queue's ARN", "nothing given up without a trace"
+    )
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("changes, mentions", [
-    (dict(BatchSize=None), ["BatchSize", "left out", "written out", "small batches"]),
-    (dict(MaximumBatchingWindowInSeconds=None), ["MaximumBatchingWindowInSeconds", "left out", "a short wait",
-                                                 "window of 0"]),
-    (dict(MaximumRetryAttempts=-1), ["MaximumRetryAttempts", BOUNDED, "blocks its shard"]),
-    (dict(MaximumRecordAgeInSeconds=10), ["MaximumRecordAgeInSeconds", BOUNDED, "seconds", "600"]),
-    (dict(DestinationConfig={"OnSuccess": {"Destination": "QUEUE"}}), ["OnSuccess", "OnFailure"]),
-    (dict(StartingPosition=None), ["StartingPosition", "required"]),
-], ids=["batch-size-left-out", "window-left-out", "retries-minus-1", "age-in-minutes", "on-success-destination",
-        "starting-position-left-out"])
+@pytest.mark.parametrize(
+    "changes, mentions",
+    [
+        (dict(BatchSize=None), ["BatchSize", "left out", "written out", "small batches"]),
+        (
+            dict(MaximumBatchingWindowInSeconds=None),
+            ["MaximumBatchingWindowInSeconds", "left out", "a short wait", "window of 0"],
+        ),
+        (dict(MaximumRetryAttempts=-1), ["MaximumRetryAttempts", BOUNDED, "blocks its shard"]),
+        (dict(MaximumRecordAgeInSeconds=10), ["MaximumRecordAgeInSeconds", BOUNDED, "seconds", "600"]),
+        (dict(DestinationConfig={"OnSuccess": {"Destination": "QUEUE"}}), ["OnSuccess", "OnFailure"]),
+        (dict(StartingPosition=None), ["StartingPosition", "required"]),
+    ],
+    ids=[
+        "batch-size-left-out",
+        "window-left-out",
+        "retries-minus-1",
+        "age-in-minutes",
+        "on-success-destination",
+        "starting-position-left-out",
+    ],
+)
 def test_more_wrong_mappings_are_rejected(resources, changes, mentions):
     function, stream_arn, queue_arn = resources
     if "DestinationConfig" in changes:
@@ -118,6 +158,7 @@ def test_more_wrong_mappings_are_rejected(resources, changes, mentions):
 
 
 # Exercise 07.2: the replay -----------------------------------------------------------------------------------------
+
 
 def test_reference_replay_passes(capsys):
     checks.check_replay(reference_replay)
@@ -210,14 +251,17 @@ def replay_booleans(failures, read_from, process):
     return outcomes
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (replay_exclusive_end, ["endSequenceNumber is part of the range"]),
-    (replay_without_try, ["must not stop the replay", "catch Exception"]),
-    (replay_stops_at_failure, ["goes on with the next"]),
-    (replay_text_comparison, ["int(", "as text"]),
-    (replay_never_stops, ["Stop after endSequenceNumber"]),
-    (replay_booleans, ["what process(record) returned"]),
-])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (replay_exclusive_end, ["endSequenceNumber is part of the range"]),
+        (replay_without_try, ["must not stop the replay", "catch Exception"]),
+        (replay_stops_at_failure, ["goes on with the next"]),
+        (replay_text_comparison, ["int(", "as text"]),
+        (replay_never_stops, ["Stop after endSequenceNumber"]),
+        (replay_booleans, ["what process(record) returned"]),
+    ],
+)
 def test_wrong_replays_are_rejected(wrong, mentions):
     assert_rejected(lambda: checks.check_replay(wrong), *mentions)
 
@@ -303,13 +347,17 @@ def replay_processes_twice(failures, read_from, process):
     return outcomes
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (replay_first_range_only, ["every on-failure record", "return"]),
-    (replay_skips_the_start, ["startSequenceNumber is part of the range"]),
-    (replay_catches_runtime_error_only, ["any exception"]),
-    (replay_pops_the_failures, ["changed", "failures"]),
-    (replay_processes_twice, ["once"]),
-], ids=lambda value: getattr(value, "__name__", ""))
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (replay_first_range_only, ["every on-failure record", "return"]),
+        (replay_skips_the_start, ["startSequenceNumber is part of the range"]),
+        (replay_catches_runtime_error_only, ["any exception"]),
+        (replay_pops_the_failures, ["changed", "failures"]),
+        (replay_processes_twice, ["once"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
 def test_more_wrong_replays_are_rejected(wrong, mentions):
     assert_rejected(lambda: checks.check_replay(wrong), *mentions)
 
@@ -330,6 +378,7 @@ def test_the_mapping_stub_is_not_solved(resources):
 
 
 # Stretch 07.S: dead letters ------------------------------------------------------------------------------------------
+
 
 def test_reference_dead_letters_pass(capsys):
     checks.check_stretch_dead_letters(reference_dead_letters)
@@ -362,9 +411,13 @@ def _letters(failures, read_from, process, *, dedup=True, only_failing=True, let
             else:
                 process(record)
             if error is not None or not only_failing:
-                entry = {"shardId": info["shardId"], "sequenceNumber": number,
-                         "partitionKey": record["kinesis"]["partitionKey"], "data": record["kinesis"]["data"],
-                         "error": type(error).__name__ if error else None}
+                entry = {
+                    "shardId": info["shardId"],
+                    "sequenceNumber": number,
+                    "partitionKey": record["kinesis"]["partitionKey"],
+                    "data": record["kinesis"]["data"],
+                    "error": type(error).__name__ if error else None,
+                }
                 letters.append(letter(entry, record, error) if letter else entry)
     return letters
 
@@ -376,14 +429,22 @@ def letters_listed_twice(failures, read_from, process):
 
 def letters_without_data(failures, read_from, process):
     """Keeps where the record was, not what it said."""
-    return _letters(failures, read_from, process,
-                    letter=lambda entry, record, error: {k: v for k, v in entry.items() if k != "data"})
+    return _letters(
+        failures,
+        read_from,
+        process,
+        letter=lambda entry, record, error: {k: v for k, v in entry.items() if k != "data"},
+    )
 
 
 def letters_decoded(failures, read_from, process):
     """Keeps the data decoded from base64 (bytes), not as the event carries it."""
-    return _letters(failures, read_from, process,
-                    letter=lambda entry, record, error: {**entry, "data": base64.b64decode(entry["data"])})
+    return _letters(
+        failures,
+        read_from,
+        process,
+        letter=lambda entry, record, error: {**entry, "data": base64.b64decode(entry["data"])},
+    )
 
 
 def letters_of_every_record(failures, read_from, process):
@@ -401,23 +462,33 @@ def letters_without_try(failures, read_from, process):
     return _letters(failures, read_from, process, catch=False)
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (letters_listed_twice, ["listed twice", "at least once"]),
-    (letters_without_data, ["metadata only", "retention"]),
-    (letters_decoded, ["base64", "not decoded"]),
-    (letters_of_every_record, ["only the records that still fail"]),
-    (letters_with_the_message, ["class name", "type(error).__name__"]),
-    (letters_without_try, ["catch Exception"]),
-], ids=lambda value: getattr(value, "__name__", ""))
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (letters_listed_twice, ["listed twice", "at least once"]),
+        (letters_without_data, ["metadata only", "retention"]),
+        (letters_decoded, ["base64", "not decoded"]),
+        (letters_of_every_record, ["only the records that still fail"]),
+        (letters_with_the_message, ["class name", "type(error).__name__"]),
+        (letters_without_try, ["catch Exception"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
 def test_wrong_dead_letters_are_rejected(wrong, mentions):
     assert_rejected(lambda: checks.check_stretch_dead_letters(wrong), *mentions)
 
 
 # Exercise 07.3: a per-sensor count, exactly once ---------------------------------------------------------------------
 
+
 def reading_item(key, reading):
-    item = {"pk": {"S": key}, "reading_id": {"S": reading["reading_id"]}, "sensor": {"S": reading["sensor"]},
-            "temperature": {"N": str(reading["temperature"])}, "unit": {"S": reading["unit"]}}
+    item = {
+        "pk": {"S": key},
+        "reading_id": {"S": reading["reading_id"]},
+        "sensor": {"S": reading["sensor"]},
+        "temperature": {"N": str(reading["temperature"])},
+        "unit": {"S": reading["unit"]},
+    }
     if reading.get("humidity") is not None:
         item["humidity"] = {"N": str(reading["humidity"])}
     return item
@@ -436,12 +507,17 @@ def idempotent_writes(count_condition="NOT contains(counted, :id)", key=counter_
     def write_counted(dynamodb, table_name, counter_table, key_, reading):
         stored = True
         try:
-            dynamodb.put_item(TableName=table_name, Item=reading_item(key_, reading),
-                              ConditionExpression="attribute_not_exists(pk)")
+            dynamodb.put_item(
+                TableName=table_name, Item=reading_item(key_, reading), ConditionExpression="attribute_not_exists(pk)"
+            )
         except dynamodb.exceptions.ConditionalCheckFailedException:
             stored = False
-        update = {"TableName": counter_table, "Key": key(reading), "UpdateExpression": "ADD readings :one, counted :ids",
-                  "ExpressionAttributeValues": {":one": {"N": "1"}, ":ids": {"SS": [key_]}}}
+        update = {
+            "TableName": counter_table,
+            "Key": key(reading),
+            "UpdateExpression": "ADD readings :one, counted :ids",
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":ids": {"SS": [key_]}},
+        }
         if count_condition:
             update["ConditionExpression"] = count_condition
             if ":id" in count_condition:
@@ -462,10 +538,18 @@ def idempotent_writes(count_condition="NOT contains(counted, :id)", key=counter_
 def in_one_transaction(dynamodb, table_name, counter_table, key, reading):
     """Right on AWS; in the course's LocalStack (moto) a cancelled transaction restores whole tables."""
     try:
-        dynamodb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": table_name, "Item": reading_item(key, reading),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Update": {"TableName": counter_table, "Key": counter_key(reading), **ADD_ONE}}])
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": reading_item(key, reading),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {"Update": {"TableName": counter_table, "Key": counter_key(reading), **ADD_ONE}},
+            ]
+        )
     except dynamodb.exceptions.TransactionCanceledException:
         return False
     return True
@@ -479,8 +563,9 @@ def plain_add(dynamodb, table_name, counter_table, key, reading):
 
 def put_then_update(dynamodb, table_name, counter_table, key, reading):
     try:
-        dynamodb.put_item(TableName=table_name, Item=reading_item(key, reading),
-                          ConditionExpression="attribute_not_exists(pk)")
+        dynamodb.put_item(
+            TableName=table_name, Item=reading_item(key, reading), ConditionExpression="attribute_not_exists(pk)"
+        )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     dynamodb.update_item(TableName=counter_table, Key=counter_key(reading), **ADD_ONE)
@@ -530,20 +615,35 @@ def test_07_3_stub_is_not_solved(counting_lesson):
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("wrong, mentions", [
-    (plain_add, ("ADD without a condition",)),
-    (idempotent_writes(count_condition=""), ("ADD without a condition",)),
-    (put_then_update, ("only when the put succeeded", "run it on every delivery")),
-    (idempotent_writes(count_condition="attribute_not_exists(pk)"), ("wrong attribute", "NOT contains(counted")),
-    (idempotent_writes(key=lambda reading: {"pk": {"S": f"{reading['sensor']}#{uuid.uuid4().hex}"}}),
-     ("ONE item", "changes from call to call")),
-    (idempotent_writes(key=lambda reading: {"pk": {"S": reading["reading_id"]}}), ("ONE item", "the reading's id")),
-    (marks_the_reading, ("changed the reading",)),
-    (read_first, ("read before the write", "part of each write")),
-    (idempotent_writes(catch_all=True), ("only ConditionalCheckFailedException", "must propagate")),
-    (in_one_transaction, ("moto", "restoring whole tables")),
-], ids=["plain-add", "count-without-condition", "put-then-update", "condition-on-wrong-attribute",
-        "random-counter-key", "counter-keyed-by-reading", "mutates-reading", "reads-first", "swallows-errors",
-        "transaction-in-moto"])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (plain_add, ("ADD without a condition",)),
+        (idempotent_writes(count_condition=""), ("ADD without a condition",)),
+        (put_then_update, ("only when the put succeeded", "run it on every delivery")),
+        (idempotent_writes(count_condition="attribute_not_exists(pk)"), ("wrong attribute", "NOT contains(counted")),
+        (
+            idempotent_writes(key=lambda reading: {"pk": {"S": f"{reading['sensor']}#{uuid.uuid4().hex}"}}),
+            ("ONE item", "changes from call to call"),
+        ),
+        (idempotent_writes(key=lambda reading: {"pk": {"S": reading["reading_id"]}}), ("ONE item", "the reading's id")),
+        (marks_the_reading, ("changed the reading",)),
+        (read_first, ("read before the write", "part of each write")),
+        (idempotent_writes(catch_all=True), ("only ConditionalCheckFailedException", "must propagate")),
+        (in_one_transaction, ("moto", "restoring whole tables")),
+    ],
+    ids=[
+        "plain-add",
+        "count-without-condition",
+        "put-then-update",
+        "condition-on-wrong-attribute",
+        "random-counter-key",
+        "counter-keyed-by-reading",
+        "mutates-reading",
+        "reads-first",
+        "swallows-errors",
+        "transaction-in-moto",
+    ],
+)
 def test_07_3_rejects(wrong, mentions, counting_lesson):
     assert_rejected(lambda: checks.check_counted_write(wrong, counting_lesson), *mentions)

@@ -91,18 +91,20 @@ def hot_on_one_shard(summary):
     """Calls a stream of one shard hot: its only shard delivers every record."""
     records = summary["records_by_shard"]
     ages = summary["iterator_age_ms"]
-    if (len(records) == 1 and ages and max(ages[-3:]) >= checks.KEEPING_UP_MS and not _failing(summary)):
+    if len(records) == 1 and ages and max(ages[-3:]) >= checks.KEEPING_UP_MS and not _failing(summary):
         return "hot_partition_key"
     return diagnose(summary)
 
 
 def _keeping_up_by(judge):
     """diagnose, with "keeping up" judged by ``judge(iterator_age_ms)`` instead of the highest of the last three."""
+
     def wrong(summary):
         ages = summary["iterator_age_ms"]
         if not ages or judge(ages) < checks.KEEPING_UP_MS:
             return "keeping_up"
         return diagnose(dict(summary, iterator_age_ms=ages + [checks.KEEPING_UP_MS * 3]))
+
     wrong.__name__ = f"keeping_up_by_{judge.__name__}"
     return wrong
 
@@ -188,29 +190,32 @@ def test_diagnose_reference_passes():
         checks.check_diagnose(diagnose)
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (errors_only, ("FAILED lines", "partial batch response")),
-    (no_destination, ("failure records", "destination")),
-    (kit_position_view, ("position view", "not in it")),
-    (poison_first, ("keeping_up", "iterator_age_ms[-3:]")),
-    (duration_not_per_record, ("per record",)),
-    (per_record_by_batch_size, ("batch_size is the most",)),
-    (age_rising_means_behind, ("keeping_up", "however the curve")),
-    (no_hot_key, ("hot_partition_key", "one shard of several")),
-    (hot_on_one_shard, ("one shard", "says nothing")),
-    (misspelt, ("one of the five",)),
-    (keeping_up_at_threshold, ("exactly 2,000 ms", "UNDER")),
-    (slow_above_threshold, ("exactly 100 ms per record", "or more")),
-    (hot_above_share, ("Exactly 80%", "or more")),
-    (_keeping_up_by(last_value), ("highest", "not the last value")),
-    (_keeping_up_by(lowest_of_last_three), ("highest", "not the lowest")),
-    (_keeping_up_by(average_of_last_three), ("highest", "not an average")),
-    (_keeping_up_by(average_of_all), ("highest", "average")),
-    (_keeping_up_by(highest_of_all), ("last three", "not the whole curve")),
-    (hot_before_poison, ("failing record first", "again and again")),
-    (poison_last, ("failing record first", "look long")),
-    (slow_before_hot, ("hot_partition_key", "still a hot key")),
-])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (errors_only, ("FAILED lines", "partial batch response")),
+        (no_destination, ("failure records", "destination")),
+        (kit_position_view, ("position view", "not in it")),
+        (poison_first, ("keeping_up", "iterator_age_ms[-3:]")),
+        (duration_not_per_record, ("per record",)),
+        (per_record_by_batch_size, ("batch_size is the most",)),
+        (age_rising_means_behind, ("keeping_up", "however the curve")),
+        (no_hot_key, ("hot_partition_key", "one shard of several")),
+        (hot_on_one_shard, ("one shard", "says nothing")),
+        (misspelt, ("one of the five",)),
+        (keeping_up_at_threshold, ("exactly 2,000 ms", "UNDER")),
+        (slow_above_threshold, ("exactly 100 ms per record", "or more")),
+        (hot_above_share, ("Exactly 80%", "or more")),
+        (_keeping_up_by(last_value), ("highest", "not the last value")),
+        (_keeping_up_by(lowest_of_last_three), ("highest", "not the lowest")),
+        (_keeping_up_by(average_of_last_three), ("highest", "not an average")),
+        (_keeping_up_by(average_of_all), ("highest", "average")),
+        (_keeping_up_by(highest_of_all), ("last three", "not the whole curve")),
+        (hot_before_poison, ("failing record first", "again and again")),
+        (poison_last, ("failing record first", "look long")),
+        (slow_before_hot, ("hot_partition_key", "still a hot key")),
+    ],
+)
 def test_diagnose_wrong_answers(wrong, mentions):
     # The made-up summaries are random: the check runs a few times, so that each mistake surely meets its trap.
     assert_rejected(lambda: [checks.check_diagnose(wrong) for _ in range(5)], *mentions)
@@ -266,13 +271,16 @@ def test_per_minute_reference_passes():
         checks.check_per_minute(per_minute)
 
 
-@pytest.mark.parametrize("wrong, mentions", [
-    (average_of_minute, ("Maximum", "not the average")),
-    (from_first_point, ("whole minute", "first point")),
-    (start_in_minute_before, ("includes its first second",)),
-    (zero_for_empty_minutes, ("no data point", "keeping up")),
-    (newest_first, ("oldest first",)),
-])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (average_of_minute, ("Maximum", "not the average")),
+        (from_first_point, ("whole minute", "first point")),
+        (start_in_minute_before, ("includes its first second",)),
+        (zero_for_empty_minutes, ("no data point", "keeping up")),
+        (newest_first, ("oldest first",)),
+    ],
+)
 def test_per_minute_wrong_answers(wrong, mentions):
     assert_rejected(lambda: checks.check_per_minute(wrong), *mentions)
 
@@ -296,8 +304,9 @@ def scratch(module_resources):
 def mapping(scratch):
     """A new mapping for each test: an on-failure destination, once set, stays."""
     delete_mappings_of(scratch["function"])
-    uuid_ = create_mapping(scratch["function"], scratch["stream_arn"], BatchSize=100,
-                           FunctionResponseTypes=["ReportBatchItemFailures"])
+    uuid_ = create_mapping(
+        scratch["function"], scratch["stream_arn"], BatchSize=100, FunctionResponseTypes=["ReportBatchItemFailures"]
+    )
     return uuid_, scratch["queue_arn"]
 
 
@@ -347,8 +356,9 @@ def tune_when_keeping_up(uuid_, cause, queue_arn):
 
 def age_only_for_poison(uuid_, cause, queue_arn):
     if cause == "poison_record":
-        return lam().update_event_source_mapping(UUID=uuid_, MaximumRecordAgeInSeconds=60,
-                                                 DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+        return lam().update_event_source_mapping(
+            UUID=uuid_, MaximumRecordAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": queue_arn}}
+        )
     return reference(uuid_, cause, queue_arn)
 
 
@@ -360,15 +370,20 @@ def retries_without_destination(uuid_, cause, queue_arn):
 
 def bisect_only(uuid_, cause, queue_arn):
     if cause == "poison_record":
-        return lam().update_event_source_mapping(UUID=uuid_, BisectBatchOnFunctionError=True,
-                                                 DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+        return lam().update_event_source_mapping(
+            UUID=uuid_, BisectBatchOnFunctionError=True, DestinationConfig={"OnFailure": {"Destination": queue_arn}}
+        )
     return reference(uuid_, cause, queue_arn)
 
 
 def drops_partial_responses(uuid_, cause, queue_arn):
     if cause == "poison_record":
-        return lam().update_event_source_mapping(UUID=uuid_, MaximumRetryAttempts=2, FunctionResponseTypes=[],
-                                                 DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+        return lam().update_event_source_mapping(
+            UUID=uuid_,
+            MaximumRetryAttempts=2,
+            FunctionResponseTypes=[],
+            DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+        )
     return reference(uuid_, cause, queue_arn)
 
 
@@ -387,8 +402,9 @@ def partial_responses_off_for_slow(uuid_, cause, queue_arn):
 def another_queue_for_poison(uuid_, cause, queue_arn):
     if cause == "poison_record":
         other = OTHER_QUEUE["arn"]
-        return lam().update_event_source_mapping(UUID=uuid_, MaximumRetryAttempts=2,
-                                                 DestinationConfig={"OnFailure": {"Destination": other}})
+        return lam().update_event_source_mapping(
+            UUID=uuid_, MaximumRetryAttempts=2, DestinationConfig={"OnFailure": {"Destination": other}}
+        )
     return reference(uuid_, cause, queue_arn)
 
 
@@ -404,21 +420,24 @@ def test_fix_reference_passes(mapping):
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("wrong, mentions", [
-    (bigger_batch_for_slow, ("ParallelizationFactor", "bigger batch")),
-    (window_for_slow, ("window",)),
-    (nothing_for_slow, ("update_event_source_mapping",)),
-    (parallel_for_small, ("BatchSize", "one invocation per record")),
-    (batch_of_ten, ("BatchSize 10",)),
-    (parallel_for_hot, ("partition key", "ParallelizationFactor")),
-    (tune_when_keeping_up, ("keeps up",)),
-    (age_only_for_poison, ("MaximumRetryAttempts", "MaximumRecordAgeInSeconds")),
-    (retries_without_destination, ("destination",)),
-    (bisect_only, ("MaximumRetryAttempts", "Bisection")),
-    (drops_partial_responses, ("ReportBatchItemFailures",)),
-    (smaller_batches_for_slow, ("BatchSize kept at 100", "fewer records")),
-    (partial_responses_off_for_slow, ("ReportBatchItemFailures", "partial batch response")),
-    (another_queue_for_poison, ("queue_arn", "nobody reads")),
-])
+@pytest.mark.parametrize(
+    "wrong, mentions",
+    [
+        (bigger_batch_for_slow, ("ParallelizationFactor", "bigger batch")),
+        (window_for_slow, ("window",)),
+        (nothing_for_slow, ("update_event_source_mapping",)),
+        (parallel_for_small, ("BatchSize", "one invocation per record")),
+        (batch_of_ten, ("BatchSize 10",)),
+        (parallel_for_hot, ("partition key", "ParallelizationFactor")),
+        (tune_when_keeping_up, ("keeps up",)),
+        (age_only_for_poison, ("MaximumRetryAttempts", "MaximumRecordAgeInSeconds")),
+        (retries_without_destination, ("destination",)),
+        (bisect_only, ("MaximumRetryAttempts", "Bisection")),
+        (drops_partial_responses, ("ReportBatchItemFailures",)),
+        (smaller_batches_for_slow, ("BatchSize kept at 100", "fewer records")),
+        (partial_responses_off_for_slow, ("ReportBatchItemFailures", "partial batch response")),
+        (another_queue_for_poison, ("queue_arn", "nobody reads")),
+    ],
+)
 def test_fix_wrong_answers(mapping, wrong, mentions):
     assert_rejected(lambda: checks.check_fix(wrong, *mapping), *mentions)

@@ -67,13 +67,17 @@ def min_from_zero(state, readings):
     return _fold({s: dict(a) for s, a in state.items()}, readings, min_start=0)
 
 
-@pytest.mark.parametrize("update, mentions", [
-    (in_place, ["changed", "in place", "new state"]),
-    (shallow_copy, ["in place", "inner dicts"]),
-    (mean_of_means, ["mean of means", "sum / count"]),
-    (forgets_old_state, ["only this batch", "window so far"]),
-    (min_from_zero, ["min", "first temperature"]),
-], ids=["changes the state in place", "shallow copy", "mean of means", "forgets the old state", "min starts at 0"])
+@pytest.mark.parametrize(
+    "update, mentions",
+    [
+        (in_place, ["changed", "in place", "new state"]),
+        (shallow_copy, ["in place", "inner dicts"]),
+        (mean_of_means, ["mean of means", "sum / count"]),
+        (forgets_old_state, ["only this batch", "window so far"]),
+        (min_from_zero, ["min", "first temperature"]),
+    ],
+    ids=["changes the state in place", "shallow copy", "mean of means", "forgets the old state", "min starts at 0"],
+)
 def test_wrong_updates_are_rejected(update, mentions):
     assert_rejected(lambda: checks.check_update_state(update), *mentions)
 
@@ -91,18 +95,24 @@ def _writer(*, condition=True, key=lambda window, sensor: f"{window['start']}#{s
     def write_window(dynamodb, table_name, window, state):
         stored = 0
         for sensor, aggregate in state.items():
-            item = {"pk": {"S": key(window, sensor)}, "window_start": {"S": window["start"]},
-                    "window_end": {"S": window["end"]}, "sensor": {"S": sensor},
-                    "count": {"N": str(aggregate["count"])}, "min": {"N": str(aggregate["min"])},
-                    "max": {"N": str(aggregate["max"])},
-                    "mean": {"N": str(round(aggregate["mean"], digits) if digits else aggregate["mean"])}}
+            item = {
+                "pk": {"S": key(window, sensor)},
+                "window_start": {"S": window["start"]},
+                "window_end": {"S": window["end"]},
+                "sensor": {"S": sensor},
+                "count": {"N": str(aggregate["count"])},
+                "min": {"N": str(aggregate["min"])},
+                "max": {"N": str(aggregate["max"])},
+                "mean": {"N": str(round(aggregate["mean"], digits) if digits else aggregate["mean"])},
+            }
             extra = {"ConditionExpression": "attribute_not_exists(pk)"} if condition else {}
             try:
                 dynamodb.put_item(TableName=table_name, Item=item, **extra)
-            except (catch or dynamodb.exceptions.ConditionalCheckFailedException):
+            except catch or dynamodb.exceptions.ConditionalCheckFailedException:
                 continue
             stored += 1
         return stored
+
     return write_window
 
 
@@ -119,28 +129,35 @@ def test_the_reference_write_passes(namer, capsys):
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("write, mentions", [
-    (_writer(condition=False), ["written again", "conditional", "attribute_not_exists"]),
-    (_writer(key=lambda window, sensor: sensor), ["pk", "window's start"]),
-    (_writer(key=lambda window, sensor: f"{sensor}#{window['end'][:13]}"), ["window's start"]),
-    (_writer(catch=Exception), ["missing table", "ConditionalCheckFailedException only"]),
-    (_writer(digits=0), ["rounded to 2 decimals"]),
-], ids=["plain put", "key without the window", "key by the hour", "swallows every error", "mean not rounded"])
+@pytest.mark.parametrize(
+    "write, mentions",
+    [
+        (_writer(condition=False), ["written again", "conditional", "attribute_not_exists"]),
+        (_writer(key=lambda window, sensor: sensor), ["pk", "window's start"]),
+        (_writer(key=lambda window, sensor: f"{sensor}#{window['end'][:13]}"), ["window's start"]),
+        (_writer(catch=Exception), ["missing table", "ConditionalCheckFailedException only"]),
+        (_writer(digits=0), ["rounded to 2 decimals"]),
+    ],
+    ids=["plain put", "key without the window", "key by the hour", "swallows every error", "mean not rounded"],
+)
 def test_wrong_writes_are_rejected(namer, write, mentions):
     assert_rejected(lambda: checks.check_write_window(write, namer), *mentions)
 
 
 # ---- Exercise 09.3: the mapping ---------------------------------------------------------------------------------
-REFERENCE_MAPPING = dict(StartingPosition="TRIM_HORIZON", TumblingWindowInSeconds=60, BatchSize=4,
-                         MaximumRetryAttempts=1)
+REFERENCE_MAPPING = dict(
+    StartingPosition="TRIM_HORIZON", TumblingWindowInSeconds=60, BatchSize=4, MaximumRetryAttempts=1
+)
 
 
 def _create_mapping(**changes):
     settings = {key: value for key, value in {**REFERENCE_MAPPING, **changes}.items() if value is not None}
 
     def create_window_mapping(function_name, stream_arn):
-        return client("lambda").create_event_source_mapping(FunctionName=function_name, EventSourceArn=stream_arn,
-                                                            **settings)
+        return client("lambda").create_event_source_mapping(
+            FunctionName=function_name, EventSourceArn=stream_arn, **settings
+        )
+
     return create_window_mapping
 
 
@@ -164,22 +181,37 @@ def test_the_reference_mapping_passes(mapping_target, capsys):
 
 
 @pytest.mark.localstack
-@pytest.mark.parametrize("create, mentions", [
-    (_create_mapping(TumblingWindowInSeconds=None), ["window of one minute", "there is no window"]),
-    (_create_mapping(TumblingWindowInSeconds=1), ["window of one minute", "seconds, not minutes"]),
-    (_create_mapping(TumblingWindowInSeconds=600), ["window of one minute", "600 s is not one minute"]),
-    (_create_mapping(BatchSize=None), ["at most 4 records", "100"]),
-    (_create_mapping(MaximumRetryAttempts=2), ["2 invocations in all", "off by one"]),
-    (_create_mapping(MaximumRetryAttempts=None), ["2 invocations in all", "until the records expire"]),
-    (_create_mapping(ParallelizationFactor=2), ["not asked"]),
-    (_create_mapping(StartingPosition="LATEST"), ["even one put before", "LATEST starts after"]),
-], ids=["no window", "1 (minutes)", "600", "default BatchSize", "2 retries", "retries not given",
-        "ParallelizationFactor", "LATEST"])
+@pytest.mark.parametrize(
+    "create, mentions",
+    [
+        (_create_mapping(TumblingWindowInSeconds=None), ["window of one minute", "there is no window"]),
+        (_create_mapping(TumblingWindowInSeconds=1), ["window of one minute", "seconds, not minutes"]),
+        (_create_mapping(TumblingWindowInSeconds=600), ["window of one minute", "600 s is not one minute"]),
+        (_create_mapping(BatchSize=None), ["at most 4 records", "100"]),
+        (_create_mapping(MaximumRetryAttempts=2), ["2 invocations in all", "off by one"]),
+        (_create_mapping(MaximumRetryAttempts=None), ["2 invocations in all", "until the records expire"]),
+        (_create_mapping(ParallelizationFactor=2), ["not asked"]),
+        (_create_mapping(StartingPosition="LATEST"), ["even one put before", "LATEST starts after"]),
+    ],
+    ids=[
+        "no window",
+        "1 (minutes)",
+        "600",
+        "default BatchSize",
+        "2 retries",
+        "retries not given",
+        "ParallelizationFactor",
+        "LATEST",
+    ],
+)
 def test_wrong_mappings_are_rejected(mapping_target, create, mentions):
     function_name, lesson = mapping_target
     assert_rejected(lambda: checks.check_window_mapping(create, function_name, lesson), *mentions)
-    assert not [m for m in client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
-                if m["State"] not in ("Deleting",)], "the check must delete the mapping it read back"
+    assert not [
+        m
+        for m in client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+        if m["State"] not in ("Deleting",)
+    ], "the check must delete the mapping it read back"
 
 
 # ---- Stretch 09.S: merge_states ---------------------------------------------------------------------------------
@@ -190,7 +222,7 @@ def test_the_reference_merge_passes(capsys):
 
 def _merge(states, *, mode=""):
     merged = {} if mode != "in place" else (states[0] if states else {})
-    for state in (states if mode != "in place" else states[1:]):
+    for state in states if mode != "in place" else states[1:]:
         for sensor, a in state.items():
             if sensor not in merged or mode == "last wins":
                 merged[sensor] = dict(a)
@@ -206,11 +238,15 @@ def _merge(states, *, mode=""):
     return merged
 
 
-@pytest.mark.parametrize("mode, mentions", [
-    ("mean of means", ["mean of the shards' means", "sum / count"]),
-    ("last wins", ["count and sum add up", "not replaced by the last"]),
-    ("in place", ["in place", "leave them unchanged"]),
-], ids=["mean of means", "last shard wins", "merges into the first state"])
+@pytest.mark.parametrize(
+    "mode, mentions",
+    [
+        ("mean of means", ["mean of the shards' means", "sum / count"]),
+        ("last wins", ["count and sum add up", "not replaced by the last"]),
+        ("in place", ["in place", "leave them unchanged"]),
+    ],
+    ids=["mean of means", "last shard wins", "merges into the first state"],
+)
 def test_wrong_merges_are_rejected(mode, mentions):
     assert_rejected(lambda: checks.check_stretch_merge_states(lambda states: _merge(states, mode=mode)), *mentions)
 

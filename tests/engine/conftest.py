@@ -33,7 +33,9 @@ def localstack_running():
 def host_mode():
     """For tests of the host-mode engine itself (process executor, processes on this machine)."""
     if os.environ.get("LOCALSTACK", "host") != "host":
-        pytest.skip("tests the host-mode engine; with LOCALSTACK=docker, Lambda functions run in LocalStack's containers")
+        pytest.skip(
+            "tests the host-mode engine; with LOCALSTACK=docker, Lambda functions run in LocalStack's containers"
+        )
 
 
 @pytest.fixture

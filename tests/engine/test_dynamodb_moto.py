@@ -51,7 +51,13 @@ def test_update_item_with_set_if_not_exists_and_add(table):
         **update, ExpressionAttributeValues={":now": {"S": "t2"}, ":one": {"N": "1"}, ":value": {"N": "1.5"}}
     )["Attributes"]
 
-    assert first == {"pk": key["pk"], "first_seen": {"S": "t1"}, "last_seen": {"S": "t1"}, "readings": {"N": "1"}, "celsius_sum": {"N": "20.5"}}
+    assert first == {
+        "pk": key["pk"],
+        "first_seen": {"S": "t1"},
+        "last_seen": {"S": "t1"},
+        "readings": {"N": "1"},
+        "celsius_sum": {"N": "20.5"},
+    }
     # if_not_exists keeps the first value; ADD accumulates numbers across updates.
     assert second["first_seen"] == {"S": "t1"}
     assert second["last_seen"] == {"S": "t2"}
@@ -81,8 +87,11 @@ def test_a_condition_expression_guards_an_update(table):
     assert error_code(raised) == "ConditionalCheckFailedException"
     with pytest.raises(ClientError) as raised:
         dynamodb.update_item(
-            TableName=table, Key={"pk": {"S": "never-written"}}, UpdateExpression="SET #s = :new",
-            ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames={"#s": "sequence"},
+            TableName=table,
+            Key={"pk": {"S": "never-written"}},
+            UpdateExpression="SET #s = :new",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#s": "sequence"},
             ExpressionAttributeValues={":new": {"N": "1"}},
         )
     assert error_code(raised) == "ConditionalCheckFailedException"

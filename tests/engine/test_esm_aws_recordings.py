@@ -39,23 +39,32 @@ RECORDER = """
 
 # SNAP's function (tests/aws/services/lambda_/functions/lambda_report_batch_item_failures_kinesis.py): it reports
 # the record that should fail, by its sequence number, and returns normally.
-REPORTS_RECORD_5 = RECORDER + """
+REPORTS_RECORD_5 = (
+    RECORDER
+    + """
     def handler(event, context):
         record_invocation(event)
         return {"batchItemFailures": [{"itemIdentifier": record["kinesis"]["sequenceNumber"]}
                                       for record, i in zip(event["Records"], items(event)) if i == 5]}
 """
+)
 
-ALWAYS_FAILS = RECORDER + """
+ALWAYS_FAILS = (
+    RECORDER
+    + """
     def handler(event, context):
         record_invocation(event)
         raise RuntimeError("intentional failure")
 """
+)
 
-RECORDS = RECORDER + """
+RECORDS = (
+    RECORDER
+    + """
     def handler(event, context):
         record_invocation(event)
 """
+)
 
 
 def stream_arn(name: str) -> str:
@@ -74,8 +83,12 @@ def put(stream: str, items) -> list[str]:
 def disabled_mapping(resources, function: str, stream: str, **parameters) -> str:
     """A mapping created disabled, so that its course clock is set before it reads anything."""
     uuid = client("lambda").create_event_source_mapping(
-        FunctionName=function, EventSourceArn=stream_arn(stream), StartingPosition="TRIM_HORIZON", Enabled=False,
-        **parameters)["UUID"]
+        FunctionName=function,
+        EventSourceArn=stream_arn(stream),
+        StartingPosition="TRIM_HORIZON",
+        Enabled=False,
+        **parameters,
+    )["UUID"]
     resources.on_cleanup(lambda: delete_mapping(uuid))
     wait_for_state(uuid, "Disabled")
     return uuid
@@ -93,13 +106,23 @@ def test_a_partial_batch_response_as_aws_recorded_it(resources):
     queue_url, queue_arn = resources.queue("partial-failures")
     function = resources.function("partial", REPORTS_RECORD_5)
     sequence_numbers = put(stream, range(6))
-    resources.mapping(function, stream_arn(stream), BatchSize=3, MaximumBatchingWindowInSeconds=1,
-                      MaximumRetryAttempts=3, FunctionResponseTypes=["ReportBatchItemFailures"],
-                      DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    resources.mapping(
+        function,
+        stream_arn(stream),
+        BatchSize=3,
+        MaximumBatchingWindowInSeconds=1,
+        MaximumRetryAttempts=3,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
 
     (failure,) = receive_json(queue_url, expected=1, timeout=60)
-    seen = wait_until(lambda: (runs if len(runs := invocations(function)) >= 6 else None),
-                      timeout=30, what="6 invocations", interval=0.5)
+    seen = wait_until(
+        lambda: runs if len(runs := invocations(function)) >= 6 else None,
+        timeout=30,
+        what="6 invocations",
+        interval=0.5,
+    )
     time.sleep(2)  # nothing more may come
     seen = invocations(function)
 
@@ -126,9 +149,16 @@ def test_a_record_too_old_before_its_first_invocation_as_aws_recorded_it(resourc
     queue_url, queue_arn = resources.queue("old-failures")
     function = resources.function("old", ALWAYS_FAILS)
     (sequence_number,) = put(stream, [0])
-    uuid = disabled_mapping(resources, function, stream, BatchSize=1, MaximumBatchingWindowInSeconds=1,
-                            MaximumRetryAttempts=0, MaximumRecordAgeInSeconds=60,
-                            DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    uuid = disabled_mapping(
+        resources,
+        function,
+        stream,
+        BatchSize=1,
+        MaximumBatchingWindowInSeconds=1,
+        MaximumRetryAttempts=0,
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
     set_clock(uuid, 20)
     time.sleep(60 / 20 + 1)  # the record is older than 60 s of the mapping's clock
     enable(uuid)
@@ -155,17 +185,28 @@ def test_an_expired_record_is_discarded_and_its_young_neighbours_delivered_as_aw
     queue_url, queue_arn = resources.queue("discard-failures")
     function = resources.function("discard", RECORDS)
     (old,) = put(stream, [0])
-    uuid = disabled_mapping(resources, function, stream, BatchSize=10, MaximumBatchingWindowInSeconds=1,
-                            MaximumRetryAttempts=0, MaximumRecordAgeInSeconds=60,
-                            DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    uuid = disabled_mapping(
+        resources,
+        function,
+        stream,
+        BatchSize=10,
+        MaximumBatchingWindowInSeconds=1,
+        MaximumRetryAttempts=0,
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
     set_clock(uuid, 10)
     time.sleep(60 / 10 + 1)
     put(stream, range(1, 6))
     enable(uuid)
 
     (failure,) = receive_json(queue_url, expected=1, timeout=40)
-    seen = wait_until(lambda: (runs if sum(map(len, runs := invocations(function))) >= 5 else None),
-                      timeout=30, what="the 5 young records", interval=0.5)
+    seen = wait_until(
+        lambda: runs if sum(map(len, runs := invocations(function))) >= 5 else None,
+        timeout=30,
+        what="the 5 young records",
+        interval=0.5,
+    )
 
     # SNAP: the 5 young records delivered (SNAP "Records"), the old one described in the destination with
     # RecordAgeExceeded and approximateInvokeCount 1, batchSize 1, start = end = the old record.

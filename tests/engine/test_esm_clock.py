@@ -67,8 +67,14 @@ def poison_until_expiry(resources, factor: float) -> tuple[list, float]:
     stream = resources.stream(suffix)
     queue_url, queue_arn = resources.queue(f"{suffix}-failures")
     function = resources.function(suffix, FAILS_ON_POISON)
-    uuid = resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRecordAgeInSeconds=60,
-                             MaximumRetryAttempts=-1, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    uuid = resources.mapping(
+        function,
+        stream_arn(stream),
+        BatchSize=10,
+        MaximumRecordAgeInSeconds=60,
+        MaximumRetryAttempts=-1,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
     set_clock(uuid, factor)
     started = time.monotonic()
     put(stream, [0])
@@ -77,8 +83,12 @@ def poison_until_expiry(resources, factor: float) -> tuple[list, float]:
     assert len(failures) == 1, "no failure record arrived"
     attempts = len(invoked(function))
     put(stream, [1, 2])
-    batches = wait_until(lambda: (seen if [1, 2] in (seen := invoked(function)) else None),
-                         timeout=30, what="the records after the poison one", interval=0.3)
+    batches = wait_until(
+        lambda: seen if [1, 2] in (seen := invoked(function)) else None,
+        timeout=30,
+        what="the records after the poison one",
+        interval=0.3,
+    )
     return [collapse(batches), failure_summary(failures[0]), attempts], expired_after
 
 
@@ -88,15 +98,24 @@ def retry_schedule(resources, factor: float) -> tuple[list, float]:
     stream = resources.stream(suffix)
     queue_url, queue_arn = resources.queue(f"{suffix}-failures")
     function = resources.function(suffix, FAILS_ON_POISON)
-    uuid = resources.mapping(function, stream_arn(stream), BatchSize=4, MaximumRetryAttempts=3,
-                             BisectBatchOnFunctionError=True,
-                             DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    uuid = resources.mapping(
+        function,
+        stream_arn(stream),
+        BatchSize=4,
+        MaximumRetryAttempts=3,
+        BisectBatchOnFunctionError=True,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
     set_clock(uuid, factor)
     started = time.monotonic()
     put(stream, [3, 0, 1, 2])
     failures = receive_json(queue_url, expected=1, timeout=60)
-    batches = wait_until(lambda: (seen if [1, 2] in (seen := invoked(function)) else None),
-                         timeout=30, what="the half after the poison record", interval=0.3)
+    batches = wait_until(
+        lambda: seen if [1, 2] in (seen := invoked(function)) else None,
+        timeout=30,
+        what="the half after the poison record",
+        interval=0.3,
+    )
     took = time.monotonic() - started
     assert len(failures) == 1, "no failure record arrived"
     return [batches, failure_summary(failures[0])], took
@@ -116,8 +135,10 @@ def test_a_retry_schedule_is_the_same_at_factor_1_and_20(resources):
 def test_a_poison_record_expires_in_the_same_sequence_at_factor_1_and_20(resources):
     at_1, took_1 = poison_until_expiry(resources, 1)
     at_20, took_20 = poison_until_expiry(resources, 20)
-    print(f"\npoison record until MaximumRecordAgeInSeconds 60: failure record after {took_1:.1f} s at factor 1,"
-          f" {took_20:.1f} s at factor 20")
+    print(
+        f"\npoison record until MaximumRecordAgeInSeconds 60: failure record after {took_1:.1f} s at factor 1,"
+        f" {took_20:.1f} s at factor 20"
+    )
 
     for runs, (condition, size, count), attempts in (at_1, at_20):
         # The poison batch again and again, then the RecordAgeExceeded record, then the next records flow.

@@ -21,7 +21,9 @@ def _in_localstack_environment(code: str) -> subprocess.CompletedProcess:
 
 
 def test_localstack_is_as_the_extension_pins_it(host_mode):
-    run = _in_localstack_environment("import sys; from kinesis_course_localstack.esm import pins; sys.exit(pins.main([]))")
+    run = _in_localstack_environment(
+        "import sys; from kinesis_course_localstack.esm import pins; sys.exit(pins.main([]))"
+    )
     assert run.returncode == 0, f"LocalStack changed under the extension:\n{run.stdout}{run.stderr}"
     assert "are as pinned" in run.stdout
 
@@ -42,8 +44,10 @@ print(json.dumps(pins.mismatches(wrong, relied_on=())))
     assert run.returncode == 0, run.stderr
     twice, signature, source, gone = json.loads(run.stdout)
     assert "LambdaVersionManager.invoke is patched 2 times" in twice
-    assert "StreamPoller.poll_events (patched by kinesis_course_localstack.esm.reading.keep_one_reader_per_shard)" \
-        in signature and "pinned (self, timeout), now (self)" in signature
+    assert (
+        "StreamPoller.poll_events (patched by kinesis_course_localstack.esm.reading.keep_one_reader_per_shard)"
+        in signature
+        and "pinned (self, timeout), now (self)" in signature
+    )
     assert "LambdaSender.send_events" in source and "carry its changes into the copy" in source
     assert "EsmWorker.stop_gone" in gone and "is gone" in gone
-

@@ -56,9 +56,13 @@ def statistics(name: str, dimension: tuple[str, str], since: datetime, count: in
 
     def published():
         points = client("cloudwatch").get_metric_statistics(
-            Namespace="AWS/Lambda", MetricName=name, Dimensions=[{"Name": dimension[0], "Value": dimension[1]}],
-            StartTime=since - timedelta(minutes=1), EndTime=datetime.now(timezone.utc) + timedelta(minutes=1),
-            Period=60, Statistics=["SampleCount", "Minimum", "Maximum", "Sum"],
+            Namespace="AWS/Lambda",
+            MetricName=name,
+            Dimensions=[{"Name": dimension[0], "Value": dimension[1]}],
+            StartTime=since - timedelta(minutes=1),
+            EndTime=datetime.now(timezone.utc) + timedelta(minutes=1),
+            Period=60,
+            Statistics=["SampleCount", "Minimum", "Maximum", "Sum"],
         )["Datapoints"]
         if sum(point["SampleCount"] for point in points) >= count:
             return {
@@ -104,15 +108,22 @@ def test_iterator_age_is_the_age_of_each_batch_s_last_record_when_it_is_sent(res
 
     # The same figure through GetMetricData, as a learner's dashboard code would read it.
     result = client("cloudwatch").get_metric_data(
-        MetricDataQueries=[{
-            "Id": "age",
-            "MetricStat": {
-                "Metric": {"Namespace": "AWS/Lambda", "MetricName": "IteratorAge",
-                           "Dimensions": [{"Name": "FunctionName", "Value": function}]},
-                "Period": 60, "Stat": "Maximum",
-            },
-        }],
-        StartTime=since - timedelta(minutes=1), EndTime=datetime.now(timezone.utc) + timedelta(minutes=1),
+        MetricDataQueries=[
+            {
+                "Id": "age",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Lambda",
+                        "MetricName": "IteratorAge",
+                        "Dimensions": [{"Name": "FunctionName", "Value": function}],
+                    },
+                    "Period": 60,
+                    "Stat": "Maximum",
+                },
+            }
+        ],
+        StartTime=since - timedelta(minutes=1),
+        EndTime=datetime.now(timezone.utc) + timedelta(minutes=1),
     )["MetricDataResults"][0]
     assert max(result["Values"]) == pytest.approx(age["Maximum"])
 

@@ -50,13 +50,19 @@ def watch(uuid: str, until, timeout: float = 40) -> list[dict]:
 def test_the_view_follows_a_batch_through_its_retries(resources):
     function = resources.function("retries", POISONED)
     stream = resources.stream("retries")
-    first = [entry["SequenceNumber"] for entry in
-             put_records(stream, [{"i": 0}, {"i": 1, "poison": True}, {"i": 2}], progress=False)]
+    first = [
+        entry["SequenceNumber"]
+        for entry in put_records(stream, [{"i": 0}, {"i": 1, "poison": True}, {"i": 2}], progress=False)
+    ]
     uuid = resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRetryAttempts=2)
 
     # While the first attempt runs, two more records arrive: the view counts them behind the checkpoint.
-    wait_until(lambda: (mapping_position(uuid)["shards"] or {None: {}}).popitem()[1].get("in_flight"),
-               timeout=30, what="the first batch in flight", interval=0.1)
+    wait_until(
+        lambda: (mapping_position(uuid)["shards"] or {None: {}}).popitem()[1].get("in_flight"),
+        timeout=30,
+        what="the first batch in flight",
+        interval=0.1,
+    )
     later = [entry["SequenceNumber"] for entry in put_records(stream, [{"i": 3}, {"i": 4}], progress=False)]
     samples = watch(uuid, lambda shard: shard["checkpoint"] == later[-1] and shard["in_flight"] is None)
 
@@ -84,10 +90,13 @@ def test_the_view_follows_a_batch_through_its_retries(resources):
 def test_the_view_shows_the_halves_of_a_bisected_batch(resources):
     function = resources.function("bisect", POISONED)
     stream = resources.stream("bisect")
-    sequences = [entry["SequenceNumber"] for entry in put_records(
-        stream, [{"i": 0}, {"i": 1}, {"i": 2, "poison": True}, {"i": 3}], progress=False)]
-    uuid = resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRetryAttempts=0,
-                             BisectBatchOnFunctionError=True)
+    sequences = [
+        entry["SequenceNumber"]
+        for entry in put_records(stream, [{"i": 0}, {"i": 1}, {"i": 2, "poison": True}, {"i": 3}], progress=False)
+    ]
+    uuid = resources.mapping(
+        function, stream_arn(stream), BatchSize=10, MaximumRetryAttempts=0, BisectBatchOnFunctionError=True
+    )
     samples = watch(uuid, lambda shard: shard["checkpoint"] == sequences[-1] and shard["in_flight"] is None)
 
     s = sequences

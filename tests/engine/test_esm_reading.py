@@ -34,10 +34,13 @@ RECORDER = """
         }))
 """
 
-RECORDS = RECORDER + """
+RECORDS = (
+    RECORDER
+    + """
     def handler(event, context):
         record_invocation(event)
 """
+)
 
 
 def invocations(function: str) -> list[dict]:
@@ -99,10 +102,14 @@ def test_a_backlog_is_cut_into_full_batches_in_order(resources):
 
 def test_a_batch_stops_at_6_mb_of_payload(resources):
     stream = resources.stream("sixmb")
-    function = resources.function("sixmb", RECORDER + """
+    function = resources.function(
+        "sixmb",
+        RECORDER
+        + """
     def handler(event, context):
         record_invocation(event, size=len(json.dumps(event)))
-""")
+""",
+    )
     # 12 records of about 900 KB: 1.2 MB each once base64-encoded, so no more than 5 fit in 6 MB.
     put(stream, range(12), pad=900_000)
     resources.mapping(function, stream_arn(stream), BatchSize=100)
@@ -117,12 +124,16 @@ def test_a_batch_stops_at_6_mb_of_payload(resources):
 
 def test_shards_are_read_concurrently_and_a_failing_shard_delays_no_other(resources):
     stream = resources.stream("shards", shards=2)
-    function = resources.function("shards", RECORDER + """
+    function = resources.function(
+        "shards",
+        RECORDER
+        + """
     def handler(event, context):
         record_invocation(event)
         if any(key == "poison" for key in (r["kinesis"]["partitionKey"] for r in event["Records"])):
             raise RuntimeError("shard 0 holds a record that always fails")
-""")
+""",
+    )
     first, second = hash_keys(stream)
     put(stream, [0], key=lambda i: "poison", hash_key=lambda i: first)
     # Retried forever: on LocalStack's own poller this blocked every shard of the mapping.
@@ -130,8 +141,12 @@ def test_shards_are_read_concurrently_and_a_failing_shard_delays_no_other(resour
     wait_until(lambda: len(invocations(function)) >= 2, timeout=30, what="the poison record's retries", interval=0.5)
     put(stream, range(1, 31), key=lambda i: f"ok-{i}", hash_key=lambda i: second)
 
-    wait_until(lambda: set(range(1, 31)) <= set(delivered(function)), timeout=30,
-               what="shard 1's records while shard 0 keeps failing", interval=0.5)
+    wait_until(
+        lambda: set(range(1, 31)) <= set(delivered(function)),
+        timeout=30,
+        what="shard 1's records while shard 0 keeps failing",
+        interval=0.5,
+    )
 
     shard_of = {i: invocation["shards"][0] for invocation in invocations(function) for i in invocation["items"]}
     assert shard_of[0] != shard_of[1]
@@ -210,8 +225,9 @@ def test_at_timestamp_starts_at_the_first_record_put_at_or_after_it(resources):
     moment = datetime.now(timezone.utc)
     time.sleep(1.5)
     put(stream, range(3, 6))
-    resources.mapping(function, stream_arn(stream), StartingPosition="AT_TIMESTAMP",
-                      StartingPositionTimestamp=moment, BatchSize=10)
+    resources.mapping(
+        function, stream_arn(stream), StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=moment, BatchSize=10
+    )
 
     wait_for_items(function, 3)
     assert settle(function) == [3, 4, 5]
@@ -222,12 +238,16 @@ def test_at_timestamp_starts_at_the_first_record_put_at_or_after_it(resources):
 
 def test_parallelization_factor_runs_batches_of_a_shard_at_once_and_keeps_each_key_in_order(resources):
     stream = resources.stream("parallel")
-    function = resources.function("parallel", RECORDER + """
+    function = resources.function(
+        "parallel",
+        RECORDER
+        + """
     def handler(event, context):
         started = time.time()
         time.sleep(0.3)
         record_invocation(event, start=started, end=time.time())
-""")
+""",
+    )
     keys = [f"device-{n}" for n in range(8)]
     put(stream, range(80), key=lambda i: keys[i % len(keys)])
     resources.mapping(function, stream_arn(stream), BatchSize=5, ParallelizationFactor=4)
@@ -237,8 +257,12 @@ def test_parallelization_factor_runs_batches_of_a_shard_at_once_and_keeps_each_k
     assert sorted(delivered(function)) == list(range(80)), "each record exactly once"
     for key in keys:
         # In the order the invocations started: each key's records in the order they were put.
-        items = [i for invocation in sorted(seen, key=lambda x: x["start"])
-                 for i, k in zip(invocation["items"], invocation["keys"]) if k == key]
+        items = [
+            i
+            for invocation in sorted(seen, key=lambda x: x["start"])
+            for i, k in zip(invocation["items"], invocation["keys"])
+            if k == key
+        ]
         assert items == sorted(items), f"{key} out of order: {items}"
     overlapping = any(a["start"] < b["start"] < a["end"] for a in seen for b in seen if a is not b)
     assert overlapping, "with ParallelizationFactor 4, batches of one shard run at the same time"
@@ -247,28 +271,50 @@ def test_parallelization_factor_runs_batches_of_a_shard_at_once_and_keeps_each_k
 # Validation ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("parameters", "code", "message"), [
-    ({"MaximumBatchingWindowInSeconds": 301}, "ValidationException",
-     "1 validation error detected: Value '301' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: "
-     "Member must have value less than or equal to 300"),
-    ({"ParallelizationFactor": 11}, "ValidationException",
-     "Value '11' at 'parallelizationFactor' failed to satisfy constraint: Member must have value less than or equal to 10"),
-    ({"MaximumRetryAttempts": 10_001}, "ValidationException",
-     "Value '10001' at 'maximumRetryAttempts' failed to satisfy constraint"),
-    ({"BatchSize": 10_001}, "ValidationException", "Value '10001' at 'batchSize' failed to satisfy constraint"),
-    ({"MaximumRecordAgeInSeconds": 604_801}, "ValidationException", "at 'maximumRecordAgeInSeconds'"),
-    ({"MaximumRecordAgeInSeconds": 59}, "InvalidParameterValueException",
-     "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)"),
-    ({"MaximumRecordAgeInSeconds": 0}, "InvalidParameterValueException", "between 60 and 604800"),
-    ({"StartingPosition": "AT_TIMESTAMP"}, "InvalidParameterValueException", "StartingPositionTimestamp"),
-    ({"StartingPositionTimestamp": datetime(2026, 1, 1, tzinfo=timezone.utc)}, "InvalidParameterValueException",
-     "StartingPositionTimestamp"),
-])
+@pytest.mark.parametrize(
+    ("parameters", "code", "message"),
+    [
+        (
+            {"MaximumBatchingWindowInSeconds": 301},
+            "ValidationException",
+            "1 validation error detected: Value '301' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: "
+            "Member must have value less than or equal to 300",
+        ),
+        (
+            {"ParallelizationFactor": 11},
+            "ValidationException",
+            "Value '11' at 'parallelizationFactor' failed to satisfy constraint: Member must have value less than or equal to 10",
+        ),
+        (
+            {"MaximumRetryAttempts": 10_001},
+            "ValidationException",
+            "Value '10001' at 'maximumRetryAttempts' failed to satisfy constraint",
+        ),
+        ({"BatchSize": 10_001}, "ValidationException", "Value '10001' at 'batchSize' failed to satisfy constraint"),
+        ({"MaximumRecordAgeInSeconds": 604_801}, "ValidationException", "at 'maximumRecordAgeInSeconds'"),
+        (
+            {"MaximumRecordAgeInSeconds": 59},
+            "InvalidParameterValueException",
+            "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)",
+        ),
+        ({"MaximumRecordAgeInSeconds": 0}, "InvalidParameterValueException", "between 60 and 604800"),
+        ({"StartingPosition": "AT_TIMESTAMP"}, "InvalidParameterValueException", "StartingPositionTimestamp"),
+        (
+            {"StartingPositionTimestamp": datetime(2026, 1, 1, tzinfo=timezone.utc)},
+            "InvalidParameterValueException",
+            "StartingPositionTimestamp",
+        ),
+    ],
+)
 def test_out_of_range_parameters_are_refused_as_aws_refuses_them(resources, parameters, code, message):
     stream = resources.stream("invalid")
     function = resources.function("invalid", RECORDS)
-    request = {"FunctionName": function, "EventSourceArn": stream_arn(stream), "StartingPosition": "LATEST",
-               **parameters}
+    request = {
+        "FunctionName": function,
+        "EventSourceArn": stream_arn(stream),
+        "StartingPosition": "LATEST",
+        **parameters,
+    }
 
     with pytest.raises(ClientError) as refused:
         client("lambda").create_event_source_mapping(**request)
@@ -306,14 +352,24 @@ def test_a_record_older_than_its_limit_is_described_as_aws_describes_it(resource
     # AWS's smallest limit, 60 s, on the course clock (a teaching device of the kit): 3 s of real time.
     stream = resources.stream("age")
     queue_url, queue_arn = resources.queue("age-failures")
-    function = resources.function("age", RECORDER + """
+    function = resources.function(
+        "age",
+        RECORDER
+        + """
     def handler(event, context):
         record_invocation(event)
         raise RuntimeError("always fails")
-""")
+""",
+    )
     put(stream, [0])
-    uuid = resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRecordAgeInSeconds=60,
-                             MaximumRetryAttempts=-1, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    uuid = resources.mapping(
+        function,
+        stream_arn(stream),
+        BatchSize=10,
+        MaximumRecordAgeInSeconds=60,
+        MaximumRetryAttempts=-1,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
     set_clock(uuid, 20)
 
     failure = receive_json(queue_url, expected=1, timeout=40)[0]
@@ -342,17 +398,30 @@ def test_an_s3_on_failure_destination_gets_the_record_and_the_batch(resources):
         s3.delete_bucket(Bucket=bucket)
 
     resources.on_cleanup(remove_bucket)
-    function = resources.function("s3dest", RECORDER + """
+    function = resources.function(
+        "s3dest",
+        RECORDER
+        + """
     def handler(event, context):
         record_invocation(event)
         raise RuntimeError("always fails")
-""")
+""",
+    )
     put(stream, [0, 1])
-    uuid = resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRetryAttempts=1,
-                             DestinationConfig={"OnFailure": {"Destination": f"arn:aws:s3:::{bucket}"}})
+    uuid = resources.mapping(
+        function,
+        stream_arn(stream),
+        BatchSize=10,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": f"arn:aws:s3:::{bucket}"}},
+    )
 
-    (key,) = wait_until(lambda: [e["Key"] for e in s3.list_objects_v2(Bucket=bucket).get("Contents", [])],
-                        timeout=40, what="the failure record in S3", interval=0.5)
+    (key,) = wait_until(
+        lambda: [e["Key"] for e in s3.list_objects_v2(Bucket=bucket).get("Contents", [])],
+        timeout=40,
+        what="the failure record in S3",
+        interval=0.5,
+    )
     record = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
     assert key.startswith(f"aws/lambda/{uuid}/{record['KinesisBatchInfo']['shardId']}/")
@@ -365,22 +434,33 @@ def test_an_s3_on_failure_destination_gets_the_record_and_the_batch(resources):
 def test_an_sns_on_failure_destination_publishes_the_record(resources, missing_tool):
     # AWS: SQS, SNS or S3 on-failure destinations (API reference, OnFailure); SNS gets the metadata only.
     if health().get("services", {}).get("sns") not in ("running", "available"):
-        missing_tool("LocalStack runs without SNS: this LocalStack was not started by the kit "
-                     "(`make down`, then `make up`), or sns is missing from SERVICES in tools/localstack_ctl.py")
+        missing_tool(
+            "LocalStack runs without SNS: this LocalStack was not started by the kit "
+            "(`make down`, then `make up`), or sns is missing from SERVICES in tools/localstack_ctl.py"
+        )
     stream = resources.stream("snsdest")
     queue_url, queue_arn = resources.queue("snsdest-inbox")
     sns = client("sns")
     topic_arn = sns.create_topic(Name=resources.name("snsdest-failures"))["TopicArn"]
     resources.on_cleanup(lambda: sns.delete_topic(TopicArn=topic_arn))
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    function = resources.function("snsdest", RECORDER + """
+    function = resources.function(
+        "snsdest",
+        RECORDER
+        + """
     def handler(event, context):
         record_invocation(event)
         raise RuntimeError("always fails")
-""")
+""",
+    )
     put(stream, [0])
-    resources.mapping(function, stream_arn(stream), BatchSize=10, MaximumRetryAttempts=0,
-                      DestinationConfig={"OnFailure": {"Destination": topic_arn}})
+    resources.mapping(
+        function,
+        stream_arn(stream),
+        BatchSize=10,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": topic_arn}},
+    )
 
     failure = receive_json(queue_url, expected=1, timeout=40)[0]
 

@@ -45,22 +45,30 @@ LOGGED = """
         return items, dict(state or {})
 """
 
-SUMS = LOGGED + """
+SUMS = (
+    LOGGED
+    + """
     def handler(event, context):
         items, state = log(event)
         state["items"] = state.get("items", []) + items
         return {"state": state}
 """
+)
 
-NO_STATE = LOGGED + """
+NO_STATE = (
+    LOGGED
+    + """
     def handler(event, context):
         items, state = log(event)
         if event["isFinalInvokeForWindow"]:
             return {"state": state}
         return {"batchItemFailures": []}  # no state: a failed invocation
 """
+)
 
-FINAL_FAILS_TWICE = LOGGED + """
+FINAL_FAILS_TWICE = (
+    LOGGED
+    + """
     def handler(event, context):
         items, state = log(event)
         if event["isFinalInvokeForWindow"]:
@@ -75,8 +83,11 @@ FINAL_FAILS_TWICE = LOGGED + """
         state["items"] = state.get("items", []) + items
         return {"state": state}
 """
+)
 
-REPORTS_2_ONCE = LOGGED + """
+REPORTS_2_ONCE = (
+    LOGGED
+    + """
     def handler(event, context):
         items, state = log(event)
         seen = state.get("items", [])
@@ -85,14 +96,18 @@ REPORTS_2_ONCE = LOGGED + """
         state["items"] = seen + items
         return {"state": state, "batchItemFailures": failures}
 """
+)
 
-BIG_STATE = LOGGED + """
+BIG_STATE = (
+    LOGGED
+    + """
     def handler(event, context):
         items, state = log(event)
         if event["isFinalInvokeForWindow"]:
             return {"state": {}}
         return {"state": {"items": state.get("items", []) + items, "pad": "x" * (1024 * 1024 + 10)}}
 """
+)
 
 
 def stream_arn(name: str) -> str:
@@ -109,8 +124,9 @@ def invocations(function: str) -> list[dict]:
 
 def until(function: str, condition, what: str, timeout: float = 60) -> list[dict]:
     """Waits until ``condition(invocations)`` holds; returns the invocations."""
-    return wait_until(lambda: (seen if condition(seen := invocations(function)) else None), timeout=timeout,
-                      what=what, interval=0.3)
+    return wait_until(
+        lambda: seen if condition(seen := invocations(function)) else None, timeout=timeout, what=what, interval=0.3
+    )
 
 
 def finals(seen: list[dict]) -> list[dict]:
@@ -156,8 +172,15 @@ def test_state_is_carried_within_a_window_and_reset_at_the_next(resources):
         ([], {"items": [5, 6]}, True),
     ]
     for invocation in seen:
-        assert invocation["keys"] == ["Records", "eventSourceARN", "isFinalInvokeForWindow",
-                                      "isWindowTerminatedEarly", "shardId", "state", "window"]
+        assert invocation["keys"] == [
+            "Records",
+            "eventSourceARN",
+            "isFinalInvokeForWindow",
+            "isWindowTerminatedEarly",
+            "shardId",
+            "state",
+            "window",
+        ]
         assert (invocation["shardId"], invocation["arn"], invocation["early"]) == ("shardId-000000000000", arn, False)
 
 
@@ -185,14 +208,23 @@ def test_a_response_without_state_is_a_failed_invocation(resources):
     # AWS: "If the response does not contain a state property, Lambda considers this a failed invocation": retried,
     # then described in the on-failure destination once MaximumRetryAttempts are used up.
     queue_url, queue_arn = resources.queue("nostate-failures")
-    stream, function, _ = windowed(resources, "nostate", NO_STATE, BatchSize=10, MaximumRetryAttempts=1,
-                                   DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    stream, function, _ = windowed(
+        resources,
+        "nostate",
+        NO_STATE,
+        BatchSize=10,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
     put(stream, [1, 2])
     failures = receive_json(queue_url, expected=1, timeout=60)
     assert len(failures) == 1, "no failure record arrived"
     context, info = failures[0]["requestContext"], failures[0]["KinesisBatchInfo"]
     assert (context["condition"], context["approximateInvokeCount"], info["batchSize"]) == (
-        "RetryAttemptsExhausted", 2, 2)
+        "RetryAttemptsExhausted",
+        2,
+        2,
+    )
     seen = until(function, lambda seen: finals(seen), "the window's final invocation")
     # The first try and one retry, each with the window's first state (a failed invocation's state is not kept);
     # then the window ends as any window does.
@@ -238,8 +270,9 @@ def test_a_state_over_1_mb_ends_the_window_early(resources):
 def test_a_partial_batch_response_retries_from_the_reported_record_with_the_returned_state(resources):
     # AWS: partial batch responses apply ("batchItemFailures" in TimeWindowEventResponse) and "Lambda will process
     # each record at least once"; keeping the state of a response that reports failures is the kit's choice.
-    stream, function, _ = windowed(resources, "partial", REPORTS_2_ONCE, BatchSize=10,
-                                   FunctionResponseTypes=["ReportBatchItemFailures"])
+    stream, function, _ = windowed(
+        resources, "partial", REPORTS_2_ONCE, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"]
+    )
     put(stream, [1, 2, 3])
     seen = until(function, lambda seen: finals(seen), "the window's final invocation")
     assert [(i["items"], i["state"], i["final"]) for i in seen] == [

@@ -13,7 +13,15 @@ import time
 import pytest
 
 from kinesis_course import (
-    ROLE_ARN, client, delete_mapping, json_lines, put_records, receive_json, shard_ids, wait_for_state, wait_until,
+    ROLE_ARN,
+    client,
+    delete_mapping,
+    json_lines,
+    put_records,
+    receive_json,
+    shard_ids,
+    wait_for_state,
+    wait_until,
 )
 
 pytestmark = pytest.mark.localstack
@@ -45,8 +53,10 @@ def invocations(function_name: str) -> list[dict]:
 
 def wait_for_invocations(function_name: str, count: int, timeout: float = 30) -> list[dict]:
     return wait_until(
-        lambda: (seen if len(seen := invocations(function_name)) >= count else None),
-        timeout=timeout, what=f"{count} invocations of {function_name}", interval=0.5,
+        lambda: seen if len(seen := invocations(function_name)) >= count else None,
+        timeout=timeout,
+        what=f"{count} invocations of {function_name}",
+        interval=0.5,
     )
 
 
@@ -74,19 +84,31 @@ def test_the_event_has_the_shape_aws_documents(resources):
     resources.mapping(function, stream_arn, BatchSize=10)
 
     delivered = wait_until(
-        lambda: (r if len(r := [rec for e in json_lines(function, "EVENT ") for rec in e["Records"]]) >= 3 else None),
-        timeout=30, what="the three records to be delivered", interval=0.5,
+        lambda: r if len(r := [rec for e in json_lines(function, "EVENT ") for rec in e["Records"]]) >= 3 else None,
+        timeout=30,
+        what="the three records to be delivered",
+        interval=0.5,
     )
 
     assert len(delivered) == 3
     shard_id = shard_ids(stream)[0]
     for index, (record, put) in enumerate(zip(delivered, stored)):
         assert set(record) == {
-            "kinesis", "eventSource", "eventVersion", "eventID", "eventName", "invokeIdentityArn", "awsRegion",
+            "kinesis",
+            "eventSource",
+            "eventVersion",
+            "eventID",
+            "eventName",
+            "invokeIdentityArn",
+            "awsRegion",
             "eventSourceARN",
         }
         assert set(record["kinesis"]) == {
-            "kinesisSchemaVersion", "partitionKey", "sequenceNumber", "data", "approximateArrivalTimestamp",
+            "kinesisSchemaVersion",
+            "partitionKey",
+            "sequenceNumber",
+            "data",
+            "approximateArrivalTimestamp",
         }
         assert record["kinesis"]["kinesisSchemaVersion"] == "1.0"
         assert record["kinesis"]["partitionKey"] == f"sensor-{index}"
@@ -123,7 +145,10 @@ def test_a_failing_batch_is_retried_then_described_in_the_on_failure_destination
     function = resources.function("retries", ALWAYS_FAILS)
     sequence_numbers = put_items(stream, 3)
     resources.mapping(
-        function, stream_arn, BatchSize=10, MaximumRetryAttempts=2,
+        function,
+        stream_arn,
+        BatchSize=10,
+        MaximumRetryAttempts=2,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}},
     )
 
@@ -168,7 +193,11 @@ def test_report_batch_item_failures_resumes_at_the_failed_sequence_number(resour
     function = resources.function("partial", REPORTS_ONE_FAILURE)
     sequence_numbers = put_items(stream, 5)
     resources.mapping(
-        function, stream_arn, BatchSize=5, MaximumRetryAttempts=2, FunctionResponseTypes=["ReportBatchItemFailures"],
+        function,
+        stream_arn,
+        BatchSize=5,
+        MaximumRetryAttempts=2,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
     )
 
     seen = wait_for_invocations(function, 2)
@@ -194,8 +223,13 @@ def test_bisection_halves_a_failing_batch_until_the_poison_record_is_alone(resou
     function = resources.function("bisect", FAILS_ON_POISON)
     sequence_numbers = put_items(stream, 8)
     resources.mapping(
-        function, stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=8, MaximumRetryAttempts=2,
-        BisectBatchOnFunctionError=True, DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+        function,
+        stream_arn,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=8,
+        MaximumRetryAttempts=2,
+        BisectBatchOnFunctionError=True,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
     )
 
     failures = receive_json(queue_url, expected=1, timeout=40)
@@ -206,11 +240,17 @@ def test_bisection_halves_a_failing_batch_until_the_poison_record_is_alone(resou
     # splitting used no retry attempt) -> 6-7 (ok). Halves are delivered in order, left first.
     assert [len(invocation["items"]) for invocation in seen] == [8, 4, 4, 2, 1, 1, 1, 1, 2]
     assert [invocation["items"] for invocation in seen] == [
-        [0, 1, 2, 3, 4, 5, 6, 7], [0, 1, 2, 3], [4, 5, 6, 7], [4, 5], [4], [5], [5], [5], [6, 7],
+        [0, 1, 2, 3, 4, 5, 6, 7],
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [4, 5],
+        [4],
+        [5],
+        [5],
+        [5],
+        [6, 7],
     ]
-    assert all(
-        invocation["seqs"] == [sequence_numbers[i] for i in invocation["items"]] for invocation in seen
-    )
+    assert all(invocation["seqs"] == [sequence_numbers[i] for i in invocation["items"]] for invocation in seen)
     succeeded = {i for invocation in seen if 5 not in invocation["items"] for i in invocation["items"]}
     assert succeeded == {0, 1, 2, 3, 4, 6, 7}, "every record but the poison one must be processed"
     failure = failures[0]

@@ -25,6 +25,8 @@ pytestmark = pytest.mark.localstack
 
 ROOT = Path(__file__).resolve().parents[2]
 CTL = ROOT / "tools" / "localstack_ctl.py"
+
+
 def processes_of(state_dir: Path, port: int) -> dict[int, str]:
     """Live processes that belong to the LocalStack of ``state_dir``/``port``: pid -> command line.
 
@@ -70,8 +72,11 @@ def test_killing_localstack_ends_every_process_it_started(host_mode, tmp_path):
         main_pid = int((state_dir / "localstack.pid").read_text())
         clients = {
             service: boto3.client(
-                service, endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                aws_access_key_id="test", aws_secret_access_key="test",
+                service,
+                endpoint_url=f"http://127.0.0.1:{port}",
+                region_name="us-east-1",
+                aws_access_key_id="test",
+                aws_secret_access_key="test",
             )
             for service in ("lambda", "kinesis")
         }
@@ -81,12 +86,16 @@ def test_killing_localstack_ends_every_process_it_started(host_mode, tmp_path):
         (tmp_path / "fn" / "handler.py").write_text("def handler(event, context):\n    return {'pong': event}\n")
         lam = clients["lambda"]
         lam.create_function(
-            FunctionName="kct-orphans", Runtime="python3.12", Role=ROLE_ARN, Handler="handler.handler",
+            FunctionName="kct-orphans",
+            Runtime="python3.12",
+            Role=ROLE_ARN,
+            Handler="handler.handler",
             Code={"ZipFile": zip_folder(tmp_path / "fn")},
         )
         wait_until(
             lambda: lam.get_function_configuration(FunctionName="kct-orphans")["State"] == "Active",
-            timeout=30, what="the function to become Active",
+            timeout=30,
+            what="the function to become Active",
         )
         response = lam.invoke(FunctionName="kct-orphans", Payload=b'{"ping": 1}')
         assert json.loads(response["Payload"].read()) == {"pong": {"ping": 1}}

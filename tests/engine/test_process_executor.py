@@ -207,8 +207,10 @@ def test_print_and_logging_reach_cloudwatch_logs_between_start_end_and_report(re
     request_id = response["ResponseMetadata"]["RequestId"]
 
     lines = wait_for_lines(
-        name, lambda lines: any(line.startswith(f"REPORT RequestId: {request_id}") for line in lines),
-        timeout=15, what=f"the REPORT line of {request_id}",
+        name,
+        lambda lines: any(line.startswith(f"REPORT RequestId: {request_id}") for line in lines),
+        timeout=15,
+        what=f"the REPORT line of {request_id}",
     )
 
     def index(predicate, what):
@@ -218,7 +220,9 @@ def test_print_and_logging_reach_cloudwatch_logs_between_start_end_and_report(re
 
     start = index(lambda line: line == f"START RequestId: {request_id} Version: $LATEST", "START")
     printed = index(lambda line: line == "printed t-1", "print")
-    logged = index(lambda line: line.startswith("[INFO]") and request_id in line and line.endswith("logged t-1"), "logging")
+    logged = index(
+        lambda line: line.startswith("[INFO]") and request_id in line and line.endswith("logged t-1"), "logging"
+    )
     end = index(lambda line: line == f"END RequestId: {request_id}", "END")
     report = index(lambda line: line.startswith(f"REPORT RequestId: {request_id}\tDuration: "), "REPORT")
     assert start < printed < logged < end < report, lines
@@ -234,12 +238,16 @@ def test_a_non_python_runtime_is_refused_with_a_reason(host_mode, resources, lam
     (folder / "index.js").write_text(NODE_HANDLER)
     resources.on_cleanup(lambda: delete_function(name))
     lam.create_function(
-        FunctionName=name, Runtime="nodejs20.x", Role=ensure_role(), Handler="index.handler",
+        FunctionName=name,
+        Runtime="nodejs20.x",
+        Role=ensure_role(),
+        Handler="index.handler",
         Code={"ZipFile": zip_folder(folder)},
     )
     configuration = wait_until(
-        lambda: (c if (c := lam.get_function_configuration(FunctionName=name))["State"] != "Pending" else None),
-        timeout=30, what=f"{name} to leave Pending",
+        lambda: c if (c := lam.get_function_configuration(FunctionName=name))["State"] != "Pending" else None,
+        timeout=30,
+        what=f"{name} to leave Pending",
     )
 
     assert configuration["State"] == "Failed"
@@ -318,7 +326,9 @@ def test_an_import_that_never_ends_times_out_like_the_aws_init_phase(host_mode, 
     assert "Task timed out after 2.00 seconds" in payload["errorMessage"]
     assert first < 20, f"the first invocation took {first:.1f}s: the init was not cut at 10 s"
     lines = wait_for_lines(name, lambda lines: any(line.startswith("REPORT") for line in lines), timeout=15)
-    assert any(line.startswith("INIT_REPORT Init Duration:") and line.endswith("Status: timeout") for line in lines), lines
+    assert any(line.startswith("INIT_REPORT Init Duration:") and line.endswith("Status: timeout") for line in lines), (
+        lines
+    )
     assert "connecting to a service that never answers" in lines
     assert bootstrap_processes_of(name) == [], "the stuck runtime processes were not ended"
 

@@ -55,7 +55,8 @@ def serve_clock(request, uuid: str):
             body = json.loads(request.get_data() or b"{}")
             state.set_factor(uuid, body["factor"])
         except (ValueError, KeyError, TypeError) as error:
-            return Response.for_json({"message": f"expected {{\"factor\": <1..{state.MAX_FACTOR:g}>}}: {error}"},
-                                     status=400)
+            return Response.for_json(
+                {"message": f'expected {{"factor": <1..{state.MAX_FACTOR:g}>}}: {error}'}, status=400
+            )
         LOG.info("kinesis-course: the course clock of mapping %s runs at factor %g", uuid, state.factor(uuid))
     return {"uuid": uuid, "factor": state.factor(uuid)}

@@ -80,7 +80,7 @@ class Publisher:
 
                 cloudwatch = connect_to(aws_access_key_id=account, region_name=region).cloudwatch
                 for start in range(0, len(data), MAX_PER_CALL):
-                    cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=data[start:start + MAX_PER_CALL])
+                    cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=data[start : start + MAX_PER_CALL])
             except Exception as error:
                 LOG.info("kinesis-course: %d Lambda metric data points not published: %s", len(data), error)
 
@@ -103,8 +103,14 @@ def publish_duration(invoke, self, *args, **kwargs):
         match = _REPORT.search(result.logs or "") if result is not None else None
         duration = float(match.group(1)) if match else elapsed_ms
         function = self.function_version.id
-        PUBLISHER.put(function.account, function.region, "Duration", duration, "Milliseconds",
-                      {"FunctionName": function.function_name})
+        PUBLISHER.put(
+            function.account,
+            function.region,
+            "Duration",
+            duration,
+            "Milliseconds",
+            {"FunctionName": function.function_name},
+        )
     except Exception as error:
         LOG.debug("No Duration metric for an invocation: %s", error)
     return result

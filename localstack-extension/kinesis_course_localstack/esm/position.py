@@ -133,9 +133,12 @@ def _behind(reader, point) -> int | None:
 
 def _count_after(poller, shard_id: str, sequence_number: str) -> int:
     client = poller.source_client
-    iterator = client.get_shard_iterator(StreamARN=poller.source_arn, ShardId=shard_id,
-                                         ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                                         StartingSequenceNumber=sequence_number)["ShardIterator"]
+    iterator = client.get_shard_iterator(
+        StreamARN=poller.source_arn,
+        ShardId=shard_id,
+        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+        StartingSequenceNumber=sequence_number,
+    )["ShardIterator"]
     count = 0
     for _ in range(COUNT_READS):
         response = client.get_records(StreamARN=poller.source_arn, ShardIterator=iterator, Limit=10_000)

@@ -109,15 +109,19 @@ class ShardReader(threading.Thread):
                 got = self._read()
                 # Keep reading while records come; a shard with nothing new is polled again in about a second.
                 # The course clock (clock.py, a teaching device; factor 1 by default) polls F times as often.
-                next_read = now if got else now + (IDLE_POLL_S / state.factor(self.mapping) if got == 0
-                                                   else ERROR_BACKOFF_S)
+                next_read = (
+                    now if got else now + (IDLE_POLL_S / state.factor(self.mapping) if got == 0 else ERROR_BACKOFF_S)
+                )
             with self.changed:
                 self._start_ready_batches(invokers)
                 self._advance_checkpoint()
-                if (self.shard_closed and not self.unfinished and not any(lane.busy for lane in self.lanes)
-                        and not (self.tumbling and state.current_window(self.mapping, self.shard_id))):
-                    state.save(self.mapping, self.shard_id, Position(after=self.last_read,
-                                                                                       closed=True))
+                if (
+                    self.shard_closed
+                    and not self.unfinished
+                    and not any(lane.busy for lane in self.lanes)
+                    and not (self.tumbling and state.current_window(self.mapping, self.shard_id))
+                ):
+                    state.save(self.mapping, self.shard_id, Position(after=self.last_read, closed=True))
                     self.finished = True
                     return
                 # Sleep until the next read or window end (at most a second), or until an invocation completes.
@@ -143,7 +147,9 @@ class ShardReader(threading.Thread):
             if saved and saved.after:
                 arguments.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=saved.after)
             elif saved and saved.at is not None:
-                arguments.update(ShardIteratorType="AT_TIMESTAMP", Timestamp=datetime.fromtimestamp(saved.at, timezone.utc))
+                arguments.update(
+                    ShardIteratorType="AT_TIMESTAMP", Timestamp=datetime.fromtimestamp(saved.at, timezone.utc)
+                )
             else:
                 start = self.poller.stream_parameters.get("StartingPosition", "TRIM_HORIZON")
                 arguments["ShardIteratorType"] = start
@@ -163,8 +169,9 @@ class ShardReader(threading.Thread):
                 if self.iterator is None:
                     return 0
             sent = time.time()
-            response = client.get_records(StreamARN=self.poller.source_arn, ShardIterator=self.iterator,
-                                          Limit=READ_LIMIT)
+            response = client.get_records(
+                StreamARN=self.poller.source_arn, ShardIterator=self.iterator, Limit=READ_LIMIT
+            )
         except Exception as error:
             # An expired or refused iterator is opened again from the last record read (or the checkpoint).
             LOG.debug("GetRecords failed on %s of %s: %s", self.shard_id, self.poller.source_arn, error)
@@ -212,8 +219,9 @@ class ShardReader(threading.Thread):
 
     def _next_deadline(self, next_read: float | None) -> float | None:
         deadlines = [next_read] if next_read is not None else []
-        deadlines += [max(self._window_end(lane), lane.not_before)
-                      for lane in self.lanes if lane.records and not lane.busy]
+        deadlines += [
+            max(self._window_end(lane), lane.not_before) for lane in self.lanes if lane.records and not lane.busy
+        ]
         return min(deadlines) if deadlines else None
 
     def _start_ready_batches(self, invokers: ThreadPoolExecutor) -> None:
@@ -265,8 +273,13 @@ class ShardReader(threading.Thread):
             if _arrival(record) >= window.end:
                 break
             sizes.append(size)
-        ready = (self.window <= 0 or batch_is_full(sizes, self.batch_size) or len(sizes) < len(lane.records)
-                 or self._window_over(window) or now >= self._window_end(lane))
+        ready = (
+            self.window <= 0
+            or batch_is_full(sizes, self.batch_size)
+            or len(sizes) < len(lane.records)
+            or self._window_over(window)
+            or now >= self._window_end(lane)
+        )
         if not ready:
             return
         count = cut_batch(sizes, self.batch_size, MAX_PAYLOAD_BYTES)

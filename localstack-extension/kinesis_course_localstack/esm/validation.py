@@ -37,11 +37,15 @@ def range_errors(request: dict) -> list[str]:
         if value is None or isinstance(value, bool) or not isinstance(value, int):
             continue
         if value < low:
-            errors.append(f"Value '{value}' at '{member}' failed to satisfy constraint: "
-                          f"Member must have value greater than or equal to {low}")
+            errors.append(
+                f"Value '{value}' at '{member}' failed to satisfy constraint: "
+                f"Member must have value greater than or equal to {low}"
+            )
         elif value > high:
-            errors.append(f"Value '{value}' at '{member}' failed to satisfy constraint: "
-                          f"Member must have value less than or equal to {high}")
+            errors.append(
+                f"Value '{value}' at '{member}' failed to satisfy constraint: "
+                f"Member must have value less than or equal to {high}"
+            )
     return errors
 
 

@@ -113,8 +113,7 @@ def state_of(response) -> dict | None:
     return None
 
 
-def window_event(records: list[dict], window: Window, shard_id: str, source_arn: str, final: bool,
-                 early: bool) -> dict:
+def window_event(records: list[dict], window: Window, shard_id: str, source_arn: str, final: bool, early: bool) -> dict:
     """The event of one invocation of a window, with the fields in the order of AWS's example event."""
     return {
         "Records": records,

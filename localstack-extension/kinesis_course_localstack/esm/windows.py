@@ -63,9 +63,12 @@ def send_window_event(send_events, self, events):
 
     event = window_event(list(events), call.window, call.shard_id, call.source_arn, call.final, call.early)
     _, qualifier, _, _ = function_locators_from_arn(self.target_arn)
-    result = self.target_client.invoke(FunctionName=self.target_arn, Payload=to_json_str(event),
-                                       InvocationType="RequestResponse",
-                                       **({"Qualifier": qualifier} if qualifier is not None else {}))
+    result = self.target_client.invoke(
+        FunctionName=self.target_arn,
+        Payload=to_json_str(event),
+        InvocationType="RequestResponse",
+        **({"Qualifier": qualifier} if qualifier is not None else {}),
+    )
     try:
         payload = json.load(result["Payload"])
     except json.JSONDecodeError:
@@ -84,8 +87,9 @@ def send_window_event(send_events, self, events):
         }
 
     if function_error := result.get("FunctionError"):
-        raise SenderError(f"Function error {function_error} in a window invocation",
-                          error=error(functionError=function_error))
+        raise SenderError(
+            f"Function error {function_error} in a window invocation", error=error(functionError=function_error)
+        )
     response_state = state_of(payload)
     if response_state is None:
         # AWS: "If the response does not contain a state property, Lambda considers this a failed invocation."

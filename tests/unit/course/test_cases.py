@@ -14,7 +14,9 @@ from kinesis_course.checks.cases import in_another_process, on_another_date, pro
 
 
 def _at_most_nine(number):
-    expect("Exercise T.1", number < 10, expected="a number below 10", got=number, hint="numbers of 10 or more fail here")
+    expect(
+        "Exercise T.1", number < 10, expected="a number below 10", got=number, hint="numbers of 10 or more fail here"
+    )
 
 
 def test_a_property_failure_shows_the_smallest_case_and_the_hint_not_hypothesis(capsys):

@@ -19,8 +19,14 @@ def latency_from_the_newest_record(batches):
     if not batches:
         raise ValueError("no batches")
     sizes, latencies = [b["size"] for b in batches], [b["invoked_at"] - b["last_arrival"] for b in batches]
-    return {"invocations": len(sizes), "records": sum(sizes), "mean_size": sum(sizes) / len(sizes),
-            "max_size": max(sizes), "p50_latency_s": statistics.median(latencies), "max_latency_s": max(latencies)}
+    return {
+        "invocations": len(sizes),
+        "records": sum(sizes),
+        "mean_size": sum(sizes) / len(sizes),
+        "max_size": max(sizes),
+        "p50_latency_s": statistics.median(latencies),
+        "max_latency_s": max(latencies),
+    }
 
 
 def failure(monkeypatch, seed: str | None) -> str:
@@ -46,8 +52,12 @@ def _unseeded_draws(path: Path) -> list[str]:
     would not come from the seed a failure names."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id in ("random", "secrets")):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in ("random", "secrets")
+        ):
             found.append(f"{path.name}:{node.lineno} {ast.unparse(node.func)}(...)")
     return found
 

@@ -11,8 +11,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 import make_lessons  # tools/, on pytest's pythonpath (pyproject.toml)
 
 
-
-
 def stub(label: str, indent: str = "") -> str:
     return f'{indent}raise NotImplementedError("{label}: replace this line with your solution")'
 
@@ -57,9 +55,8 @@ def test_writefile_cell_gets_the_stub_inside_the_handler():
         "    return {'batchItemFailures': []}\n"
         "    # END SOLUTION"
     )
-    expected = (
-        "%%writefile build/handler.py\nimport json\n\ndef handler(event, context):\n"
-        + stub("Exercise 03.1", "    ")
+    expected = "%%writefile build/handler.py\nimport json\n\ndef handler(event, context):\n" + stub(
+        "Exercise 03.1", "    "
     )
     assert lesson_sources(new_code_cell(source)) == [expected]
 
@@ -89,13 +86,16 @@ def test_stub_is_valid_python_that_raises_with_the_label():
 
 
 def test_a_prediction_keeps_its_name_and_comment_and_loses_its_value():
-    source = ('invocations = 9  # PREDICT: a whole number\n'
-              'first_retried = "r-05"  # PREDICT: a label, e.g. "r-00"\n'
-              'observed = 9  # not a prediction')
+    source = (
+        "invocations = 9  # PREDICT: a whole number\n"
+        'first_retried = "r-05"  # PREDICT: a label, e.g. "r-00"\n'
+        "observed = 9  # not a prediction"
+    )
     assert lesson_sources(new_code_cell(source)) == [
-        'invocations = ...  # PREDICT: a whole number\n'
+        "invocations = ...  # PREDICT: a whole number\n"
         'first_retried = ...  # PREDICT: a label, e.g. "r-00"\n'
-        'observed = 9  # not a prediction']
+        "observed = 9  # not a prediction"
+    ]
 
 
 def test_code_without_markers_is_unchanged():
@@ -282,7 +282,8 @@ def git(folder: Path, *args: str) -> None:
 
     subprocess.run(
         ["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -305,7 +306,9 @@ def test_drift_is_judged_on_gits_committed_lessons_when_the_learner_edited_their
     changed = demo_notebook()
     changed.cells[0].source = "changed"
     write_solution(solutions, "01-a.ipynb", changed)
-    assert make_lessons.out_of_date(solutions, lessons, accept_committed=True) == ["differs: " + str(lessons / "01-a.ipynb")]
+    assert make_lessons.out_of_date(solutions, lessons, accept_committed=True) == [
+        "differs: " + str(lessons / "01-a.ipynb")
+    ]
 
 
 def test_main_check_writes_nothing_and_exits_1_until_regenerated(tmp_path, monkeypatch, capsys):

@@ -59,7 +59,10 @@ def test_every_lessons_starting_handler_imports_on_its_own(tmp_path):
         modules = [Path(name).stem for name in names]
         code = "import importlib, sys; [importlib.import_module(m) for m in sys.argv[1:]]"
         result = subprocess.run(
-            [sys.executable, "-c", code, *modules], cwd=folder, capture_output=True, text=True,
+            [sys.executable, "-c", code, *modules],
+            cwd=folder,
+            capture_output=True,
+            text=True,
             env={"PATH": "", "AWS_DEFAULT_REGION": "us-east-1", "TABLE": "t"},
         )
         assert result.returncode == 0, f"the handler lesson {number} starts from does not import:\n{result.stderr}"
@@ -69,7 +72,8 @@ def test_the_table_marks_each_carried_function_yours_or_the_courses(steps, tmp_p
     mine = tmp_path / "my_decoding.py"
     mine.write_text("def decode_record(record):\n    return 2\n\ndef _helper():\n    pass\n")
     table = handler_steps.changes_table(
-        "03", whose={"decoding.py": "yours", "readings.py": "the course's", "handler.py": "yours"},
+        "03",
+        whose={"decoding.py": "yours", "readings.py": "the course's", "handler.py": "yours"},
         carried={"decoding.py": mine},
     )
     assert table.splitlines() == [

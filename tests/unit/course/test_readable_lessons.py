@@ -19,9 +19,7 @@ MAX_GIVEN_CODE_LINES = 26  # "about 25": longer harness code belongs in kinesis_
 MAX_HANDLER_FILE_LINES = 30
 TEST_MACHINERY = re.compile(r"NBVAL_|^\s*assert\s", re.MULTILINE)
 
-GENERATED = {
-    path.name: nbformat.reads(text, as_version=4) for path, text in make_lessons.expected_lessons().items()
-}
+GENERATED = {path.name: nbformat.reads(text, as_version=4) for path, text in make_lessons.expected_lessons().items()}
 
 
 @pytest.mark.parametrize("name", sorted(GENERATED))
@@ -37,9 +35,13 @@ def test_cells_are_short_and_show_no_test_machinery(name):
         lines = len(cell.source.splitlines())
         limit = MAX_HANDLER_FILE_LINES if "handler-file" in tags else MAX_GIVEN_CODE_LINES
         if lines > limit:
-            problems.append(f"cell {index}: {lines} lines of code (at most {limit}); move harness code to kinesis_course/")
+            problems.append(
+                f"cell {index}: {lines} lines of code (at most {limit}); move harness code to kinesis_course/"
+            )
         if TEST_MACHINERY.search(cell.source):
-            problems.append(f"cell {index}: test machinery (NBVAL_ comment or assert); tag the cell ci-only or nbval-ignore-output")
+            problems.append(
+                f"cell {index}: test machinery (NBVAL_ comment or assert); tag the cell ci-only or nbval-ignore-output"
+            )
     assert not problems, f"{name}:\n" + "\n".join(problems)
 
 
@@ -56,23 +58,32 @@ COMPARED = re.compile(r"^◆ Prediction (?P<label>\S+): as predicted\.", re.MULT
 
 
 def _outputs(notebook) -> str:
-    return "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-                   for output in cell.get("outputs", []) if output.get("output_type") == "stream")
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
 
 
 @pytest.mark.parametrize("name", COURSE_LESSONS)
 def test_a_lesson_asks_for_predictions_before_its_experiments(name):
     """Two or three predictions per lesson: each an empty `...` for the learner, each answered right in the
     solution, as its stored output (from a real run, kept honest by nbval) shows."""
-    lesson_lines = [m for cell in GENERATED[name].cells if cell.cell_type == "code"
-                    for m in PREDICTION_LINE.finditer(cell.source)]
+    lesson_lines = [
+        m for cell in GENERATED[name].cells if cell.cell_type == "code" for m in PREDICTION_LINE.finditer(cell.source)
+    ]
     assert len(lesson_lines) >= 2, f"{name}: {len(lesson_lines)} prediction line(s), at least 2 wanted"
     assert all(m["value"] == "..." for m in lesson_lines), f"{name}: a prediction the learner did not make"
     compared = COMPARED.findall(_outputs(SOLUTIONS[name]))
-    labels = re.findall(r"\*\*Prediction (\d\d\.[A-Z])\*\*",
-                        "\n".join(c.source for c in GENERATED[name].cells if c.cell_type == "markdown"))
+    labels = re.findall(
+        r"\*\*Prediction (\d\d\.[A-Z])\*\*",
+        "\n".join(c.source for c in GENERATED[name].cells if c.cell_type == "markdown"),
+    )
     assert labels and sorted(compared) == sorted(labels), (
-        f"{name}: predictions asked {labels}, compared as predicted in the solution's outputs {compared}")
+        f"{name}: predictions asked {labels}, compared as predicted in the solution's outputs {compared}"
+    )
 
 
 @pytest.mark.parametrize("name", COURSE_LESSONS)

@@ -47,13 +47,14 @@ ITERATOR = (
         ("arn:aws:kinesis:us-east-1:000000000000:stream/orders", "ARN"),
         ("'EventSourceArn': 'arn:aws:kinesis:us-east-1:000000000000:stream/orders'}", "'EventSourceArn': 'ARN'}"),
         ('{"arn": "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST"}', '{"arn": "ARN"}'),
-        ("consumer arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1545084650 ready",
-         "consumer ARN ready"),
+        ("consumer arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1545084650 ready", "consumer ARN ready"),
         (f"'SequenceNumber': '{SEQ}'", "'SequenceNumber': 'SEQUENCE'"),
         (f"'ShardIterator': '{ITERATOR}'", "'ShardIterator': 'SHARD_ITERATOR'"),
         ("UUID 3f2504e0-4f89-11d3-9a0c-0305e82c3301 done", "UUID UUID done"),
-        ("START RequestId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301 Version: $LATEST",
-         "START RequestId: REQUEST_ID Version: $LATEST"),
+        (
+            "START RequestId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301 Version: $LATEST",
+            "START RequestId: REQUEST_ID Version: $LATEST",
+        ),
         ("'RequestId': 'QM0DXV0DB4AYU8WBJPR6YNCR6VKB6QRG'", "'RequestId': 'REQUEST_ID'"),
         ("'x-amzn-requestid': 'b2ad9c8e-7f3e-4b6a-9d0e-3b1f2a4c5d6e'", "'x-amzn-requestid': 'REQUEST_ID'"),
         ("2025-11-26T21:43:00Z", "TIMESTAMP"),
@@ -62,15 +63,19 @@ ITERATOR = (
         ("2025-11-26 21:43:00,123 INFO", "TIMESTAMP INFO"),
         ("2025-11-26T21:43:00-0500", "TIMESTAMP"),
         ("created 2025-11-26T21:43:00", "created TIMESTAMP"),
-        ("'StreamCreationTimestamp': datetime.datetime(2025, 11, 26, 21, 43, 5, 120000, tzinfo=tzlocal())}",
-         "'StreamCreationTimestamp': DATETIME}"),
+        (
+            "'StreamCreationTimestamp': datetime.datetime(2025, 11, 26, 21, 43, 5, 120000, tzinfo=tzlocal())}",
+            "'StreamCreationTimestamp': DATETIME}",
+        ),
         ("'date': 'Wed, 26 Nov 2025 21:43:00 GMT'", "'date': 'HTTP_DATE'"),
         ('"approximateArrivalTimestamp": 1545084650.987,', '"approximateArrivalTimestamp": EPOCH,'),
         ("arrived 1545084650.5", "arrived EPOCH"),
-        ("REPORT RequestId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301\tDuration: 12.34 ms\tBilled Duration: 13 ms\t"
-         "Memory Size: 128 MB\tMax Memory Used: 42 MB\tInit Duration: 45.6 ms",
-         "REPORT RequestId: REQUEST_ID\tDuration: N ms\tBilled Duration: N ms\t"
-         "Memory Size: 128 MB\tMax Memory Used: N MB\tInit Duration: N ms"),
+        (
+            "REPORT RequestId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301\tDuration: 12.34 ms\tBilled Duration: 13 ms\t"
+            "Memory Size: 128 MB\tMax Memory Used: 42 MB\tInit Duration: 45.6 ms",
+            "REPORT RequestId: REQUEST_ID\tDuration: N ms\tBilled Duration: N ms\t"
+            "Memory Size: 128 MB\tMax Memory Used: N MB\tInit Duration: N ms",
+        ),
         ("2025/11/26/[$LATEST]0f1e2d3c4b5a69788796a5b4c3d2e1f0", "DATE/[$LATEST]HEX_ID"),
         ("trace 0123456789abcdef0123456789ABCDEF", "trace HEX_ID"),
         ("the batch took 1.23 s", "the batch took ELAPSED"),
@@ -79,21 +84,36 @@ ITERATOR = (
         ("done elapsed=1.234", "done elapsed=ELAPSED"),
         ("{'elapsed_s': 0.52, 'n': 3}", "{'elapsed_s': ELAPSED, 'n': 3}"),
         ("elapsed: 12 ms", "elapsed: ELAPSED"),
-        ("  decoding.py  yours, from lesson 01 (Exercise 01.1 and 01.2 passed)\n",
-         "  decoding.py  yours or the course's\n"),
-        ("  readings.py  the course's, from lesson 02 (Exercise 02.1 not passed yet in lesson 02)",
-         "  readings.py  yours or the course's"),
-        ("  store.py     the course's, from lesson 04 (Exercise 04.1 and 04.2 not passed yet in lesson 04)",
-         "  store.py     yours or the course's"),
-        ("  handler.py  yours, from lesson 02 (Exercise 02.2 passed); your earlier one is kept as "
-         "handler.yours-20261202-173000.py", "  handler.py  yours or the course's"),
-        ("  decoding.py  kept yours, already in ../build/lessons/02/ (the kit would have copied yours from lesson 01)",
-         "  decoding.py  yours or the course's"),
-        ("decoding.py  decode_record     from lesson 01            yours\nhandler.py  handler  new in this lesson",
-         "decoding.py  decode_record     from lesson 01            yours or the course's\n"
-         "handler.py  handler  new in this lesson"),
-        ("readings.py  InvalidReading    from lesson 02            the course's",
-         "readings.py  InvalidReading    from lesson 02            yours or the course's"),
+        (
+            "  decoding.py  yours, from lesson 01 (Exercise 01.1 and 01.2 passed)\n",
+            "  decoding.py  yours or the course's\n",
+        ),
+        (
+            "  readings.py  the course's, from lesson 02 (Exercise 02.1 not passed yet in lesson 02)",
+            "  readings.py  yours or the course's",
+        ),
+        (
+            "  store.py     the course's, from lesson 04 (Exercise 04.1 and 04.2 not passed yet in lesson 04)",
+            "  store.py     yours or the course's",
+        ),
+        (
+            "  handler.py  yours, from lesson 02 (Exercise 02.2 passed); your earlier one is kept as "
+            "handler.yours-20261202-173000.py",
+            "  handler.py  yours or the course's",
+        ),
+        (
+            "  decoding.py  kept yours, already in ../build/lessons/02/ (the kit would have copied yours from lesson 01)",
+            "  decoding.py  yours or the course's",
+        ),
+        (
+            "decoding.py  decode_record     from lesson 01            yours\nhandler.py  handler  new in this lesson",
+            "decoding.py  decode_record     from lesson 01            yours or the course's\n"
+            "handler.py  handler  new in this lesson",
+        ),
+        (
+            "readings.py  InvalidReading    from lesson 02            the course's",
+            "readings.py  InvalidReading    from lesson 02            yours or the course's",
+        ),
     ],
 )
 def test_rule(raw, clean):

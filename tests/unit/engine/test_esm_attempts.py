@@ -110,9 +110,14 @@ def delivery():
     saved = {name: sys.modules.get(name) for name in (*LOCALSTACK_MODULES, "kinesis_course_localstack.esm.delivery")}
     try:
         if not _localstack_available():
-            for name in ("localstack", "localstack.services", "localstack.services.lambda_",
-                         "localstack.services.lambda_.event_source_mapping",
-                         "localstack.services.lambda_.event_source_mapping.pollers", "localstack.utils"):
+            for name in (
+                "localstack",
+                "localstack.services",
+                "localstack.services.lambda_",
+                "localstack.services.lambda_.event_source_mapping",
+                "localstack.services.lambda_.event_source_mapping.pollers",
+                "localstack.utils",
+            ):
                 saved.setdefault(name, sys.modules.get(name))
                 sys.modules[name] = types.ModuleType(name)
             sys.modules.update(_stand_ins())
@@ -230,7 +235,8 @@ def reports(*failing):
         if failed:
             raise PartialBatchFailureError(
                 partial_failure_payload={"batchItemFailures": [{"itemIdentifier": seq} for seq in failed]},
-                error={"requestId": "r"})
+                error={"requestId": "r"},
+            )
 
     return answer
 
@@ -360,8 +366,9 @@ class Recorder:
 
     def sending(self, delivery, events, attempt):
         (flight,) = self.state.flights_of(delivery.mapping)[delivery.shard_id]
-        self.calls.append(("send", [event["i"] for event in events], attempt, flight.size, flight.attempt,
-                           flight.bisecting))
+        self.calls.append(
+            ("send", [event["i"] for event in events], attempt, flight.size, flight.attempt, flight.bisecting)
+        )
 
     def segment_bisected(self, delivery):
         self.calls.append(("bisect",))
@@ -399,11 +406,19 @@ def test_observers_see_the_batch_its_bisected_parts_and_each_attempt(delivery, o
 
     assert observers.calls == [
         ("batch", [3, 0, 1, 2]),
-        ("segment", [3, 0, 1, 2]), ("send", [3, 0, 1, 2], 1, 4, 1, False), ("bisect",),
-        ("segment", [3, 0]), ("send", [3, 0], 1, 2, 1, True), ("bisect",),
-        ("segment", [3]), ("send", [3], 1, 1, 1, True),
-        ("segment", [0]), ("send", [0], 1, 1, 1, True), ("send", [0], 2, 1, 2, True),
-        ("segment", [1, 2]), ("send", [1, 2], 1, 2, 1, True),
+        ("segment", [3, 0, 1, 2]),
+        ("send", [3, 0, 1, 2], 1, 4, 1, False),
+        ("bisect",),
+        ("segment", [3, 0]),
+        ("send", [3, 0], 1, 2, 1, True),
+        ("bisect",),
+        ("segment", [3]),
+        ("send", [3], 1, 1, 1, True),
+        ("segment", [0]),
+        ("send", [0], 1, 1, 1, True),
+        ("send", [0], 2, 1, 2, True),
+        ("segment", [1, 2]),
+        ("send", [1, 2], 1, 2, 1, True),
         ("end",),
     ]
     assert delivery.state.flights_of(poller.esm_uuid) == {}, "the batch left the batches in flight when it ended"

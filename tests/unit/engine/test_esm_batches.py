@@ -6,10 +6,18 @@ import pytest
 
 from kinesis_course_localstack.esm import switches
 from kinesis_course_localstack.esm.batches import (
-    MAX_PAYLOAD_BYTES, base64_length, batch_is_full, cut_batch, lane_of, record_size,
+    MAX_PAYLOAD_BYTES,
+    base64_length,
+    batch_is_full,
+    cut_batch,
+    lane_of,
+    record_size,
 )
 from kinesis_course_localstack.esm.validation import (
-    range_errors, record_age_error, starting_position_error, validation_errors,
+    range_errors,
+    record_age_error,
+    starting_position_error,
+    validation_errors,
 )
 
 MB = 1024 * 1024
@@ -45,23 +53,36 @@ def test_one_partition_key_always_has_the_same_lane():
     assert {lane_of(f"device-{n}", 4) for n in range(100)} == {0, 1, 2, 3}
 
 
-@pytest.mark.parametrize(("request_", "member"), [
-    ({"BatchSize": 0}, "batchSize"),
-    ({"BatchSize": 10_001}, "batchSize"),
-    ({"MaximumBatchingWindowInSeconds": 301}, "maximumBatchingWindowInSeconds"),
-    ({"MaximumBatchingWindowInSeconds": -1}, "maximumBatchingWindowInSeconds"),
-    ({"MaximumRetryAttempts": -2}, "maximumRetryAttempts"),
-    ({"ParallelizationFactor": 0}, "parallelizationFactor"),
-    ({"TumblingWindowInSeconds": 901}, "tumblingWindowInSeconds"),
-])
+@pytest.mark.parametrize(
+    ("request_", "member"),
+    [
+        ({"BatchSize": 0}, "batchSize"),
+        ({"BatchSize": 10_001}, "batchSize"),
+        ({"MaximumBatchingWindowInSeconds": 301}, "maximumBatchingWindowInSeconds"),
+        ({"MaximumBatchingWindowInSeconds": -1}, "maximumBatchingWindowInSeconds"),
+        ({"MaximumRetryAttempts": -2}, "maximumRetryAttempts"),
+        ({"ParallelizationFactor": 0}, "parallelizationFactor"),
+        ({"TumblingWindowInSeconds": 901}, "tumblingWindowInSeconds"),
+    ],
+)
 def test_values_out_of_the_api_ranges_are_errors(request_, member):
     (error,) = range_errors(request_)
     assert f"at '{member}' failed to satisfy constraint: Member must have value" in error
 
 
 def test_values_in_range_pass():
-    assert range_errors({"BatchSize": 10_000, "MaximumBatchingWindowInSeconds": 300, "MaximumRetryAttempts": -1,
-                         "ParallelizationFactor": 10, "MaximumRecordAgeInSeconds": 60}) == []
+    assert (
+        range_errors(
+            {
+                "BatchSize": 10_000,
+                "MaximumBatchingWindowInSeconds": 300,
+                "MaximumRetryAttempts": -1,
+                "ParallelizationFactor": 10,
+                "MaximumRecordAgeInSeconds": 60,
+            }
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("age", [0, 1, 59])
@@ -69,7 +90,8 @@ def test_a_record_age_under_60_s_is_refused_as_aws_refuses_it(age):
     # In the API model's range (-1 to 604,800), yet refused: -1 means no limit, the smallest limit is 60.
     assert range_errors({"MaximumRecordAgeInSeconds": age}) == []
     assert record_age_error({"MaximumRecordAgeInSeconds": age}) == (
-        "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)")
+        "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)"
+    )
 
 
 @pytest.mark.parametrize("age", [-1, 60, 604_800, None])
@@ -86,8 +108,9 @@ def test_starting_position_and_timestamp_go_together():
 
 def test_only_kinesis_mappings_are_checked_and_range_errors_come_together():
     kinesis = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
-    errors, parameter_error = validation_errors({"EventSourceArn": kinesis, "BatchSize": 0, "ParallelizationFactor": 11,
-                                                 "StartingPosition": "AT_TIMESTAMP"})
+    errors, parameter_error = validation_errors(
+        {"EventSourceArn": kinesis, "BatchSize": 0, "ParallelizationFactor": 11, "StartingPosition": "AT_TIMESTAMP"}
+    )
     assert len(errors) == 2 and parameter_error.startswith("StartingPositionTimestamp must be provided")
     dynamodb = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2024"
     assert validation_errors({"EventSourceArn": dynamodb, "BatchSize": 0}) == ([], None)

@@ -18,8 +18,10 @@ def test_a_cycle_is_found_also_through_a_lazy_import():
     graph, _ = import_graph.import_graph()
     # The delivery loop's observers import it; it must not import them back (not even inside a function).
     assert "kinesis_course_localstack.esm.delivery" in graph["kinesis_course_localstack.esm.position"]
-    assert not graph["kinesis_course_localstack.esm.delivery"] & {"kinesis_course_localstack.esm.position",
-                                                                  "kinesis_course_localstack.esm.metrics"}
+    assert not graph["kinesis_course_localstack.esm.delivery"] & {
+        "kinesis_course_localstack.esm.position",
+        "kinesis_course_localstack.esm.metrics",
+    }
 
 
 def test_the_pure_rules_and_the_state_import_no_localstack():

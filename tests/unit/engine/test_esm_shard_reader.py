@@ -24,8 +24,9 @@ class FakeKinesis:
     def put(self, key: str = "k", count: int = 1) -> None:
         with self.lock:
             for _ in range(count):
-                self.records.append({"SequenceNumber": str(1000 + len(self.records)), "PartitionKey": key,
-                                     "Data": b"{}"})
+                self.records.append(
+                    {"SequenceNumber": str(1000 + len(self.records)), "PartitionKey": key, "Data": b"{}"}
+                )
 
     def get_shard_iterator(self, ShardIteratorType, StartingSequenceNumber=None, **_):
         if ShardIteratorType == "AFTER_SEQUENCE_NUMBER":
@@ -36,7 +37,7 @@ class FakeKinesis:
         with self.lock:
             self.reads.append(Limit)
             start = int(ShardIterator)
-            records = self.records[start:start + Limit]
+            records = self.records[start : start + Limit]
             return {"Records": records, "NextShardIterator": str(start + len(records))}
 
 
@@ -45,8 +46,11 @@ class FakePoller:
         self.esm_uuid = uuid
         self.source_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/fake"
         self.source_client = FakeKinesis()
-        self.stream_parameters = {"BatchSize": batch_size, "MaximumBatchingWindowInSeconds": window,
-                                  "StartingPosition": "TRIM_HORIZON"}
+        self.stream_parameters = {
+            "BatchSize": batch_size,
+            "MaximumBatchingWindowInSeconds": window,
+            "StartingPosition": "TRIM_HORIZON",
+        }
         checkpoints.settings(self).parallelization_factor = parallelization
         self._is_shutdown = threading.Event()
         self.batches: list[list[str]] = []
@@ -143,8 +147,10 @@ def test_the_checkpoint_never_passes_a_batch_still_in_flight(request):
     assert checkpoints.position(request.node.name, SHARD) is None, "1000 is not done: no checkpoint yet"
     release.set()
     wait_for(lambda: sum(map(len, poller.batches)) == 6, "all six records")
-    wait_for(lambda: (checkpoints.position(request.node.name, SHARD) or checkpoints.Position()).after == "1005",
-             "the checkpoint past every record")
+    wait_for(
+        lambda: (checkpoints.position(request.node.name, SHARD) or checkpoints.Position()).after == "1005",
+        "the checkpoint past every record",
+    )
     stop(poller, reader)
 
     a_batches = [b for b in poller.batches if int(b[0]) % 2 == 0]

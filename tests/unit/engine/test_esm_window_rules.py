@@ -4,7 +4,13 @@ LocalStack. The windows on LocalStack's poller: tests/engine/test_esm_tumbling_w
 from __future__ import annotations
 
 from kinesis_course_localstack.esm.window_rules import (
-    MAX_STATE_BYTES, Window, iso, state_of, window_event, window_length, window_of,
+    MAX_STATE_BYTES,
+    Window,
+    iso,
+    state_of,
+    window_event,
+    window_length,
+    window_of,
 )
 
 
@@ -34,8 +40,15 @@ def test_a_response_must_carry_a_state_object():
 def test_the_event_has_the_fields_of_aws_example_window_event():
     window = Window(1607497440.0, 1607497560.0, state={"1": 282})
     event = window_event([], window, "shardId-000000000006", "arn:aws:kinesis:us-east-1:1:stream/s", True, False)
-    assert list(event) == ["Records", "window", "state", "shardId", "eventSourceARN", "isFinalInvokeForWindow",
-                           "isWindowTerminatedEarly"]
+    assert list(event) == [
+        "Records",
+        "window",
+        "state",
+        "shardId",
+        "eventSourceARN",
+        "isFinalInvokeForWindow",
+        "isWindowTerminatedEarly",
+    ]
     assert event["window"] == {"start": "2020-12-09T07:04:00Z", "end": "2020-12-09T07:06:00Z"}
     assert event["state"] == {"1": 282}
     assert MAX_STATE_BYTES == 1024 * 1024  # AWS: "Your state can be a maximum of 1 MB per shard"

@@ -11,11 +11,20 @@ import drift  # tools/, on pytest's pythonpath (pyproject.toml)
 
 def test_what_moved_lists_the_watched_packages_first_and_marks_those_pulled_in():
     locked = {"boto3": "1.40.0", "botocore": "1.40.0", "urllib3": "2.5.0", "nbval": "0.11.0", "six": "1.17.0"}
-    newest = {"boto3": "1.41.2", "botocore": "1.41.2", "urllib3": "2.6.0", "nbval": "0.11.0", "six": "1.17.0",
-              "new-dep": "1.0"}
+    newest = {
+        "boto3": "1.41.2",
+        "botocore": "1.41.2",
+        "urllib3": "2.6.0",
+        "nbval": "0.11.0",
+        "six": "1.17.0",
+        "new-dep": "1.0",
+    }
     assert drift.moved(locked, newest) == [
-        ("boto3", "1.40.0", "1.41.2", True), ("botocore", "1.40.0", "1.41.2", True),
-        ("new-dep", "-", "1.0", False), ("urllib3", "2.5.0", "2.6.0", False)]
+        ("boto3", "1.40.0", "1.41.2", True),
+        ("botocore", "1.40.0", "1.41.2", True),
+        ("new-dep", "-", "1.0", False),
+        ("urllib3", "2.5.0", "2.6.0", False),
+    ]
     assert drift.normalise("AWS_Lambda_Powertools") in drift.WATCHED
 
 
@@ -27,7 +36,8 @@ def test_a_junit_report_gives_counts_and_the_failed_ids(tmp_path):
         '<testcase classname="tests.course.test_cases" name="test_a"/>'
         '<testcase classname="tests.course.test_cases" name="test_b"><skipped/></testcase>'
         '<testcase classname="tests.course.test_own_handler" name="test_c"><error message="y"/></testcase>'
-        "</testsuite></testsuites>")
+        "</testsuite></testsuites>"
+    )
     counts, failed = drift.read_junit(junit)
     assert counts == {"passed": 1, "failed": 1, "errors": 1, "skipped": 1}
     assert failed == ["solutions.07-capstone-faults.ipynb::Cell 20", "tests.course.test_own_handler::test_c"]
@@ -36,10 +46,17 @@ def test_a_junit_report_gives_counts_and_the_failed_ids(tmp_path):
 
 def test_the_report_says_what_moved_what_ran_and_what_broke():
     ok = drift.Stage("lessons in sync", ["x"], returncode=0, seconds=2)
-    broken = drift.Stage("fast job's tests", ["y"], returncode=1, seconds=9, counts={"passed": 3, "failed": 1},
-                         failed=["tests.course.test_generator::test_x"])
-    text = drift.report([("boto3", "1.40.0", "1.41.2", True)], [ok, broken],
-                        datetime(2026, 12, 2, 5, 17, tzinfo=timezone.utc))
+    broken = drift.Stage(
+        "fast job's tests",
+        ["y"],
+        returncode=1,
+        seconds=9,
+        counts={"passed": 3, "failed": 1},
+        failed=["tests.course.test_generator::test_x"],
+    )
+    text = drift.report(
+        [("boto3", "1.40.0", "1.41.2", True)], [ok, broken], datetime(2026, 12, 2, 5, 17, tzinfo=timezone.utc)
+    )
     assert "# Drift watch, 2026-12-02 05:17 UTC" in text
     assert "| boto3 | 1.40.0 | 1.41.2 | yes |" in text
     assert "| lessons in sync | ok |" in text and "| fast job's tests | exit 1 | 3 | 1 |" in text

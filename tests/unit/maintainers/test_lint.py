@@ -33,10 +33,15 @@ def test_workflows_pass_actionlint(missing_tool):
 def test_python_code_passes_ruff():
     # The course environment's ruff, run on the whole tree with the project's own settings only (--isolated would
     # drop them; a user's ~/.config/ruff is overridden because pyproject.toml states its rules).
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "."],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, (
-        f"ruff check found problems (fix them, or `ruff check --fix .` for the safe ones):\n{result.stdout}{result.stderr}")
+        f"ruff check found problems (fix them, or `ruff check --fix .` for the safe ones):\n{result.stdout}{result.stderr}"
+    )
 
 
 def test_python_code_is_formatted_as_ruff_formats_it():
@@ -44,10 +49,14 @@ def test_python_code_is_formatted_as_ruff_formats_it():
     # code changes only with a re-recording of the outputs, or through `make lessons`).
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "--output-format", "concise", "."],
-        cwd=ROOT, capture_output=True, text=True)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, (
         "ruff format would change these files (run `ruff format .` and commit the result):\n"
-        f"{result.stdout}{result.stderr}")
+        f"{result.stdout}{result.stderr}"
+    )
 
 
 def test_compose_matches_host_mode_and_localstack_conventions():

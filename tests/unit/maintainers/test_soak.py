@@ -66,8 +66,12 @@ def _started(pids: list[int], seconds: float = 5) -> bool:
 
 
 def _holder(max_seconds: float = 120) -> tuple[subprocess.Popen, list[int]]:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER.format(max_seconds=max_seconds)],
-                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(TOOLS)})
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER.format(max_seconds=max_seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(TOOLS)},
+    )
     pids = json.loads(holder.stdout.readline())
     assert _started(pids), "the load did not start"
     return holder, pids
@@ -103,9 +107,11 @@ def test_the_table_names_failed_cells_by_number_and_first_line(tmp_path):
     notebook = soak.choose(["08"])[0]
     lines = soak.first_lines(notebook)
     report = tmp_path / "report.xml"
-    report.write_text('<testsuites><testsuite><testcase name="Cell 0"/>'
-                      '<testcase name="Cell 2"><failure message="outputs differ"/></testcase>'
-                      "</testsuite></testsuites>")
+    report.write_text(
+        '<testsuites><testsuite><testcase name="Cell 0"/>'
+        '<testcase name="Cell 2"><failure message="outputs differ"/></testcase>'
+        "</testsuite></testsuites>"
+    )
     failed = soak.failed_cells(report, notebook)
     assert failed == [f"Cell 2: {lines[2]}"]
     runs = [soak.Run(notebook, 40.0), soak.Run(notebook, 60.0, failed, ok=False), soak.Run(notebook, 50.0)]

@@ -49,11 +49,17 @@ def write_pair(tmp_path: Path, name: str, cells) -> None:
 
 
 def test_passed_wrong_and_not_reached_after_an_early_stop(tmp_path, capsys):
-    write_pair(tmp_path, "03-demo.ipynb", [
-        check("print('✔ Exercise 03.1 passed')", "Exercise 03.1"),
-        check("raise ExerciseCheckFailed('Exercise 03.2: expected 3, got 2.\\nHint: count again')", "Exercise 03.2"),
-        check("print('never runs')", "Exercise 03.3"),
-    ])
+    write_pair(
+        tmp_path,
+        "03-demo.ipynb",
+        [
+            check("print('✔ Exercise 03.1 passed')", "Exercise 03.1"),
+            check(
+                "raise ExerciseCheckFailed('Exercise 03.2: expected 3, got 2.\\nHint: count again')", "Exercise 03.2"
+            ),
+            check("print('never runs')", "Exercise 03.3"),
+        ],
+    )
     code = check_my_work.main(["03"], tmp_path / "lessons", tmp_path / "solutions")
     out = capsys.readouterr().out
     assert code == 1
@@ -80,11 +86,17 @@ LONG_HINT = (
 
 
 @pytest.mark.parametrize("columns", ["60", "200"])
-def test_a_wrong_answer_shows_its_whole_message_and_hint_wrapped_to_the_terminal(tmp_path, capsys, monkeypatch, columns):
+def test_a_wrong_answer_shows_its_whole_message_and_hint_wrapped_to_the_terminal(
+    tmp_path, capsys, monkeypatch, columns
+):
     monkeypatch.setenv("COLUMNS", columns)
-    write_pair(tmp_path, "01-demo.ipynb", [
-        check(f"raise ExerciseCheckFailed({LONG_MESSAGE + chr(10) + LONG_HINT!r})", "Exercise 01.2"),
-    ])
+    write_pair(
+        tmp_path,
+        "01-demo.ipynb",
+        [
+            check(f"raise ExerciseCheckFailed({LONG_MESSAGE + chr(10) + LONG_HINT!r})", "Exercise 01.2"),
+        ],
+    )
     assert check_my_work.main(["01"], tmp_path / "lessons", tmp_path / "solutions") == 1
     out = capsys.readouterr().out
     table, below = out.split("What the checks said:", 1)
@@ -101,11 +113,15 @@ def test_a_wrong_answer_shows_its_whole_message_and_hint_wrapped_to_the_terminal
 
 def test_the_error_that_stopped_a_lesson_outside_a_check_is_shown_whole(tmp_path, capsys):
     error = "no stream named kc02-readings; " * 8 + "run the cell that creates it first"
-    write_pair(tmp_path, "02-b.ipynb", [
-        new_code_cell(f"raise KeyError({error!r})"),
-        check("print('✔ Exercise 02.1 passed')", "Exercise 02.1"),
-        check("print('✔ Exercise 02.2 passed')", "Exercise 02.2"),
-    ])
+    write_pair(
+        tmp_path,
+        "02-b.ipynb",
+        [
+            new_code_cell(f"raise KeyError({error!r})"),
+            check("print('✔ Exercise 02.1 passed')", "Exercise 02.1"),
+            check("print('✔ Exercise 02.2 passed')", "Exercise 02.2"),
+        ],
+    )
     assert check_my_work.main(["02"], tmp_path / "lessons", tmp_path / "solutions") == 1
     below = capsys.readouterr().out.split("What the checks said:", 1)[1]
     assert below.count("✘ 02-b") == 1 and "✘ 02-b · stopped before Exercise 02.1" in below
@@ -114,11 +130,17 @@ def test_the_error_that_stopped_a_lesson_outside_a_check_is_shown_whole(tmp_path
 
 
 def test_not_solved_and_an_error_outside_a_check(tmp_path, capsys):
-    write_pair(tmp_path, "01-a.ipynb", [check("raise ExerciseNotSolved('Exercise 01.1 is not solved yet')", "Exercise 01.1")])
-    write_pair(tmp_path, "02-b.ipynb", [
-        new_code_cell("1 / 0"),
-        check("print('✔ Exercise 02.1 passed')", "Exercise 02.1"),
-    ])
+    write_pair(
+        tmp_path, "01-a.ipynb", [check("raise ExerciseNotSolved('Exercise 01.1 is not solved yet')", "Exercise 01.1")]
+    )
+    write_pair(
+        tmp_path,
+        "02-b.ipynb",
+        [
+            new_code_cell("1 / 0"),
+            check("print('✔ Exercise 02.1 passed')", "Exercise 02.1"),
+        ],
+    )
     assert check_my_work.main([], tmp_path / "lessons", tmp_path / "solutions") == 1
     out = capsys.readouterr().out
     assert any(line.startswith("01-a") and " not solved" in line for line in out.splitlines())
@@ -142,15 +164,20 @@ def test_each_run_updates_the_learners_report_lesson_by_lesson(tmp_path, capsys,
 
     monkeypatch.setenv("LEARNER", "Ada L.")
     write_pair(tmp_path, "01-one.ipynb", [check("pass", "Exercise 01.1")])
-    write_pair(tmp_path, "02-two.ipynb", [check("raise ExerciseCheckFailed('wrong field\\nHint: read kinesis')",
-                                                 "Exercise 02.1")])
+    write_pair(
+        tmp_path,
+        "02-two.ipynb",
+        [check("raise ExerciseCheckFailed('wrong field\\nHint: read kinesis')", "Exercise 02.1")],
+    )
     check_my_work.main([], tmp_path / "lessons", tmp_path / "solutions")
     report_file = tmp_path / "reports" / "Ada-L.json"
     assert f"Your report: {report_file}" in capsys.readouterr().out
     report = json.loads(report_file.read_text())
     assert report["kind"] == "kinesis-course check report" and report["learner"] == "Ada L."
     assert [(r["lesson"], r["exercise"], r["result"], r["first_line"]) for r in report["results"]] == [
-        ("01-one", "Exercise 01.1", "passed", ""), ("02-two", "Exercise 02.1", "wrong", "wrong field")]
+        ("01-one", "Exercise 01.1", "passed", ""),
+        ("02-two", "Exercise 02.1", "wrong", "wrong field"),
+    ]
 
     # Lesson 02 solved and checked alone: its row is replaced, lesson 01's is kept.
     write_pair(tmp_path, "02-two.ipynb", [check("pass", "Exercise 02.1")])
@@ -180,10 +207,14 @@ compare("03.C", ..., 9, why="not made")
 
 
 def test_predictions_have_a_column_of_their_own_and_never_fail_a_lesson(tmp_path, capsys):
-    write_pair(tmp_path, "03-demo.ipynb", [
-        new_code_cell(PREDICTIONS),
-        check("print('✔ Exercise 03.1 passed')", "Exercise 03.1"),
-    ])
+    write_pair(
+        tmp_path,
+        "03-demo.ipynb",
+        [
+            new_code_cell(PREDICTIONS),
+            check("print('✔ Exercise 03.1 passed')", "Exercise 03.1"),
+        ],
+    )
     code = check_my_work.main(["03"], tmp_path / "lessons", tmp_path / "solutions")
     out = capsys.readouterr().out
     assert code == 0 and "1 of 1 exercises pass." in out
@@ -191,7 +222,10 @@ def test_predictions_have_a_column_of_their_own_and_never_fail_a_lesson(tmp_path
     assert "03-demo  03.A as predicted · 03.B different · 03.C not made" in column
     report = json.loads((tmp_path / "reports" / next(p.name for p in (tmp_path / "reports").iterdir())).read_text())
     assert [(p["prediction"], p["result"]) for p in report["predictions"]] == [
-        ("03.A", "as predicted"), ("03.B", "different"), ("03.C", "not made")]
+        ("03.A", "as predicted"),
+        ("03.B", "different"),
+        ("03.C", "not made"),
+    ]
 
 
 STRETCH_PRELUDE = """
@@ -213,17 +247,24 @@ def stretch_cell(body: str):
     return cell, solved
 
 
-@pytest.mark.parametrize("body, result, code", [
-    ("    raise NotImplementedError('Stretch 03.S')", "not attempted", 0),
-    ("    return x * 2", "passed", 0),
-    ("    return x + 1", "wrong", 0),
-])
+@pytest.mark.parametrize(
+    "body, result, code",
+    [
+        ("    raise NotImplementedError('Stretch 03.S')", "not attempted", 0),
+        ("    return x * 2", "passed", 0),
+        ("    return x + 1", "wrong", 0),
+    ],
+)
 def test_an_optional_stretch_is_listed_but_never_counted(tmp_path, capsys, body, result, code):
-    write_pair(tmp_path, "03-demo.ipynb", [
-        check("print('✔ Exercise 03.1 passed')", "Exercise 03.1"),
-        new_code_cell(STRETCH_PRELUDE),
-        stretch_cell(body),
-    ])
+    write_pair(
+        tmp_path,
+        "03-demo.ipynb",
+        [
+            check("print('✔ Exercise 03.1 passed')", "Exercise 03.1"),
+            new_code_cell(STRETCH_PRELUDE),
+            stretch_cell(body),
+        ],
+    )
     assert check_my_work.main(["03"], tmp_path / "lessons", tmp_path / "solutions") == code
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("03-demo") and "Stretch 03.S" in line)

@@ -40,15 +40,16 @@ def _installer(missing_tool) -> Installer:
     """uv where `make setup` put it (or on PATH), else the course environment's pip (the fast CI job's venv)."""
     uv = shutil.which("uv") or next((str(p) for p in [ROOT / ".venv" / "uv" / "bin" / "uv"] if p.exists()), None)
     if uv:
-        return Installer(lambda out, source: [uv, "build", "--quiet", "--wheel", "--out-dir", str(out), str(source)],
-                         lambda python, wheel: [uv, "pip", "install", "--quiet", "--no-deps", "--python", str(python),
-                                                str(wheel)])
+        return Installer(
+            lambda out, source: [uv, "build", "--quiet", "--wheel", "--out-dir", str(out), str(source)],
+            lambda python, wheel: [uv, "pip", "install", "--quiet", "--no-deps", "--python", str(python), str(wheel)],
+        )
     if subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode == 0:
         pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-        return Installer(lambda out, source: [*pip, "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out),
-                                              str(source)],
-                         lambda python, wheel: [*pip, "--python", str(python), "install", "--quiet", "--no-deps",
-                                                str(wheel)])
+        return Installer(
+            lambda out, source: [*pip, "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(source)],
+            lambda python, wheel: [*pip, "--python", str(python), "install", "--quiet", "--no-deps", str(wheel)],
+        )
     missing_tool("neither uv nor pip to build the wheel: `make setup` installs uv into .venv/uv")
 
 
@@ -87,13 +88,20 @@ def test_a_non_editable_install_in_a_fresh_venv_imports_every_package_from_the_i
     python = venv / "bin" / "python"
     installed = subprocess.run(installer.install(python, path), capture_output=True, text=True)
     assert installed.returncode == 0, installed.stdout + installed.stderr
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     # The kit's dependencies (boto3 ...) from the course environment, after the venv's own site-packages. A path in
     # a .pth file does not run that folder's own .pth files, so the checkout's editable install stays out.
     (site / "course-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    packages = sorted(str(Path(name).parent).replace("/", ".")
-                      for name in _tracked_package_files() if name.endswith("/__init__.py"))
+    packages = sorted(
+        str(Path(name).parent).replace("/", ".") for name in _tracked_package_files() if name.endswith("/__init__.py")
+    )
     probe = (
         "import importlib, json, sys\n"
         "from pathlib import Path\n"

@@ -14,13 +14,25 @@ WRONG_FIELD = "Exercise 01.2 (eventID 'shardId-000000000000:4962'): expected 'sh
 
 def _reports(folder):
     at = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
-    check_my_work.write_report([Row("01-anatomy", "Exercise 01.1", "passed"),
-                                Row("01-anatomy", "Exercise 01.2", "passed")], folder, "ada", at)
-    check_my_work.write_report([Row("01-anatomy", "Exercise 01.1", "passed"),
-                                Row("01-anatomy", "Exercise 01.2", "wrong", WRONG_FIELD)], folder, "grace", at)
-    check_my_work.write_report([Row("01-anatomy", "Exercise 01.1", "not solved"),
-                                Row("01-anatomy", "Exercise 01.2", "not reached", "the lesson stopped at 01.1"),
-                                Row("02-first", "Exercise 02.1", "wrong", WRONG_FIELD)], folder, "linus", at)
+    check_my_work.write_report(
+        [Row("01-anatomy", "Exercise 01.1", "passed"), Row("01-anatomy", "Exercise 01.2", "passed")], folder, "ada", at
+    )
+    check_my_work.write_report(
+        [Row("01-anatomy", "Exercise 01.1", "passed"), Row("01-anatomy", "Exercise 01.2", "wrong", WRONG_FIELD)],
+        folder,
+        "grace",
+        at,
+    )
+    check_my_work.write_report(
+        [
+            Row("01-anatomy", "Exercise 01.1", "not solved"),
+            Row("01-anatomy", "Exercise 01.2", "not reached", "the lesson stopped at 01.1"),
+            Row("02-first", "Exercise 02.1", "wrong", WRONG_FIELD),
+        ],
+        folder,
+        "linus",
+        at,
+    )
 
 
 def test_three_reports_make_one_table_with_the_common_messages_and_a_csv(tmp_path, capsys):
@@ -41,8 +53,9 @@ def test_three_reports_make_one_table_with_the_common_messages_and_a_csv(tmp_pat
         table = list(csv.DictReader(saved))
     assert len(table) == 7
     assert {row["learner"] for row in table} == {"ada", "grace", "linus"}
-    assert [row for row in table if row["learner"] == "grace" and row["exercise"] == "Exercise 01.2"][0]["first_line"] \
-        == WRONG_FIELD
+    assert [row for row in table if row["learner"] == "grace" and row["exercise"] == "Exercise 01.2"][0][
+        "first_line"
+    ] == WRONG_FIELD
     assert all(row["checked_at"] == "2026-12-02T10:00:00+00:00" for row in table)
 
 
@@ -57,9 +70,16 @@ def test_the_rooms_predictions_are_counted_apart_from_the_exercises(tmp_path, ca
     at = datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc)
     said = {"ada": "as predicted", "grace": "different", "linus": "not made"}
     for learner, result in said.items():
-        check_my_work.write_report([Row("06-bisection", "Exercise 06.1", "passed")], tmp_path, learner, at,
-                                   predictions=[check_my_work.Prediction("06-bisection", "06.A", result),
-                                                check_my_work.Prediction("06-bisection", "06.B", "different")])
+        check_my_work.write_report(
+            [Row("06-bisection", "Exercise 06.1", "passed")],
+            tmp_path,
+            learner,
+            at,
+            predictions=[
+                check_my_work.Prediction("06-bisection", "06.A", result),
+                check_my_work.Prediction("06-bisection", "06.B", "different"),
+            ],
+        )
     assert room_report.main([str(tmp_path)]) == 0
     out = capsys.readouterr().out
     below = out.split("Predictions made before each experiment (never a failure):", 1)[1]

@@ -18,8 +18,12 @@ REASON = "no Chromium: the browser test needs chromium and chromedriver (/nonexi
 def browser_stage(**env: str) -> subprocess.CompletedProcess:
     learner = {key: value for key, value in os.environ.items() if key not in ("CI", "PYTEST_XDIST_WORKER")}
     return subprocess.run(
-        ["tools/run_tests.sh", "--stage", "browser"], cwd=ROOT, env={**learner, "CHROMIUM": "/nonexistent", **env},
-        capture_output=True, text=True, timeout=120,
+        ["tools/run_tests.sh", "--stage", "browser"],
+        cwd=ROOT,
+        env={**learner, "CHROMIUM": "/nonexistent", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

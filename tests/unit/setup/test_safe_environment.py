@@ -89,7 +89,11 @@ def learner_home(tmp_path) -> dict[str, str]:
 def probe(env: dict[str, str], *command: str) -> dict:
     result = subprocess.run(
         [str(ROOT / "tools" / "course-env"), *command] if command[0] != "raw" else list(command[1:]),
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -122,7 +126,10 @@ def test_a_plain_boto3_client_in_a_notebook_kernel_reaches_localstack_only(learn
 
 def test_the_kits_own_files_are_read_not_the_learners(learner_home):
     # Even if a cell removes the variables, the kit's config and credentials files are still the ones read.
-    code = "import os\nfor k in ('AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_DEFAULT_REGION'): del os.environ[k]\n" + PROBE
+    code = (
+        "import os\nfor k in ('AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_DEFAULT_REGION'): del os.environ[k]\n"
+        + PROBE
+    )
     seen = probe(learner_home, sys.executable, "-c", code)
     assert seen["access_key"] == "test" and seen["region"] == "us-east-1"
     assert seen["endpoint"] == "http://127.0.0.1:4566"  # tools/aws/config's fallback, still local

@@ -107,8 +107,9 @@ def test_each_lesson_page_shows_its_stored_plots_and_folds_every_answer(site, no
     pictures = [value for tag, _, value in page.refs if tag == "img" and "_images/" in value]
     assert len(pictures) >= plots, f"{notebook.name} stores {plots} plots, its page shows {len(pictures)}"
 
-    exercises = [label for cell in solution.cells if cell.cell_type == "code"
-                 for label in build_site.answer_labels(cell.source)]
+    exercises = [
+        label for cell in solution.cells if cell.cell_type == "code" for label in build_site.answer_labels(cell.source)
+    ]
     folded = " ".join(d["summary"] for d in page.details if not d["open"])
     unfolded = [label for label in exercises if f"{label}" not in folded]
     assert not unfolded, f"{notebook.name}: answers not folded away on the site: {unfolded}"
@@ -126,12 +127,16 @@ def test_a_broken_link_fails_the_build_and_names_the_page(tmp_path):
 
 
 def test_answers_are_folded_with_the_exercise_they_answer():
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("def shard_of(record):\n    # BEGIN SOLUTION: Exercise 01.2\n"
-                                  "    return record['eventID'].split(':')[0]\n    # END SOLUTION"),
-        nbformat.v4.new_code_cell("assert True", metadata={"tags": ["ci-only"]}),
-        nbformat.v4.new_code_cell("print('shown as it is')"),
-    ])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "def shard_of(record):\n    # BEGIN SOLUTION: Exercise 01.2\n"
+                "    return record['eventID'].split(':')[0]\n    # END SOLUTION"
+            ),
+            nbformat.v4.new_code_cell("assert True", metadata={"tags": ["ci-only"]}),
+            nbformat.v4.new_code_cell("print('shown as it is')"),
+        ]
+    )
     page = build_site.site_notebook(notebook)
     assert len(page.cells) == 2, "a ci-only cell reached the site"
     answer, plain = page.cells
@@ -143,10 +148,12 @@ def test_answers_are_folded_with_the_exercise_they_answer():
 
 
 def test_the_courses_prediction_is_folded_so_a_reader_predicts_first():
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("bisection_invocations = 9  # PREDICT: a whole number"),
-        nbformat.v4.new_code_cell("observed = 9  # not a prediction"),
-    ])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("bisection_invocations = 9  # PREDICT: a whole number"),
+            nbformat.v4.new_code_cell("observed = 9  # not a prediction"),
+        ]
+    )
     prediction, plain = build_site.site_notebook(notebook).cells
     assert prediction.metadata["tags"] == ["hide-input"]
     assert prediction.metadata["mystnb"]["code_prompt_show"] == "Show the course's prediction"
