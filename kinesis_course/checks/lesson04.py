@@ -469,8 +469,9 @@ def _number(item: dict | None, name: str):
         return None
 
 
-def _check_item(label: str, item: dict | None, key: str, reading: dict) -> None:
-    expected = {
+def reading_item(key: str, reading: dict) -> dict:
+    """The item Exercise 04.2's write stores for a reading under ``key`` (DynamoDB's attribute-value form)."""
+    item = {
         "pk": {"S": key},
         "reading_id": {"S": reading["reading_id"]},
         "sensor": {"S": reading["sensor"]},
@@ -478,7 +479,12 @@ def _check_item(label: str, item: dict | None, key: str, reading: dict) -> None:
         "unit": {"S": reading["unit"]},
     }
     if reading.get("humidity") is not None:
-        expected["humidity"] = {"N": str(reading["humidity"])}
+        item["humidity"] = {"N": str(reading["humidity"])}
+    return item
+
+
+def _check_item(label: str, item: dict | None, key: str, reading: dict) -> None:
+    expected = reading_item(key, reading)
     expect(
         f"{label}: the stored item under pk {key!r}",
         item is not None,
