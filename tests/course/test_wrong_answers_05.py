@@ -178,7 +178,7 @@ def stream_wide(rate, shards, budget):
 def stream_wide_everywhere(rate, shards, budget):
     window = min(300, math.floor(budget))
     return {
-        "BatchSize": min(10_000, max(1, math.ceil(rate * max(window, 1)))),
+        "BatchSize": min(10_000, max(1, math.ceil(round(rate * max(window, 1), 9)))),
         "MaximumBatchingWindowInSeconds": window,
     }
 
@@ -187,7 +187,9 @@ def no_batch_size_cap(rate, shards, budget):
     window = min(300, math.floor(budget))
     if rate / shards > 1_000:
         raise ValueError("add shards")
-    return {"BatchSize": max(1, math.ceil(rate / shards * max(window, 1))), "MaximumBatchingWindowInSeconds": window}
+    # Rounded as the solution rounds, so that the missing cap is this answer's only mistake.
+    batch = max(1, math.ceil(round(rate / shards * max(window, 1), 9)))
+    return {"BatchSize": batch, "MaximumBatchingWindowInSeconds": window}
 
 
 def no_window_cap(rate, shards, budget):
@@ -199,7 +201,7 @@ def no_window_cap(rate, shards, budget):
 def always_window_zero(rate, shards, budget):
     if rate / shards > 1_000:
         raise ValueError("add shards")
-    return {"BatchSize": max(1, math.ceil(rate / shards)), "MaximumBatchingWindowInSeconds": 0}
+    return {"BatchSize": max(1, math.ceil(round(rate / shards, 9))), "MaximumBatchingWindowInSeconds": 0}
 
 
 def window_rounded_up(rate, shards, budget):
@@ -207,7 +209,7 @@ def window_rounded_up(rate, shards, budget):
         raise ValueError("add shards")
     window = min(300, math.ceil(budget))
     return {
-        "BatchSize": min(10_000, max(1, math.ceil(rate / shards * max(window, 1)))),
+        "BatchSize": min(10_000, max(1, math.ceil(round(rate / shards * max(window, 1), 9)))),
         "MaximumBatchingWindowInSeconds": window,
     }
 
@@ -224,7 +226,7 @@ def zero_window_size_zero(rate, shards, budget):
     """rate x window with a window of 0 gives 0, floored to 1: not what one read finds."""
     settings = choose_settings(rate, shards, budget)
     window = settings["MaximumBatchingWindowInSeconds"]
-    settings["BatchSize"] = min(10_000, max(1, math.ceil(rate / shards * window)))
+    settings["BatchSize"] = min(10_000, max(1, math.ceil(round(rate / shards * window, 9))))
     return settings
 
 
