@@ -17,6 +17,7 @@
 #   make check-lessons       fail when lessons/ is not what solutions/ generates
 #   make lock        re-pin requirements.lock after a change to requirements.txt
 #   make bench       print the engine's timings
+#   make durations   the suite once more, storing each test file's time (tests/durations.json: longest first)
 #   make soak        run solution notebooks N times under nbval, LOAD=1 with every core busy (NB="05 08" N=5 J=1)
 #   make drift       the newest boto3, Powertools, JupyterLab, nbval over the lock: what breaks (.state/drift/)
 #   make clean       remove LocalStack's state and log (.state/)
@@ -40,7 +41,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .venv/uv/bin/uv)
 # uv must use the interpreter it is given, never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help doctor lab check room site fresh test unit up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
+.PHONY: help doctor lab check room site fresh test durations unit up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
 
 help:
 	@sed -n '3,/^$$/p' Makefile | sed -n 's/^# \{0,1\}//p'
@@ -129,6 +130,10 @@ lab: setup
 
 test: setup
 	tools/run_tests.sh
+
+# The suite once more, writing each test file's time to tests/durations.json: `make test` starts the longest first.
+durations: setup
+	KC_STORE_DURATIONS=1 tools/run_tests.sh --stage suite
 
 unit: $(COURSE_VENV)/.installed tools/lint/node_modules/.installed
 	$(COURSE_PY) -m pytest -p no:cacheprovider -n auto --dist loadfile tests/unit

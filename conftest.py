@@ -37,6 +37,18 @@ def pytest_collectstart(collector):
         collector.skip_compare += ("stderr",)
 
 
+# Seconds per test file, measured on a quiet 2-core machine by `make durations` (the suite's per-file times).
+DURATIONS = Path(__file__).resolve().parent / "tests" / "durations.json"
+
+
+@functools.cache
+def _recorded_durations() -> dict[str, float]:
+    try:
+        return json.loads(DURATIONS.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 @functools.cache
 def _measures_throughput(path: Path) -> bool:
     metadata = json.loads(path.read_text()).get("metadata", {}) if path.suffix == ".ipynb" else {}
@@ -51,3 +63,48 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _measures_throughput(Path(item.path)):
             item.add_marker(pytest.mark.measures_throughput)
+    # Longest files first: pytest-xdist's --dist loadfile hands out files in this order, so that the last file to
+    # start is a short one and both workers finish at about the same time (a long notebook last would run alone).
+    # The sort is stable and the same on every worker, as xdist requires; files never measured go last.
+    durations = _recorded_durations()
+    items.sort(key=lambda item: -durations.get(_file_of(item.nodeid), 0.0))
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+class _FileDurations:
+    """Adds up each test file's setup, call and teardown times; prints the longest after the run, and writes them
+    all to tests/durations.json when pytest is given --store-durations."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report):
+        file = _file_of(report.nodeid)
+        self.seconds[file] = self.seconds.get(file, 0.0) + report.duration
+
+    def pytest_terminal_summary(self, terminalreporter, config):
+        if len(self.seconds) < 2:
+            return
+        longest = sorted(self.seconds.items(), key=lambda pair: -pair[1])
+        terminalreporter.section("the longest test files (seconds of test time, on whichever worker ran them)")
+        for file, seconds in longest[:12]:
+            terminalreporter.line(f"{seconds:8.1f}  {file}")
+        terminalreporter.line(f"{sum(self.seconds.values()):8.1f}  all {len(self.seconds)} files together")
+        if config.getoption("store_durations"):
+            stored = {**_recorded_durations(), **{file: round(seconds, 1) for file, seconds in longest}}
+            DURATIONS.write_text(json.dumps(dict(sorted(stored.items())), indent=1) + "\n")
+            terminalreporter.line(f"written to {DURATIONS.name}: the next run starts the longest files first")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--store-durations", action="store_true", help="write each test file's time to tests/durations.json"
+    )
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # on pytest-xdist's controller, or without xdist: where reports arrive
+        config.pluginmanager.register(_FileDurations(), "kinesis-course-file-durations")
