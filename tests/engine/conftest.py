@@ -1,23 +1,18 @@
 """Fixtures for the engine's tests: LocalStack must run, every resource gets a unique name and is removed.
 
-Names start with ``kct-<8 hex>-`` so that tests running in parallel (pytest-xdist), a second run of the
-suite, and the notebooks (``kcNN-``) never touch each other's resources.
+Names start with ``kct-<8 hex>-`` (tests/conftest.py) so that tests running in parallel (pytest-xdist), a second
+run of the suite, and the notebooks (``kcNN-``) never touch each other's resources.
 """
 
 from __future__ import annotations
 
 import os
-import textwrap
-import uuid
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 import kinesis_course
 from kinesis_course import client
 from kinesis_course.endpoint import LocalStackNotRunning
-from kinesis_course.logs import delete_logs
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -38,81 +33,30 @@ def host_mode():
         )
 
 
-@pytest.fixture
-def prefix() -> str:
-    return f"kct-{uuid.uuid4().hex[:8]}-"
+class StreamsByName:
+    """The shared ``resources`` (tests/conftest.py), except that ``stream`` returns the stream's name, not its ARN:
+    the engine's tests put records by StreamName and read the ARN only where a mapping needs it."""
 
+    def __init__(self, shared) -> None:
+        self._shared = shared
 
-class Resources:
-    """Creates course resources under one prefix and deletes them, newest first, when the test ends."""
-
-    def __init__(self, prefix: str, folder: Path) -> None:
-        self.prefix = prefix
-        self.folder = folder
-        self._cleanups: list[Callable[[], None]] = []
-
-    def name(self, suffix: str) -> str:
-        return f"{self.prefix}{suffix}"
-
-    def on_cleanup(self, action: Callable[[], None]) -> None:
-        self._cleanups.append(action)
-
-    def function(self, suffix: str, code: str, **settings) -> str:
-        """Writes ``code`` as handler.py, deploys it as function ``<prefix><suffix>``; returns the function's name."""
-        name = self.name(suffix)
-        folder = self.folder / suffix
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "handler.py").write_text(textwrap.dedent(code))
-        # Registered before the deploy, so that a function left Failed by a refused deploy is removed as well.
-        self.on_cleanup(lambda: _delete_function_and_logs(name))
-        kinesis_course.deploy_function(name, folder, **settings)
-        return name
+    def __getattr__(self, attribute: str):
+        return getattr(self._shared, attribute)
 
     def stream(self, suffix: str, shards: int = 1) -> str:
-        name = self.name(suffix)
-        self.on_cleanup(lambda: kinesis_course.delete_stream(name))
-        kinesis_course.ensure_stream(name, shards=shards)
-        return name
-
-    def queue(self, suffix: str) -> tuple[str, str]:
-        name = self.name(suffix)
-        self.on_cleanup(lambda: kinesis_course.delete_queue(name))
-        return kinesis_course.ensure_queue(name)
-
-    def table(self, suffix: str, key: str = "pk") -> str:
-        name = self.name(suffix)
-        self.on_cleanup(lambda: kinesis_course.delete_table(name))
-        kinesis_course.ensure_table(name, key=key)
-        return name
-
-    def mapping(self, function_name: str, stream_arn: str, **parameters) -> str:
-        uuid_ = kinesis_course.create_mapping(function_name, stream_arn, **parameters)
-        self.on_cleanup(lambda: kinesis_course.delete_mapping(uuid_))
-        return uuid_
-
-    def close(self) -> None:
-        errors = []
-        for action in reversed(self._cleanups):
-            try:
-                action()
-            except Exception as error:  # clean up the rest, then report
-                errors.append(error)
-        self._cleanups.clear()
-        if errors:
-            raise errors[0]
-
-
-def _delete_function_and_logs(name: str) -> None:
-    kinesis_course.delete_mappings_of(name)
-    kinesis_course.delete_function(name)
-    delete_logs(name)
+        self._shared.stream(suffix, shards=shards)
+        return self._shared.name(suffix)
 
 
 @pytest.fixture
-def resources(prefix, tmp_path) -> Resources:
-    created = Resources(prefix, tmp_path)
-    yield created
-    created.close()
+def resources(resources) -> StreamsByName:
+    """Overrides the shared fixture of the same name, which it wraps: creation and clean-up stay in one place."""
+    return StreamsByName(resources)
+
+
+@pytest.fixture(scope="module")
+def module_resources(module_resources) -> StreamsByName:
+    return StreamsByName(module_resources)
 
 
 @pytest.fixture

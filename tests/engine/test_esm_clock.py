@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import urllib.error
+from concurrent.futures import ThreadPoolExecutor
 import urllib.request
 
 import pytest
@@ -121,9 +122,19 @@ def retry_schedule(resources, factor: float) -> tuple[list, float]:
     return [batches, failure_summary(failures[0])], took
 
 
-def test_a_retry_schedule_is_the_same_at_factor_1_and_20(resources):
-    at_1, took_1 = retry_schedule(resources, 1)
-    at_20, took_20 = retry_schedule(resources, 20)
+@pytest.fixture(scope="module")
+def runs(module_resources) -> dict[tuple[str, float], tuple[list, float]]:
+    """Both scenarios at both factors, the four at once, each on its own stream, function and mapping: the factor-1
+    runs take real time (a minute for the record age), and side by side they cost the longest run, not the sum."""
+    scenarios = [(scenario, factor) for scenario in (retry_schedule, poison_until_expiry) for factor in (1, 20)]
+    with ThreadPoolExecutor(len(scenarios)) as pool:
+        started = {(s.__name__, f): pool.submit(s, module_resources, f) for s, f in scenarios}
+        return {key: future.result() for key, future in started.items()}
+
+
+@pytest.mark.slow
+def test_a_retry_schedule_is_the_same_at_factor_1_and_20(runs):
+    (at_1, took_1), (at_20, took_20) = runs["retry_schedule", 1], runs["retry_schedule", 20]
     print(f"\nretry schedule: {took_1:.1f} s at factor 1, {took_20:.1f} s at factor 20")
 
     # 4 records fail -> halves [3, 0] (fails) -> [3] (ok), [0] (first try + 3 retries) -> [1, 2] (ok).
@@ -132,21 +143,21 @@ def test_a_retry_schedule_is_the_same_at_factor_1_and_20(resources):
     assert at_20 == at_1
 
 
-def test_a_poison_record_expires_in_the_same_sequence_at_factor_1_and_20(resources):
-    at_1, took_1 = poison_until_expiry(resources, 1)
-    at_20, took_20 = poison_until_expiry(resources, 20)
+@pytest.mark.slow
+def test_a_poison_record_expires_in_the_same_sequence_at_factor_1_and_20(runs):
+    (at_1, took_1), (at_20, took_20) = runs["poison_until_expiry", 1], runs["poison_until_expiry", 20]
     print(
         f"\npoison record until MaximumRecordAgeInSeconds 60: failure record after {took_1:.1f} s at factor 1,"
         f" {took_20:.1f} s at factor 20"
     )
 
-    for runs, (condition, size, count), attempts in (at_1, at_20):
+    for runs_of_batches, (condition, size, count), attempts in (at_1, at_20):
         # The poison batch again and again, then the RecordAgeExceeded record, then the next records flow.
-        assert [batch for batch, _ in runs] == [[0], [1, 2]]
-        assert runs[1][1] == 1
+        assert [batch for batch, _ in runs_of_batches] == [[0], [1, 2]]
+        assert runs_of_batches[1][1] == 1
         assert (condition, size) == ("RecordAgeExceeded", 1)
         # AWS's recordings (esm/attempts.py, rule 2): the attempt that found the record too old is counted too.
-        assert runs[0][1] == attempts == count - 1
+        assert runs_of_batches[0][1] == attempts == count - 1
         assert attempts >= 2
     # The retries' backoff is jittered (LocalStack's ExponentialBackoff, as AWS's is not documented), so how many
     # attempts fit in 60 s varies from run to run at any factor: the sequences agree with the runs collapsed.
