@@ -32,7 +32,7 @@ from ..mappings import delete_mappings_of, wait_for_state
 from ..streams import ensure_stream, put_records
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import property_cases, unchanged
-from .mapping import mapping_of, on_failure_destination, setting
+from .mapping import mapping_of, on_failure_destination, refused, setting
 
 # ---------------------------------------------------------------------------------------------- 03.1 triage
 
@@ -436,45 +436,47 @@ def _judge_bounded(label: str, mapping: dict, function_name: str, stream_arn: st
         )
 
 
+def _refusals(label: str) -> list[tuple[str, str]]:
+    """This lesson's hints for a refused call, by words of the error's message (checks/mapping.py's refused)."""
+    only_on_failure = (
+        f"{TRACE}: a stream mapping has only an OnFailure destination: DestinationConfig={{'OnFailure': "
+        "{'Destination': queue_arn}}. OnSuccess is for asynchronous invocations; AWS and LocalStack "
+        "refuse it for a Kinesis mapping."
+    )
+    by_arn = (
+        f"{FEEDS}: EventSourceArn is the stream's ARN (the stream_arn argument), not its name: a mapping "
+        "names its event source by ARN."
+    )
+    broken = AGE_LIMIT if label.startswith("Stretch") else WHOLE
+    return [
+        ("unsupported destinationconfig", only_on_failure),
+        ("onsuccess", only_on_failure),
+        (
+            "destination",
+            f"{TRACE}: give the queue's ARN (arn:aws:sqs:...), not its URL (http...): a destination is named by ARN.",
+        ),
+        (
+            "maximumretryattempts",
+            f"{DELIVERIES}: MaximumRetryAttempts ranges from -1 to 10,000 (-1: retry until the record expires) "
+            "and counts the retries after the first attempt.",
+        ),
+        (
+            "maximumrecordage",
+            f"{broken}: MaximumRecordAgeInSeconds is -1 (no limit) or 60 to 604,800 seconds. AWS refuses "
+            "0 to 59, and so does the course's LocalStack, with AWS's message.",
+        ),
+        ("provided arn", by_arn),
+        ("must be of the format", by_arn),
+    ]
+
+
 def _created_mapping(label: str, create, function_name: str, *args) -> dict:
     """Calls the learner's create function and reads the mapping back (hints for a refused call)."""
     try:
         answer = call_exercise(label, create, function_name, *args)
     except (botocore.exceptions.ClientError, botocore.exceptions.ParamValidationError) as error:
-        text = str(error).lower()
-        if "unsupported destinationconfig" in text or "onsuccess" in text:
-            hint = (
-                f"{TRACE}: a stream mapping has only an OnFailure destination: DestinationConfig={{'OnFailure': "
-                "{'Destination': queue_arn}}. OnSuccess is for asynchronous invocations; AWS and LocalStack "
-                "refuse it for a Kinesis mapping."
-            )
-        elif "destination" in text:
-            hint = f"{TRACE}: give the queue's ARN (arn:aws:sqs:...), not its URL (http...): a destination is named by ARN."
-        elif "maximumretryattempts" in text:
-            hint = (
-                f"{DELIVERIES}: MaximumRetryAttempts ranges from -1 to 10,000 (-1: retry until the record expires) "
-                "and counts the retries after the first attempt."
-            )
-        elif "maximumrecordage" in text:
-            broken = AGE_LIMIT if label.startswith("Stretch") else WHOLE
-            hint = (
-                f"{broken}: MaximumRecordAgeInSeconds is -1 (no limit) or 60 to 604,800 seconds. AWS refuses "
-                "0 to 59, and so does the course's LocalStack, with AWS's message."
-            )
-        elif "provided arn" in text or "must be of the format" in text:
-            hint = (
-                f"{FEEDS}: EventSourceArn is the stream's ARN (the stream_arn argument), not its name: a mapping "
-                "names its event source by ARN."
-            )
-        else:
-            hint = (
-                "the call itself failed: check the parameter names (FunctionName, EventSourceArn, "
-                "StartingPosition, BatchSize, MaximumRetryAttempts, DestinationConfig, ...) and their types."
-            )
         delete_mappings_of(function_name)  # one call may have succeeded before the one that failed
-        raise ExerciseCheckFailed(
-            f"{label}: create_event_source_mapping raised {type(error).__name__}: {error}\nHint: {hint}"
-        ) from error
+        raise refused(label, "create_event_source_mapping", error, _refusals(label)) from error
     try:
         return mapping_of(label, answer)
     except ExerciseCheckFailed:

@@ -41,13 +41,14 @@ from . import (
 )
 from .cases import property_cases
 from .mapping import (
+    Requirement,
     calls_to,
-    judge_stream_and_function,
+    judge,
+    judge_unasked,
     mapping_of,
     on_failure_destination,
     refused,
-    setting,
-    unmet,
+    stream_and_function,
 )
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/kc06-check"
@@ -686,8 +687,8 @@ def check_partial_mapping(create_partial_mapping, function_name: str, lesson) ->
             except ClientError as error:
                 raise refused(label, "create_event_source_mapping", error) from None
         mapping = mapping_of(label, answer)
-        _judge_mapping(label, mapping, function_name, stream_arn, queue_arn)
-        _judge_unasked(label, mapping, calls)
+        judge(label, mapping, _requirements(function_name, stream_arn, queue_arn))
+        judge_unasked(label, mapping, calls, UNASKED)
     finally:
         uuid = answer.get("UUID") if isinstance(answer, dict) else answer
         if isinstance(uuid, str) and uuid:
@@ -699,125 +700,106 @@ def check_partial_mapping(create_partial_mapping, function_name: str, lesson) ->
     )
 
 
-def _judge_unasked(label: str, mapping: dict, calls: list[dict]) -> None:
-    for name, (default, effect) in UNASKED.items():
-        value = mapping.get(name, default)
-        if value not in (default, None) or (calls and name in calls[-1] and calls[-1][name] != default):
-            raise ExerciseCheckFailed(
-                f"{label}: {name}: expected it left at {default} (not given), got {value!r}.\nHint: {name} is not asked "
-                f"for here: {effect}. No requirement needs it: set only what the requirements ask for."
-            )
+def _retries(mapping: dict):
+    return mapping.get("MaximumRetryAttempts", -1)
 
 
-def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> None:
-    def wrong(what, expected, got, requirement, hint):
-        raise unmet(label, what, expected, got, requirement, hint)
-
-    judge_stream_and_function(label, mapping, function_name, stream_arn)
+def _requirements(function_name: str, stream_arn: str, queue_arn: str) -> list[Requirement]:
+    """The statement's requirements, as the stored settings that meet them: the mistakes learners make come first."""
     acts = "Lambda must act on the batchItemFailures the handler returns"
-    response_types = setting(mapping, "FunctionResponseTypes") or []
-    if response_types and "ReportBatchItemFailures" not in response_types:
-        wrong(
+    invocations = f"a batch that keeps failing is given up after {MAX_RETRIES + 1} invocations in all"
+    trace = "every record given up leaves a trace in the queue"
+    arrive = "the 16 readings already in the stream arrive as two batches of 8"
+    return [
+        *stream_and_function(function_name, stream_arn),
+        Requirement(
             "FunctionResponseTypes",
             ["ReportBatchItemFailures"],
-            response_types,
-            acts,
-            "A misspelt response type: the only value is ReportBatchItemFailures (plural, as in batchItemFailures). "
-            "AWS refuses any other value; LocalStack stores it, and then ignores batchItemFailures.",
-        )
-    if "ReportBatchItemFailures" not in response_types:
-        wrong(
-            "FunctionResponseTypes",
-            ["ReportBatchItemFailures"],
-            setting(mapping, "FunctionResponseTypes"),
             acts,
             "Without FunctionResponseTypes, batchItemFailures would be ignored: Lambda reads the response only when "
             "ReportBatchItemFailures is listed, and otherwise takes any normal return as success, so the failed "
             "records would be skipped.",
-        )
-    if setting(mapping, "BisectBatchOnFunctionError") is not True:
-        wrong(
+            mistakes=[
+                (
+                    bool,  # something listed, but not the one response type there is
+                    "A misspelt response type: the only value is ReportBatchItemFailures (plural, as in "
+                    "batchItemFailures). AWS refuses any other value; LocalStack stores it, and then ignores "
+                    "batchItemFailures.",
+                )
+            ],
+            met=lambda types: "ReportBatchItemFailures" in (types or []),
+        ),
+        Requirement(
             "BisectBatchOnFunctionError",
             True,
-            setting(mapping, "BisectBatchOnFunctionError"),
             "a bug that makes the handler raise must cost one record, not the batch",
             "Bisect is off: when the handler raises (a bug outside the try, a timeout, running out of memory), the "
             "whole batch fails, its retries fail too, and every record of it is given up together. "
             "BisectBatchOnFunctionError=True splits the failed batch until the bad record is alone (Part 1).",
-        )
-    retries = mapping.get("MaximumRetryAttempts", -1)
-    three = f"a batch that keeps failing is given up after {MAX_RETRIES + 1} invocations in all"
-    if retries is None or retries < 0:
-        wrong(
+            met=lambda value: value is True,
+        ),
+        Requirement(
             "MaximumRetryAttempts",
             MAX_RETRIES,
-            retries,
-            three,
-            "-1 (the default) retries until the records expire from the stream (24 hours by default, up to a "
-            "year): the record is never given up, and the shard stays blocked behind one poison record all that "
-            "time.",
-        )
-    if retries == MAX_RETRIES + 1:
-        wrong(
-            "MaximumRetryAttempts",
-            MAX_RETRIES,
-            retries,
-            three,
-            "Off by one: MaximumRetryAttempts counts the retries after the first attempt, not the attempts: "
-            f"{retries} would invoke a failing batch {retries + 1} times. {MAX_RETRIES + 1} invocations in all is "
-            f"the first one plus {MAX_RETRIES} retries.",
-        )
-    if retries != MAX_RETRIES:
-        wrong(
-            "MaximumRetryAttempts",
-            MAX_RETRIES,
-            retries,
-            three,
-            f"MaximumRetryAttempts={retries} invokes a failing batch {retries + 1} times in all (the first "
-            f"attempt plus {retries} retries): {'too few' if retries < MAX_RETRIES else 'more than asked'}. "
-            "Part 3 counts the invocations.",
-        )
-    destination = on_failure_destination(mapping)
-    trace = "every record given up leaves a trace in the queue"
-    if destination is None:
-        wrong(
+            invocations,
+            lambda retries: (
+                f"MaximumRetryAttempts={retries} invokes a failing batch {retries + 1} times in all (the first "
+                f"attempt plus {retries} retries): {'too few' if retries < MAX_RETRIES else 'more than asked'}. "
+                "Part 3 counts the invocations."
+            ),
+            mistakes=[
+                (
+                    lambda retries: retries is None or retries < 0,
+                    "-1 (the default) retries until the records expire from the stream (24 hours by default, up "
+                    "to a year): the record is never given up, and the shard stays blocked behind one poison record "
+                    "all that time.",
+                ),
+                (
+                    lambda retries: retries == MAX_RETRIES + 1,
+                    lambda retries: (
+                        "Off by one: MaximumRetryAttempts counts the retries after the first attempt, not the "
+                        f"attempts: {retries} would invoke a failing batch {retries + 1} times. {MAX_RETRIES + 1} "
+                        f"invocations in all is the first one plus {MAX_RETRIES} retries."
+                    ),
+                ),
+            ],
+            read=_retries,
+        ),
+        Requirement(
             "DestinationConfig.OnFailure.Destination",
             queue_arn,
-            destination,
-            trace,
-            "No destination: when the retries run out, Lambda drops the failed records and moves on; an "
-            "on-failure record in the queue is the only trace of them. Pass "
-            "DestinationConfig={'OnFailure': {'Destination': queue_arn}}.",
-        )
-    if destination != queue_arn:
-        wrong(
-            "DestinationConfig.OnFailure.Destination",
-            queue_arn,
-            destination,
             trace,
             "Send the on-failure records to the queue_arn the function receives.",
-        )
-    arrive = "the 16 readings already in the stream arrive as two batches of 8"
-    if mapping.get("StartingPosition") != "TRIM_HORIZON":
-        wrong(
+            mistakes=[
+                (
+                    lambda destination: destination is None,
+                    "No destination: when the retries run out, Lambda drops the failed records and moves on; an "
+                    "on-failure record in the queue is the only trace of them. Pass "
+                    "DestinationConfig={'OnFailure': {'Destination': queue_arn}}.",
+                )
+            ],
+            read=on_failure_destination,
+        ),
+        Requirement(
             "StartingPosition",
             "TRIM_HORIZON",
-            mapping.get("StartingPosition"),
             arrive,
             "The readings are put before the mapping exists: TRIM_HORIZON reads from the oldest record the stream "
             "keeps, so they are processed too; LATEST would start after them and never see them.",
-        )
-    if mapping.get("BatchSize") != BATCH_SIZE:
-        got = mapping.get("BatchSize")
-        wrong(
+            read=lambda mapping: mapping.get("StartingPosition"),
+        ),
+        Requirement(
             "BatchSize",
             BATCH_SIZE,
-            got,
             arrive,
-            f"BatchSize is the most records one invocation gets: {got} would hand the 16 readings over "
-            f"{'as one batch' if isinstance(got, int) and got >= 16 else 'in other batches'}; two batches of 8 "
-            f"need BatchSize={BATCH_SIZE}.",
-        )
+            lambda got: (
+                f"BatchSize is the most records one invocation gets: {got} would hand the 16 readings over "
+                f"{'as one batch' if isinstance(got, int) and got >= 16 else 'in other batches'}; two batches of 8 "
+                f"need BatchSize={BATCH_SIZE}."
+            ),
+            read=lambda mapping: mapping.get("BatchSize"),
+        ),
+    ]
 
 
 # Stretch 06.S ---------------------------------------------------------------------------------------------------

@@ -120,15 +120,11 @@ def check_capstone_mapping(create_capstone_mapping, function_name: str, stream_a
         try:
             answer = call_exercise(label, create_capstone_mapping, function_name, stream_arn, queue_arn)
         except ClientError as error:
-            message = error.response.get("Error", {}).get("Message", str(error))
-            if "maximumrecordageinseconds" in message.lower() and calls:
-                # AWS (and the course's LocalStack) refuse an age under 60 s: say which requirement it misses.
-                got = calls[-1].get("MaximumRecordAgeInSeconds")
-                raise ExerciseCheckFailed(
-                    f"{label}: create_event_source_mapping refused your call: {message}\n"
-                    f"Hint: {_hint('MaximumRecordAgeInSeconds', got, f'MaximumRecordAgeInSeconds={got}')}"
-                ) from None
-            raise refused(label, "create_event_source_mapping", error) from None
+            # AWS (and the course's LocalStack) refuse an age under 60 s: say which requirement it misses.
+            got = calls[-1].get("MaximumRecordAgeInSeconds") if calls else None
+            too_young = _hint("MaximumRecordAgeInSeconds", got, f"MaximumRecordAgeInSeconds={got}")
+            specific = [("maximumrecordageinseconds", too_young)] if calls else []
+            raise refused(label, "create_event_source_mapping", error, specific) from None
     mapping = mapping_of(label, answer)
     try:
         # The statement asks for every setting written out: a value that is right only as AWS's default is left out.

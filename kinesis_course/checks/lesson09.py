@@ -21,7 +21,7 @@ from ..streams import ensure_stream
 from ..tables import delete_table, ensure_table
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_checked, call_exercise, fresh_random, passed
 from .cases import unchanged
-from .mapping import calls_to, judge_stream_and_function, mapping_of, refused, setting, unmet
+from .mapping import Requirement, calls_to, judge, judge_unasked, mapping_of, refused, setting, stream_and_function
 
 SENSORS = ["s-1", "s-2", "s-3", "s-4"]
 WINDOW_SECONDS, BATCH_SIZE, MAX_RETRIES = 60, 4, 1
@@ -299,7 +299,8 @@ def check_window_mapping(create_window_mapping, function_name: str, lesson) -> N
             except ClientError as error:
                 raise refused(label, "create_event_source_mapping", error) from None
         mapping = mapping_of(label, answer)
-        _judge_mapping(label, mapping, function_name, stream_arn, calls)
+        judge(label, mapping, _requirements(function_name, stream_arn, calls))
+        judge_unasked(label, mapping, calls, UNASKED)
     finally:
         uuid = answer.get("UUID") if isinstance(answer, dict) else answer
         if isinstance(uuid, str) and uuid:
@@ -311,96 +312,70 @@ def check_window_mapping(create_window_mapping, function_name: str, lesson) -> N
     )
 
 
-def _judge_mapping(label: str, mapping: dict, function_name: str, stream_arn: str, calls: list[dict]) -> None:
-    def wrong(what, expected, got, requirement, hint):
-        raise unmet(label, what, expected, got, requirement, hint)
-
-    judge_stream_and_function(label, mapping, function_name, stream_arn)
-    if mapping.get("StartingPosition") != "TRIM_HORIZON":
-        wrong(
+def _requirements(function_name: str, stream_arn: str, calls: list[dict]) -> list[Requirement]:
+    """The statement's requirements, as the stored settings that meet them: the mistakes learners make come first."""
+    batch_left_out = not (calls and "BatchSize" in calls[-1])
+    return [
+        *stream_and_function(function_name, stream_arn),
+        Requirement(
             "StartingPosition",
             "TRIM_HORIZON",
-            mapping.get("StartingPosition"),
             "every reading in the stream is processed, even one put before the mapping's first read",
             "LATEST starts after the newest record at the moment the mapping first reads its shard: a reading put "
             "between the mapping's creation and that first read would never be aggregated.",
-        )
-    window = setting(mapping, "TumblingWindowInSeconds") or 0
-    minute = "readings are aggregated per window of one minute"
-    if window == 0:
-        wrong(
+            read=lambda mapping: mapping.get("StartingPosition"),
+        ),
+        Requirement(
             "TumblingWindowInSeconds",
             WINDOW_SECONDS,
-            window,
-            minute,
-            "Without TumblingWindowInSeconds (0, the default) there is no window: the event has no state and "
-            "isFinalInvokeForWindow never comes, so nothing would ever be written.",
-        )
-    if window == 1:
-        wrong(
-            "TumblingWindowInSeconds",
-            WINDOW_SECONDS,
-            window,
-            minute,
-            "The unit is seconds, not minutes: 1 makes windows of one second.",
-        )
-    if window != WINDOW_SECONDS:
-        wrong(
-            "TumblingWindowInSeconds",
-            WINDOW_SECONDS,
-            window,
-            minute,
-            f"A window of {window} s is not one minute: the setting is the window's length in seconds (0-900).",
-        )
-    batch = mapping.get("BatchSize")
-    if batch != BATCH_SIZE:
-        wrong(
+            "readings are aggregated per window of one minute",
+            lambda window: (
+                f"A window of {window} s is not one minute: the setting is the window's length in seconds (0-900)."
+            ),
+            mistakes=[
+                (
+                    lambda window: window == 0,
+                    "Without TumblingWindowInSeconds (0, the default) there is no window: the event has no state and "
+                    "isFinalInvokeForWindow never comes, so nothing would ever be written.",
+                ),
+                (lambda window: window == 1, "The unit is seconds, not minutes: 1 makes windows of one second."),
+            ],
+            read=lambda mapping: setting(mapping, "TumblingWindowInSeconds") or 0,
+        ),
+        Requirement(
             "BatchSize",
             BATCH_SIZE,
-            batch,
             f"an invocation gets at most {BATCH_SIZE} records",
-            (
+            lambda batch: (
                 "Left out, BatchSize is 100 for Kinesis: a window's readings would come in one invocation, and "
                 "Part 2 would not show the state carried from batch to batch."
-                if not (calls and "BatchSize" in calls[-1])
+                if batch_left_out
                 else f"BatchSize is the most records one invocation gets: {batch} is not {BATCH_SIZE}."
             ),
-        )
-    retries = mapping.get("MaximumRetryAttempts", -1)
-    twice = f"a batch that keeps failing is given up after {MAX_RETRIES + 1} invocations in all"
-    if retries is None or retries < 0:
-        wrong(
+            read=lambda mapping: mapping.get("BatchSize"),
+        ),
+        Requirement(
             "MaximumRetryAttempts",
             MAX_RETRIES,
-            retries,
-            twice,
-            "-1 (the default) retries until the records expire from the stream: the window, and the shard, would "
-            "wait behind one poison record all that time.",
-        )
-    if retries == MAX_RETRIES + 1:
-        wrong(
-            "MaximumRetryAttempts",
-            MAX_RETRIES,
-            retries,
-            twice,
-            f"Off by one: MaximumRetryAttempts counts the retries after the first attempt: {retries} would invoke "
-            f"a failing batch {retries + 1} times.",
-        )
-    if retries != MAX_RETRIES:
-        wrong(
-            "MaximumRetryAttempts",
-            MAX_RETRIES,
-            retries,
-            twice,
-            f"{retries} retries invoke a failing batch {retries + 1} times in all.",
-        )
-    for name, (default, effect) in UNASKED.items():
-        value = mapping.get(name, default)
-        if value not in (default, None) or (calls and name in calls[-1] and calls[-1][name] != default):
-            raise ExerciseCheckFailed(
-                f"{label}: {name}: expected it left at {default} (not given), got {value!r}.\nHint: {name} is not "
-                f"asked for here: {effect}. Set only what the requirements ask for."
-            )
+            f"a batch that keeps failing is given up after {MAX_RETRIES + 1} invocations in all",
+            lambda retries: f"{retries} retries invoke a failing batch {retries + 1} times in all.",
+            mistakes=[
+                (
+                    lambda retries: retries is None or retries < 0,
+                    "-1 (the default) retries until the records expire from the stream: the window, and the shard, "
+                    "would wait behind one poison record all that time.",
+                ),
+                (
+                    lambda retries: retries == MAX_RETRIES + 1,
+                    lambda retries: (
+                        "Off by one: MaximumRetryAttempts counts the retries after the first attempt: "
+                        f"{retries} would invoke a failing batch {retries + 1} times."
+                    ),
+                ),
+            ],
+            read=lambda mapping: mapping.get("MaximumRetryAttempts", -1),
+        ),
+    ]
 
 
 # Stretch 09.S ----------------------------------------------------------------------------------------------------

@@ -8,10 +8,11 @@ or just its ``UUID``. The check does not trust that answer: it reads the mapping
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from ..endpoint import client
 from . import ExerciseCheckFailed
@@ -80,33 +81,100 @@ def unmet(label: str, what: str, expected: Any, got: Any, requirement: str, hint
     )
 
 
-def judge_stream_and_function(label: str, mapping: dict, function_name: str, stream_arn: str) -> None:
+Hint = str | Callable[[Any], str]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One requirement of a goal exercise, judged on one stored setting: a row of a mapping check's table.
+
+    The stored value meets it when ``met(value)`` holds (by default: it equals ``expected``). When it does not, the
+    hint is that of the first ``(when, hint)`` in ``mistakes`` whose ``when(value)`` holds, else ``otherwise``: the
+    mistakes a learner is likely to make come first, each with a hint naming it. A hint is a text, or a function of
+    the stored value. ``read`` picks the value out of the mapping (by default, ``setting(mapping, setting)``).
+    """
+
+    setting: str
+    expected: Any
+    requirement: str
+    otherwise: Hint
+    mistakes: Sequence[tuple[Callable[[Any], bool], Hint]] = ()
+    met: Callable[[Any], bool] | None = None
+    read: Callable[[dict], Any] | None = None
+
+    def value_in(self, mapping: dict) -> Any:
+        return self.read(mapping) if self.read else setting(mapping, self.setting)
+
+    def is_met(self, value: Any) -> bool:
+        return self.met(value) if self.met else value == self.expected
+
+    def hint_for(self, value: Any) -> str:
+        hint = next((hint for when, hint in self.mistakes if when(value)), self.otherwise)
+        return hint(value) if callable(hint) else hint
+
+
+def judge(label: str, mapping: dict, requirements: Sequence[Requirement]) -> None:
+    """Raises, for the first requirement the stored mapping breaks, what was expected, what is stored, and why."""
+    for row in requirements:
+        value = row.value_in(mapping)
+        if not row.is_met(value):
+            raise unmet(label, row.setting, row.expected, value, row.requirement, row.hint_for(value))
+
+
+def stream_and_function(function_name: str, stream_arn: str) -> list[Requirement]:
     """What every mapping exercise asks first: the mapping reads the stream, and invokes the function, it is given."""
-    if mapping.get("EventSourceArn") != stream_arn:
-        raise unmet(
-            label,
+    return [
+        Requirement(
             "EventSourceArn",
             stream_arn,
-            mapping.get("EventSourceArn"),
             "the mapping reads the stream it is given",
             "pass EventSourceArn=stream_arn.",
-        )
-    if not str(mapping.get("FunctionArn", "")).endswith(f":function:{function_name}"):
-        raise unmet(
-            label,
+            read=lambda mapping: mapping.get("EventSourceArn"),
+        ),
+        Requirement(
             "FunctionArn",
             function_name,
-            mapping.get("FunctionArn"),
             "the mapping invokes the function it is given",
             "pass FunctionName=function_name.",
-        )
+            read=lambda mapping: mapping.get("FunctionArn"),
+            met=lambda arn: str(arn or "").endswith(f":function:{function_name}"),
+        ),
+    ]
 
 
-def refused(label: str, operation: str, error: ClientError) -> ExerciseCheckFailed:
-    """What to tell a learner whose create/update_event_source_mapping call LocalStack refused."""
-    message = error.response.get("Error", {}).get("Message", str(error))
+def judge_unasked(label: str, mapping: dict, calls: list[dict], unasked: dict[str, tuple[Any, str]]) -> None:
+    """Settings no requirement asks for, ``{name: (AWS's default, what changing it would do)}``: each must be left
+    at its default, neither stored otherwise nor written out with another value."""
+    for name, (default, effect) in unasked.items():
+        value = mapping.get(name, default)
+        if value not in (default, None) or (calls and name in calls[-1] and calls[-1][name] != default):
+            raise ExerciseCheckFailed(
+                f"{label}: {name}: expected it left at {default} (not given), got {value!r}.\nHint: {name} is not "
+                f"asked for here: {effect}. No requirement needs it: set only what the requirements ask for."
+            )
+
+
+def refused(
+    label: str,
+    operation: str,
+    error: ClientError | ParamValidationError,
+    specific: Sequence[tuple[str, str]] = (),
+) -> ExerciseCheckFailed:
+    """What to tell a learner whose create/update_event_source_mapping call was refused: by LocalStack (a
+    ClientError) or by botocore before it was sent (a ParamValidationError: a wrong name or type).
+
+    ``specific``: an exercise's own ``(words, hint)`` pairs, tried first: the hint of the first whose words (lower
+    case) the error's message contains. Then the hints every mapping exercise shares.
+    """
+    if isinstance(error, ClientError):
+        message = error.response.get("Error", {}).get("Message", str(error))
+    else:
+        message = str(error)
     lowered = message.lower()
-    if "startingposition" in lowered:
+    own = next((hint for words, hint in specific if words in lowered), None)
+    if own is not None:
+        hint = own
+    elif "startingposition" in lowered:
         hint = (
             "StartingPosition is required for a Kinesis stream: it says where a new mapping starts reading "
             "(TRIM_HORIZON: the oldest record the stream keeps; LATEST: only records put from now on)."
@@ -126,4 +194,5 @@ def refused(label: str, operation: str, error: ClientError) -> ExerciseCheckFail
             f"{operation} refused a parameter: read the message above, then compare your names and values with "
             "the statement and the cheat sheet (docs/esm-parameters.md): spelling, type, range."
         )
-    return ExerciseCheckFailed(f"{label}: {operation} refused your call: {message}\nHint: {hint}")
+    who = operation if isinstance(error, ClientError) else f"botocore (before sending {operation})"
+    return ExerciseCheckFailed(f"{label}: {who} refused your call: {message}\nHint: {hint}")
