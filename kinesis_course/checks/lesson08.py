@@ -356,7 +356,8 @@ def _cases(rng: random.Random) -> list[tuple[str, str, dict, str | None]]:
                 _rising(rng, rng.randint(4_000, 12_000)),
                 invocations,
                 0,
-                round(size * rng.uniform(10, 60), 1),
+                # 125 ms or more: over SLOW_MS_PER_RECORD as a whole, under it per record.
+                round(size * rng.uniform(25, 60), 1),
                 _spread(rng, count, size * invocations),
                 size,
             ),

@@ -395,6 +395,21 @@ def reference_merge(states: list[dict]) -> dict:
     return merged
 
 
+def _extremes_apart(rng: random.Random, lowest_in: int, highest_in: int) -> list[dict]:
+    """One sensor seen by every shard, its lowest reading in shard ``lowest_in`` and its highest in ``highest_in``:
+    with both orders among the cases, a merge that keeps the first or the last shard's min or max fails whatever
+    the draw."""
+    sensor = SENSORS[0]
+    shards = [_readings(rng, count, [sensor]) for count in rng.sample(range(1, 7), rng.randint(2, 3))]
+    temperatures = [reading["temperature"] for readings in shards for reading in readings]
+    lowest, highest = round(min(temperatures) - rng.uniform(1, 5), 2), round(max(temperatures) + rng.uniform(1, 5), 2)
+    shards[lowest_in][0]["temperature"] = lowest
+    shards[highest_in].append(
+        dict(shards[highest_in][0], reading_id=f"r-{rng.randrange(10**6):06d}", temperature=highest)
+    )
+    return [reference_update({}, readings) for readings in shards]
+
+
 def check_stretch_merge_states(merge_states) -> None:
     label = "Stretch 09.S"
     rng = fresh_random(label)
@@ -409,6 +424,8 @@ def check_stretch_merge_states(merge_states) -> None:
                 ],
             )
         )
+    cases.append(("several shards, the lowest reading in the first", _extremes_apart(rng, 0, -1)))
+    cases.append(("several shards, the lowest reading in the last", _extremes_apart(rng, -1, 0)))
     for description, states in cases:
         expected = reference_merge(states)
         got = _call(

@@ -251,11 +251,17 @@ def test_wrong_merges_are_rejected(mode, mentions):
     assert_rejected(lambda: checks.check_stretch_merge_states(lambda states: _merge(states, mode=mode)), *mentions)
 
 
-def test_a_merge_that_keeps_the_first_shards_max_is_rejected():
-    def first_max(states):
+@pytest.mark.parametrize("which", ["first", "last"])
+@pytest.mark.parametrize("extreme", ["min", "max"])
+def test_a_merge_that_keeps_one_shards_extreme_is_rejected(which, extreme):
+    """Every draw (a seed once let the first shard's max through): the check has a case for each order."""
+
+    def one_shards(states):
         merged = checks.reference_merge(states)
+        ordered = states if which == "first" else states[::-1]
         for sensor in merged:
-            merged[sensor]["max"] = next(s[sensor]["max"] for s in states if sensor in s)
+            merged[sensor][extreme] = next(s[sensor][extreme] for s in ordered if sensor in s)
         return merged
 
-    assert_rejected(lambda: checks.check_stretch_merge_states(first_max), "largest of their maxes")
+    mentions = "largest of their maxes" if extreme == "max" else "smallest of the shards' mins"
+    assert_rejected(lambda: checks.check_stretch_merge_states(one_shards), mentions)
