@@ -86,14 +86,13 @@ class _FileDurations:
         self.seconds[file] = self.seconds.get(file, 0.0) + report.duration
 
     def pytest_terminal_summary(self, terminalreporter, config):
-        if len(self.seconds) < 2:
-            return
         longest = sorted(self.seconds.items(), key=lambda pair: -pair[1])
-        terminalreporter.section("the longest test files (seconds of test time, on whichever worker ran them)")
-        for file, seconds in longest[:12]:
-            terminalreporter.line(f"{seconds:8.1f}  {file}")
-        terminalreporter.line(f"{sum(self.seconds.values()):8.1f}  all {len(self.seconds)} files together")
-        if config.getoption("store_durations"):
+        if len(longest) > 1:
+            terminalreporter.section("the longest test files (seconds of test time, on whichever worker ran them)")
+            for file, seconds in longest[:12]:
+                terminalreporter.line(f"{seconds:8.1f}  {file}")
+            terminalreporter.line(f"{sum(self.seconds.values()):8.1f}  all {len(self.seconds)} files together")
+        if longest and config.getoption("store_durations"):
             stored = {**_recorded_durations(), **{file: round(seconds, 1) for file, seconds in longest}}
             DURATIONS.write_text(json.dumps(dict(sorted(stored.items())), indent=1) + "\n")
             terminalreporter.line(f"written to {DURATIONS.name}: the next run starts the longest files first")

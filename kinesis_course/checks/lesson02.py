@@ -26,7 +26,7 @@ from .. import logs, mappings
 from ..events import kinesis_event
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import answer_of, property_cases, unchanged
-from .mapping import mapping_of, setting
+from .mapping import Requirement, judge, mapping_of, setting
 
 KEYS = ("reading_id", "sensor", "temperature", "unit", "humidity")
 UNITS = ("C", "F")
@@ -619,25 +619,96 @@ def _invocations(batch_size: int, readings: int = READINGS_IN_STREAM) -> int:
     return -(-readings // batch_size)
 
 
-def _batch_size_hint(batch_size) -> str:
-    if batch_size == 100:
-        return (
-            f"{AT_MOST_4} is broken: left out, BatchSize is 100 (the default), so one batch may carry all seven "
-            f"readings, and up to 100. BatchSize is the most records one batch may hold: the largest value that "
-            f"keeps every invocation at 4 readings or fewer is {BATCH_SIZE}."
-        )
-    if isinstance(batch_size, int) and batch_size > BATCH_SIZE:
-        return (
-            f"{AT_MOST_4} is broken: BatchSize is the most records a batch may hold, so with {batch_size} a batch "
-            f"can carry {batch_size} records, more than 4."
-        )
-    if isinstance(batch_size, int) and 0 < batch_size < BATCH_SIZE:
-        return (
-            f"{FEWEST} is broken: batches of at most {batch_size} records take {_invocations(batch_size)} "
-            f"invocations for the seven readings, where batches of up to {BATCH_SIZE} take "
-            f"{_invocations(BATCH_SIZE)}. Take the largest BatchSize that keeps {AT_MOST_4}."
-        )
-    return f"{AT_MOST_4} and {FEWEST} together fix BatchSize: the largest batch that holds at most 4 readings."
+def _starting_position_hint(position) -> str:
+    if position is None:
+        return STARTING_POSITION_REQUIRED.removeprefix(f"{BACKLOG}: ")
+    return (
+        f"{position} starts at a point in time you would have to choose (and LocalStack 4.14 alone does not support "
+        "it), and nothing guarantees it is before the oldest reading. Start at the oldest record still in the shard."
+    )
+
+
+def _requirements(function_name: str, stream_arn: str) -> list[Requirement]:
+    """The statement's six requirements, as the stored settings that meet them (checks/mapping.py's judge)."""
+    return [
+        Requirement(
+            "FunctionArn",
+            function_name,
+            FEEDS,
+            "Wrong function. FunctionName must be the function_name argument, the function you deployed.",
+            met=lambda arn: str(arn or "").endswith(f":function:{function_name}"),
+            read=lambda mapping: mapping.get("FunctionArn"),
+        ),
+        Requirement(
+            "EventSourceArn",
+            stream_arn,
+            FEEDS,
+            "Wrong stream. EventSourceArn must be the stream_arn argument, the stream the readings are in.",
+            read=lambda mapping: mapping.get("EventSourceArn"),
+        ),
+        Requirement(
+            "StartingPosition",
+            "TRIM_HORIZON",
+            BACKLOG,
+            _starting_position_hint,
+            mistakes=[
+                (
+                    lambda position: position == "LATEST",
+                    "LATEST starts after the newest record, so the seven readings already in the stream would "
+                    "never be processed. Which position starts at the oldest record still in the shard?",
+                )
+            ],
+            read=lambda mapping: mapping.get("StartingPosition"),
+        ),
+        Requirement(
+            "BatchSize",
+            f"at most {BATCH_SIZE}",
+            AT_MOST_4,
+            lambda size: (
+                f"BatchSize is the most records a batch may hold, so with {size} a batch can carry {size} records, "
+                "more than 4."
+            ),
+            mistakes=[
+                (
+                    lambda size: size == 100,
+                    "Left out, BatchSize is 100 (the default), so one batch may carry all seven readings, and up to "
+                    "100. BatchSize is the most records one batch may hold: the largest value that keeps every "
+                    f"invocation at 4 readings or fewer is {BATCH_SIZE}.",
+                )
+            ],
+            met=lambda size: isinstance(size, int) and size <= BATCH_SIZE,
+        ),
+        Requirement(
+            "BatchSize",
+            BATCH_SIZE,
+            FEWEST,
+            lambda size: (
+                f"Batches of at most {size} records take {_invocations(size)} invocations for the seven readings, "
+                f"where batches of up to {BATCH_SIZE} take {_invocations(BATCH_SIZE)}. Take the largest BatchSize "
+                f"that keeps {AT_MOST_4}."
+            ),
+        ),
+        Requirement(
+            "State",
+            "Enabled",
+            READS_NOW,
+            "Enabled=False creates a mapping that never reads the stream, and the readings would wait there. Leave "
+            "Enabled out (it defaults to True).",
+            met=lambda state: state not in ("Disabled", "Disabling"),
+            read=lambda mapping: mapping.get("State"),
+        ),
+        Requirement(
+            "MaximumBatchingWindowInSeconds",
+            0,
+            DEFAULTS,
+            lambda window: (
+                f"A batching window makes the mapping wait up to {window} s for more records before it invokes. It "
+                "saves no invocation here: the seven readings are all in the stream already, and BatchSize alone "
+                "decides how many go in one batch. Leave MaximumBatchingWindowInSeconds out (lesson 05 is about it)."
+            ),
+            read=lambda mapping: setting(mapping, "MaximumBatchingWindowInSeconds") or 0,
+        ),
+    ]
 
 
 def _reject(mapping: dict, function_name: str, message: str) -> ExerciseCheckFailed:
@@ -707,76 +778,10 @@ def check_reading_mapping(create_reading_mapping, function_name: str, stream_arn
         mappings.delete_mappings_of(function_name)  # created, maybe, but not returned: it must not poll unchecked
         raise
 
-    function_arn = mapping.get("FunctionArn", "")
-    if not function_arn.endswith(f":function:{function_name}"):
-        raise _reject(
-            mapping,
-            function_name,
-            (
-                f"{label}: expected a mapping that invokes {function_name!r}, got one that invokes {function_arn!r}.\n"
-                f"Hint: {FEEDS} is broken: wrong function. FunctionName must be the function_name argument, the function "
-                "you deployed."
-            ),
-        )
-    if mapping.get("EventSourceArn") != stream_arn:
-        raise _reject(
-            mapping,
-            function_name,
-            (
-                f"{label}: expected a mapping that reads {stream_arn!r}, got one that reads {mapping.get('EventSourceArn')!r}."
-                f"\nHint: {FEEDS} is broken: wrong stream. EventSourceArn must be the stream_arn argument, the stream the "
-                "readings are in."
-            ),
-        )
-    position = mapping.get("StartingPosition")
-    if position != "TRIM_HORIZON":
-        if position == "LATEST":
-            hint = (
-                f"{BACKLOG} is broken: LATEST starts after the newest record, so the seven readings already in the "
-                "stream would never be processed. Which position starts at the oldest record still in the shard?"
-            )
-        elif position is None:
-            hint = STARTING_POSITION_REQUIRED
-        else:
-            hint = (
-                f"{BACKLOG}: {position} starts at a point in time you would have to choose (and LocalStack 4.14 "
-                "alone does not support it), and nothing guarantees it is before the oldest reading. Start at the "
-                "oldest record still in the shard."
-            )
-        raise _reject(
-            mapping,
-            function_name,
-            f"{label}: expected StartingPosition 'TRIM_HORIZON', got {position!r}.\nHint: {hint}",
-        )
-    batch_size = setting(mapping, "BatchSize")
-    if batch_size != BATCH_SIZE:
-        raise _reject(
-            mapping,
-            function_name,
-            f"{label}: expected BatchSize {BATCH_SIZE}, got {batch_size!r}.\nHint: {_batch_size_hint(batch_size)}",
-        )
-    if mapping.get("State") in ("Disabled", "Disabling"):
-        raise _reject(
-            mapping,
-            function_name,
-            (
-                f"{label}: expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: {READS_NOW} is broken: "
-                "Enabled=False creates a mapping that never reads the stream, and the readings would wait there. Leave "
-                "Enabled out (it defaults to True)."
-            ),
-        )
-    window = setting(mapping, "MaximumBatchingWindowInSeconds") or 0
-    if window:
-        raise _reject(
-            mapping,
-            function_name,
-            (
-                f"{label}: expected MaximumBatchingWindowInSeconds 0 (the default), got {window!r}.\nHint: {DEFAULTS} is "
-                f"broken: a batching window makes the mapping wait up to {window} s for more records before it invokes. "
-                "It saves no invocation here: the seven readings are all in the stream already, and BatchSize alone "
-                "decides how many go in one batch. Leave MaximumBatchingWindowInSeconds out (lesson 05 is about it)."
-            ),
-        )
+    try:
+        judge(label, mapping, _requirements(function_name, stream_arn))
+    except ExerciseCheckFailed as failed:
+        raise _reject(mapping, function_name, str(failed)) from None
     passed(
         label,
         f"the readings already in the stream are processed (TRIM_HORIZON), in batches of at most {BATCH_SIZE} records",
