@@ -32,7 +32,7 @@ from ..mappings import delete_mappings_of, wait_for_state
 from ..streams import ensure_stream, put_records
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import property_cases, unchanged
-from .mapping import mapping_of, on_failure_destination, refused, setting
+from .mapping import Requirement, judge, mapping_of, on_failure_destination, refused, setting
 
 # ---------------------------------------------------------------------------------------------- 03.1 triage
 
@@ -272,168 +272,138 @@ WHOLE = "requirement 5 (a failing batch is retried whole; every other setting ke
 RECORDS_IN_STREAM = 9
 
 
-def _reject(label: str, uuid_: str, function_name: str, message: str) -> None:
-    # A rejected mapping must not keep polling (its retries would block the shard and fill the logs), and a
-    # second create for the same function and stream would fail with ResourceConflictException.
-    delete_mappings_of(function_name)
-    delete_logs(function_name)
-    raise ExerciseCheckFailed(f"{label}: {message}")
-
-
 def _retries_hint(retries) -> str:
     if retries == -1 or retries is None:
         return (
-            f"{DELIVERIES} is broken: left at -1 (the default), MaximumRetryAttempts retries until the record "
-            "expires, so the shard stays blocked for up to the retention period (24 hours by default, up to 365 "
-            "days)."
+            "Left at -1 (the default), MaximumRetryAttempts retries until the record expires, so the shard stays "
+            "blocked for up to the retention period (24 hours by default, up to 365 days)."
         )
     if retries == 0:
         return (
-            f"{DELIVERIES} is broken: 0 means no retry at all, one delivery in all, and a batch that failed once "
-            "for a passing reason (a throttled database) is given up. MaximumRetryAttempts counts the retries "
-            "after the first attempt."
+            "0 means no retry at all, one delivery in all, and a batch that failed once for a passing reason (a "
+            "throttled database) is given up. MaximumRetryAttempts counts the retries after the first attempt."
         )
     if retries == 10000:
         return (
-            f"{DELIVERIES} is broken: 10,000 is the most AWS allows, not a bound that gives up soon: a poison "
-            "record would be delivered 10,001 times while the shard waits behind it."
+            "10,000 is the most AWS allows, not a bound that gives up soon: a poison record would be delivered "
+            "10,001 times while the shard waits behind it."
         )
     if isinstance(retries, int) and retries > 0:
         return (
-            f"{DELIVERIES} is broken: MaximumRetryAttempts counts the retries after the first attempt, not the "
-            f"deliveries: {retries} retries make {retries + 1} invocations of a failing batch, not 3."
+            "MaximumRetryAttempts counts the retries after the first attempt, not the deliveries: "
+            f"{retries} retries make {retries + 1} invocations of a failing batch, not 3."
         )
-    return f"{DELIVERIES}: MaximumRetryAttempts counts the retries after the first attempt."
+    return "MaximumRetryAttempts counts the retries after the first attempt."
 
 
 def _batch_size_hint(batch_size) -> str:
     if isinstance(batch_size, int) and batch_size > 3:
         default = " (the default, as you left it out)" if batch_size == 100 else ""
         return (
-            f"{FEW_GOOD_LOST} is broken: with BatchSize {batch_size}{default}, a batch holds up to {batch_size} "
-            f"records, so up to {batch_size - 1} good records are given up with one poison record."
+            f"With BatchSize {batch_size}{default}, a batch holds up to {batch_size} records, so up to "
+            f"{batch_size - 1} good records are given up with one poison record."
         )
     if isinstance(batch_size, int) and 0 < batch_size < 3:
         invocations = -(-RECORDS_IN_STREAM // batch_size)
         return (
-            f"{FEW_GOOD_LOST} is broken: batches of at most {batch_size} records lose fewer good records, but "
-            f"take {invocations} invocations for the nine readings where batches of 3 take 3. Take the largest "
-            "batch that gives up at most 2 good records with a poison one."
+            f"Batches of at most {batch_size} records lose fewer good records, but take {invocations} invocations "
+            "for the nine readings where batches of 3 take 3. Take the largest batch that gives up at most 2 good "
+            "records with a poison one."
         )
-    return f"{FEW_GOOD_LOST}: BatchSize is the most records one batch may hold."
+    return "BatchSize is the most records one batch may hold."
+
+
+def _requirements(function_name: str, stream_arn: str, queue_arn: str) -> list[Requirement]:
+    """The statement's five requirements, as the stored settings that meet them (checks/mapping.py's judge)."""
+    names = "Pass the function_name and stream_arn your function receives as FunctionName and EventSourceArn."
+    named_by_arn = (
+        "A destination is named by its ARN (arn:aws:sqs:region:account:name), not by the queue's name or URL. AWS "
+        "refuses a URL; LocalStack 4.14 stores it and then cannot deliver anything to it. Use the queue_arn argument."
+    )
+    return [
+        Requirement("EventSourceArn", stream_arn, FEEDS, names, read=lambda mapping: mapping.get("EventSourceArn")),
+        Requirement(
+            "FunctionArn",
+            function_name,
+            FEEDS,
+            names,
+            met=lambda arn: str(arn or "").endswith(f":function:{function_name}"),
+            read=lambda mapping: mapping.get("FunctionArn"),
+        ),
+        Requirement(
+            "StartingPosition",
+            "TRIM_HORIZON",
+            FEEDS,
+            "The records #0 to #8 are already in the stream, and LATEST starts after the newest record, so it would "
+            "never read them. StartingPosition is required for Kinesis: there is no default to rely on.",
+            read=lambda mapping: mapping.get("StartingPosition"),
+        ),
+        Requirement("BatchSize", 3, FEW_GOOD_LOST, _batch_size_hint),
+        Requirement("MaximumRetryAttempts", 2, DELIVERIES, _retries_hint),
+        Requirement(
+            "DestinationConfig.OnFailure.Destination",
+            queue_arn,
+            TRACE,
+            "Use the queue_arn your function receives.",
+            mistakes=[
+                (
+                    lambda config: not (config or {}).get("OnFailure") and (config or {}).get("OnSuccess"),
+                    "OnSuccess is the wrong key. The queue must hear of the batches Lambda gives up on, so it goes "
+                    "under OnFailure.",
+                ),
+                (
+                    lambda config: not ((config or {}).get("OnFailure") or {}).get("Destination"),
+                    "Without a destination the failed batch is dropped without a trace. After the retries the "
+                    "mapping moves on and nothing says which records were given up.",
+                ),
+                (
+                    lambda config: config["OnFailure"]["Destination"].startswith("http"),
+                    "It is the queue's URL. " + named_by_arn,
+                ),
+                (
+                    lambda config: config["OnFailure"]["Destination"] == queue_arn.rsplit(":", 1)[-1],
+                    "It is the queue's name. " + named_by_arn,
+                ),
+            ],
+            met=lambda config: ((config or {}).get("OnFailure") or {}).get("Destination") == queue_arn,
+            read=lambda mapping: setting(mapping, "DestinationConfig"),
+        ),
+        Requirement(
+            "BisectBatchOnFunctionError",
+            False,
+            WHOLE,
+            "BisectBatchOnFunctionError splits a failing batch in halves (lesson 06) instead of invoking it again as "
+            "it is. Leave it out here.",
+            met=lambda bisect: not bisect,
+        ),
+        Requirement(
+            "MaximumRecordAgeInSeconds",
+            -1,
+            WHOLE,
+            "An age limit gives a batch up when its records are too old, whatever the retries; this mapping gives up "
+            "by the count of deliveries alone. Leave MaximumRecordAgeInSeconds out (section 4 shows it).",
+            met=lambda age: age in (-1, None),
+        ),
+        Requirement(
+            "State",
+            "Enabled",
+            FEEDS,
+            "Enabled=False creates a mapping that never reads the stream. Leave Enabled out (it defaults to True).",
+            met=lambda state: state not in ("Disabled", "Disabling"),
+            read=lambda mapping: mapping.get("State"),
+        ),
+    ]
 
 
 def _judge_bounded(label: str, mapping: dict, function_name: str, stream_arn: str, queue_arn: str) -> None:
-    uuid_ = mapping["UUID"]
-    if mapping.get("EventSourceArn") != stream_arn or not str(mapping.get("FunctionArn", "")).endswith(
-        f":function:{function_name}"
-    ):
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected a mapping from {stream_arn} to {function_name}, got one from "
-            f"{mapping.get('EventSourceArn')} to {mapping.get('FunctionArn')}.\nHint: {FEEDS} is broken: pass "
-            "the function_name and stream_arn your function receives as FunctionName and EventSourceArn.",
-        )
-    if mapping.get("StartingPosition") != "TRIM_HORIZON":
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected StartingPosition 'TRIM_HORIZON', got {mapping.get('StartingPosition')!r}.\nHint: {FEEDS} "
-            "is broken: the records #0 to #8 are already in the stream, and LATEST starts after the newest record, "
-            "so it would never read them. StartingPosition is required for Kinesis: there is no default to rely on.",
-        )
-    batch_size = mapping.get("BatchSize")
-    if batch_size != 3:
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected BatchSize 3, got {batch_size!r}.\nHint: {_batch_size_hint(batch_size)}",
-        )
-    retries = setting(mapping, "MaximumRetryAttempts")
-    if retries != 2:
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected MaximumRetryAttempts 2, got {retries!r}.\nHint: {_retries_hint(retries)}",
-        )
-    destinations = setting(mapping, "DestinationConfig") or {}
-    destination = on_failure_destination(mapping)
-    if destinations.get("OnSuccess", {}).get("Destination") and not destination:
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected DestinationConfig {{'OnFailure': {{'Destination': {queue_arn!r}}}}}, got {destinations!r}."
-            f"\nHint: {TRACE} is broken: OnSuccess is the wrong key. The queue must hear of the batches Lambda "
-            "gives up on, so it goes under OnFailure.",
-        )
-    if not destination:
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected an OnFailure destination {queue_arn!r}, got DestinationConfig {destinations!r}.\nHint: "
-            f"{TRACE} is broken: without a destination the failed batch is dropped without a trace. After the "
-            "retries the mapping moves on and nothing says which records were given up.",
-        )
-    if destination.startswith("http"):
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected the queue's ARN {queue_arn!r} as destination, got its URL {destination!r}.\nHint: {TRACE} "
-            "is broken: a destination is named by ARN (arn:aws:sqs:...), not by the queue's URL. AWS refuses a "
-            "URL; LocalStack 4.14 stores it and then cannot deliver anything to it. Use the queue_arn argument.",
-        )
-    if destination == queue_arn.rsplit(":", 1)[-1]:
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected the queue's ARN {queue_arn!r} as destination, got the queue's name {destination!r}.\n"
-            f"Hint: {TRACE} is broken: a destination is named by its ARN (arn:aws:sqs:region:account:name), not by "
-            "the queue's name or URL. Use the queue_arn argument.",
-        )
-    if destination != queue_arn:
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected the OnFailure destination {queue_arn!r}, got {destination!r}.\nHint: {TRACE}: use the "
-            "queue_arn your function receives.",
-        )
-    if setting(mapping, "BisectBatchOnFunctionError"):
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected BisectBatchOnFunctionError False (not set), got True.\nHint: {WHOLE} is broken: "
-            "BisectBatchOnFunctionError splits a failing batch in halves (lesson 06) instead of invoking it again "
-            "as it is. Leave it out here.",
-        )
-    age = setting(mapping, "MaximumRecordAgeInSeconds")
-    if age not in (-1, None):
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected MaximumRecordAgeInSeconds -1 (the default), got {age!r}.\nHint: {WHOLE} is broken: an age "
-            "limit gives a batch up when its records are too old, whatever the retries; this mapping gives up by "
-            "the count of deliveries alone. Leave MaximumRecordAgeInSeconds out (section 4 shows it).",
-        )
-    if mapping.get("State") in ("Disabled", "Disabling"):
-        _reject(
-            label,
-            uuid_,
-            function_name,
-            f"expected an Enabled mapping, got State {mapping.get('State')!r}.\nHint: {FEEDS} is broken: "
-            "Enabled=False creates a mapping that never reads the stream. Leave Enabled out (it defaults to True).",
-        )
+    try:
+        judge(label, mapping, _requirements(function_name, stream_arn, queue_arn))
+    except ExerciseCheckFailed as failed:
+        # A rejected mapping must not keep polling (its retries would block the shard and fill the logs), and a
+        # second create for the same function and stream would fail with ResourceConflictException.
+        delete_mappings_of(function_name)
+        delete_logs(function_name)
+        raise failed from None
 
 
 def _refusals(label: str) -> list[tuple[str, str]]:
