@@ -270,6 +270,14 @@ def started_after(function_name: str, moment: float) -> list[dict]:
     return [invocation for invocation in invocations(function_name) if invocation["t"] > moment]
 
 
+def retried_after(function_name: str, moment: float) -> list[dict]:
+    """Invocations that began after ``moment``, less the one that may have been in flight then: the poller may
+    have sent it just before the disable or delete, and the handler records its start only once its process runs,
+    which a busy machine delays (AWS does not cancel an invocation already sent either). Retries that went on would
+    be several within OBSERVE_S, so at most one is still telling."""
+    return started_after(function_name, moment)[1:]
+
+
 # Long enough for several retries if they went on: LocalStack's backoff starts near 0.5 s and grows 1.5x.
 OBSERVE_S = 6
 
@@ -286,7 +294,7 @@ def test_deleting_a_mapping_stops_the_retries_of_its_failing_batch(resources):
     deleted_at = time.time()
     time.sleep(OBSERVE_S)
 
-    assert started_after(function, deleted_at) == [], "the function was invoked after its mapping was deleted"
+    assert retried_after(function, deleted_at) == [], "the function was retried after its mapping was deleted"
     assert not listed(function, uuid), "the deleted mapping is still listed"
 
 
@@ -303,7 +311,7 @@ def test_disabling_a_mapping_stops_the_retries_of_its_failing_batch(resources):
     disabled_at = time.time()
     time.sleep(OBSERVE_S)
 
-    assert started_after(function, disabled_at) == [], "the function was invoked after its mapping was disabled"
+    assert retried_after(function, disabled_at) == [], "the function was retried after its mapping was disabled"
     # A disabled mapping can be deleted like any other, and is then gone from the list.
     delete_mapping(uuid)
     wait_until(lambda: not listed(function, uuid), timeout=10, what=f"the deleted mapping {uuid} to leave the list")
