@@ -17,7 +17,7 @@
 #   make check-lessons       fail when lessons/ is not what solutions/ generates
 #   make lock        re-pin requirements.lock after a change to requirements.txt
 #   make bench       print the engine's timings
-#   make durations   the suite once more, storing each test file's time (tests/durations.json: longest first)
+#   make durations   the suite once more, storing each test file's time in tests/durations.json
 #   make soak        run solution notebooks N times under nbval, LOAD=1 with every core busy (NB="05 08" N=5 J=1)
 #   make drift       the newest boto3, Powertools, JupyterLab, nbval over the lock: what breaks (.state/drift/)
 #   make clean       remove LocalStack's state and log (.state/)
@@ -131,7 +131,7 @@ lab: setup
 test: setup
 	tools/run_tests.sh
 
-# The suite once more, writing each test file's time to tests/durations.json: `make test` starts the longest first.
+# The suite once more, writing each test file's time to tests/durations.json (pytest's --longest-first reads it).
 durations: setup
 	KC_STORE_DURATIONS=1 tools/run_tests.sh --stage suite
 

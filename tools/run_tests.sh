@@ -16,8 +16,8 @@
 # Two workers by default. On 2 cores, 3 and 4 workers finished this stage sooner (457 s and 411 s against 547 s,
 # one run each), but each adds load on the one LocalStack that the timing-sensitive lessons share, and no soak has
 # shown their outcomes stable under it yet: KC_WORKERS=4 make test tries it.
-# The files start longest first (conftest.py, from tests/durations.json; --no-loadscope-reorder keeps that order
-# rather than xdist's, which is by number of tests); KC_STORE_DURATIONS=1 (`make durations`) measures them again.
+# Each run ends with its longest test files; KC_STORE_DURATIONS=1 (`make durations`) stores them all in
+# tests/durations.json, which `tools/run_tests.sh ... --longest-first --no-loadscope-reorder` orders by (see conftest.py).
 # The browser test runs solution notebooks too, in JupyterLab, with the same LocalStack resource names: it must not overlap with nbval's runs of them.
 # Without Chromium the browser test is skipped, with its reason in the summary, and the stage passes; where CI
 # is set it fails instead (tests/conftest.py).
@@ -35,7 +35,7 @@ if [ "${KC_STORE_DURATIONS:-}" = 1 ]; then nbval+=(--store-durations); fi
 suite_stage() {
   local together=0 alone=0
   "${pytest[@]}" tests solutions --ignore=tests/browser "${nbval[@]}" -m "not measures_throughput" \
-    -n "${KC_WORKERS:-2}" --dist loadfile --no-loadscope-reorder || together=$?
+    -n "${KC_WORKERS:-2}" --dist loadfile || together=$?
   echo "Now the solutions that measure throughput, each with LocalStack to itself:"
   "${pytest[@]}" solutions "${nbval[@]}" -m measures_throughput || alone=$?
   if [ "$alone" = 5 ]; then alone=0; fi  # pytest's "no tests collected": no notebook is marked so
