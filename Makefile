@@ -17,6 +17,7 @@
 #   make check-lessons       fail when lessons/ is not what solutions/ generates
 #   make lock        re-pin requirements.lock after a change to requirements.txt
 #   make bench       print the engine's timings
+#   make sweep       the checks' wrong-answer tests on many seeds (SEEDS=0:150): a check that misses on some draw
 #   make durations   the suite once more, storing each test file's time in tests/durations.json
 #   make soak        run solution notebooks N times under nbval, LOAD=1 with every core busy (NB="05 08" N=5 J=1)
 #   make drift       the newest boto3, Powertools, JupyterLab, nbval over the lock: what breaks (.state/drift/)
@@ -41,7 +42,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .venv/uv/bin/uv)
 # uv must use the interpreter it is given, never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help doctor lab check room site fresh test durations unit up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
+.PHONY: help doctor lab check room site fresh test durations sweep unit up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
 
 help:
 	@sed -n '3,/^$$/p' Makefile | sed -n 's/^# \{0,1\}//p'
@@ -130,6 +131,12 @@ lab: setup
 
 test: setup
 	tools/run_tests.sh
+
+# Every LocalStack-free test of the checks, once per seed of SEEDS (first:stop): the draws on which a check lets a
+# wrong answer through. 150 seeds take about 20 minutes on 2 cores.
+sweep: $(COURSE_VENV)/.installed
+	PYTHONPATH=tools SWEEP_SEEDS=$(or $(SEEDS),0:50) $(COURSE_PY) -m pytest -p no:cacheprovider -p seed_sweep \
+	  -m "not localstack" -n auto tests/course
 
 # The suite once more, writing each test file's time to tests/durations.json (pytest's --longest-first reads it).
 durations: setup

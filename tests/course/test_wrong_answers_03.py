@@ -523,6 +523,7 @@ def test_check_aged_mapping_accepts_the_reference_and_deletes_it(targets, capsys
     assert client("lambda").list_event_source_mappings(FunctionName=targets.function)["EventSourceMappings"] == []
 
 
+@pytest.mark.localstack
 def test_check_aged_mapping_on_the_stub_is_not_solved(targets):
     def stub(function_name, stream_arn, queue_arn):
         raise NotImplementedError("Stretch 03.S: replace this line with your solution")
