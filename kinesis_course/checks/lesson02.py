@@ -26,7 +26,7 @@ from .. import logs, mappings
 from ..events import kinesis_event
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import answer_of, property_cases, unchanged
-from .mapping import Requirement, judge, mapping_of, setting
+from .mapping import Requirement, judge, mapping_of, setting, stream_and_function
 
 KEYS = ("reading_id", "sensor", "temperature", "unit", "humidity")
 UNITS = ("C", "F")
@@ -607,10 +607,11 @@ AT_MOST_4 = "requirement 3 (no invocation carries more than 4 readings)"
 FEWEST = "requirement 4 (within that, as few invocations as possible)"
 READS_NOW = "requirement 5 (the mapping reads the stream as soon as it exists)"
 DEFAULTS = "requirement 6 (every other setting keeps its default)"
-STARTING_POSITION_REQUIRED = (
-    f"{BACKLOG}: StartingPosition is required for a Kinesis stream: there is no default, and Lambda refuses a "
-    "mapping without it. Say where the mapping starts so that the readings already in the stream are processed."
+NO_STARTING_POSITION = (
+    "StartingPosition is required for a Kinesis stream: there is no default, and Lambda refuses a mapping without "
+    "it. Say where the mapping starts so that the readings already in the stream are processed."
 )
+STARTING_POSITION_REQUIRED = f"{BACKLOG}: {NO_STARTING_POSITION}"
 BATCH_SIZE = 4
 READINGS_IN_STREAM = 7
 
@@ -621,7 +622,7 @@ def _invocations(batch_size: int, readings: int = READINGS_IN_STREAM) -> int:
 
 def _starting_position_hint(position) -> str:
     if position is None:
-        return STARTING_POSITION_REQUIRED.removeprefix(f"{BACKLOG}: ")
+        return NO_STARTING_POSITION
     return (
         f"{position} starts at a point in time you would have to choose (and LocalStack 4.14 alone does not support "
         "it), and nothing guarantees it is before the oldest reading. Start at the oldest record still in the shard."
@@ -631,20 +632,12 @@ def _starting_position_hint(position) -> str:
 def _requirements(function_name: str, stream_arn: str) -> list[Requirement]:
     """The statement's six requirements, as the stored settings that meet them (checks/mapping.py's judge)."""
     return [
-        Requirement(
-            "FunctionArn",
+        *stream_and_function(
             function_name,
-            FEEDS,
-            "Wrong function. FunctionName must be the function_name argument, the function you deployed.",
-            met=lambda arn: str(arn or "").endswith(f":function:{function_name}"),
-            read=lambda mapping: mapping.get("FunctionArn"),
-        ),
-        Requirement(
-            "EventSourceArn",
             stream_arn,
             FEEDS,
-            "Wrong stream. EventSourceArn must be the stream_arn argument, the stream the readings are in.",
-            read=lambda mapping: mapping.get("EventSourceArn"),
+            stream_hint="Wrong stream. EventSourceArn must be the stream_arn argument, the stream the readings are in.",
+            function_hint="Wrong function. FunctionName must be the function_name argument, the function you deployed.",
         ),
         Requirement(
             "StartingPosition",

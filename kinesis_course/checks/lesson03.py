@@ -32,7 +32,7 @@ from ..mappings import delete_mappings_of, wait_for_state
 from ..streams import ensure_stream, put_records
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import property_cases, unchanged
-from .mapping import Requirement, judge, mapping_of, on_failure_destination, refused, setting
+from .mapping import Requirement, judge, mapping_of, on_failure_destination, refused, setting, stream_and_function
 
 # ---------------------------------------------------------------------------------------------- 03.1 triage
 
@@ -321,15 +321,7 @@ def _requirements(function_name: str, stream_arn: str, queue_arn: str) -> list[R
         "refuses a URL; LocalStack 4.14 stores it and then cannot deliver anything to it. Use the queue_arn argument."
     )
     return [
-        Requirement("EventSourceArn", stream_arn, FEEDS, names, read=lambda mapping: mapping.get("EventSourceArn")),
-        Requirement(
-            "FunctionArn",
-            function_name,
-            FEEDS,
-            names,
-            met=lambda arn: str(arn or "").endswith(f":function:{function_name}"),
-            read=lambda mapping: mapping.get("FunctionArn"),
-        ),
+        *stream_and_function(function_name, stream_arn, FEEDS, names, names),
         Requirement(
             "StartingPosition",
             "TRIM_HORIZON",

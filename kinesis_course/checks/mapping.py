@@ -121,21 +121,28 @@ def judge(label: str, mapping: dict, requirements: Sequence[Requirement]) -> Non
             raise unmet(label, row.setting, row.expected, value, row.requirement, row.hint_for(value))
 
 
-def stream_and_function(function_name: str, stream_arn: str) -> list[Requirement]:
-    """What every mapping exercise asks first: the mapping reads the stream, and invokes the function, it is given."""
+def stream_and_function(
+    function_name: str,
+    stream_arn: str,
+    requirement: str | None = None,
+    stream_hint: Hint = "pass EventSourceArn=stream_arn.",
+    function_hint: Hint = "pass FunctionName=function_name.",
+) -> list[Requirement]:
+    """What every mapping exercise asks first: the mapping reads the stream, and invokes the function, it is given.
+    ``requirement``: the statement's words for both, where it numbers them (by default, one requirement each)."""
     return [
         Requirement(
             "EventSourceArn",
             stream_arn,
-            "the mapping reads the stream it is given",
-            "pass EventSourceArn=stream_arn.",
+            requirement or "the mapping reads the stream it is given",
+            stream_hint,
             read=lambda mapping: mapping.get("EventSourceArn"),
         ),
         Requirement(
             "FunctionArn",
             function_name,
-            "the mapping invokes the function it is given",
-            "pass FunctionName=function_name.",
+            requirement or "the mapping invokes the function it is given",
+            function_hint,
             read=lambda mapping: mapping.get("FunctionArn"),
             met=lambda arn: str(arn or "").endswith(f":function:{function_name}"),
         ),

@@ -11,6 +11,7 @@ from wrong_answers import assert_rejected
 from kinesis_course import client, delete_function, deploy_function, ensure_queue, ensure_stream
 from kinesis_course.capstone.replay import reference_dead_letters, reference_replay
 from kinesis_course.checks import lesson07 as checks
+from kinesis_course.checks.lesson04 import reading_item
 from kinesis_course.checks import stretch
 from kinesis_course.mappings import delete_mappings_of
 from kinesis_course.queues import delete_queue
@@ -479,19 +480,6 @@ def test_wrong_dead_letters_are_rejected(wrong, mentions):
 
 
 # Exercise 07.3: a per-sensor count, exactly once ---------------------------------------------------------------------
-
-
-def reading_item(key, reading):
-    item = {
-        "pk": {"S": key},
-        "reading_id": {"S": reading["reading_id"]},
-        "sensor": {"S": reading["sensor"]},
-        "temperature": {"N": str(reading["temperature"])},
-        "unit": {"S": reading["unit"]},
-    }
-    if reading.get("humidity") is not None:
-        item["humidity"] = {"N": str(reading["humidity"])}
-    return item
 
 
 ADD_ONE = {"UpdateExpression": "ADD readings :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}
