@@ -28,10 +28,11 @@ A line may also carry ``size``, ``first_arrival``, ``last_arrival`` or ``invoked
 from __future__ import annotations
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 
-from .endpoint import client
 from .logs import log_events
-from .streams import read_records, shard_ids
+from .streams import put_records, read_records, shard_ids
 from .waiting import wait_until
 
 PREFIX = "BATCH "
@@ -84,12 +85,22 @@ def read_batches(function_name: str, stream_name: str | None = None, prefix: str
 
 
 def wait_for_batches(
-    function_name: str, stream_name: str | None = None, records: int = 1, timeout: float = 60, prefix: str = PREFIX
+    function_name: str,
+    stream_name: str | None = None,
+    records: int = 1,
+    timeout: float = 60,
+    prefix: str = PREFIX,
+    since: float | None = None,
 ) -> list[dict]:
-    """Waits until the logged batches hold ``records`` records or more in total; returns them as read_batches does."""
+    """Waits until the logged batches hold ``records`` records or more in total; returns them as read_batches does.
+
+    With ``since`` (epoch seconds), only the batches logged from then on count, e.g. after first_delivery.
+    """
 
     def enough():
-        batches = batch_lines(function_name, prefix)
+        batches = [
+            batch for batch in batch_lines(function_name, prefix) if since is None or batch["invoked_at"] >= since
+        ]
         return batches if sum(batch["size"] for batch in batches) >= records else None
 
     batches = wait_until(
@@ -98,16 +109,21 @@ def wait_for_batches(
     return with_arrivals(batches, arrival_times(stream_name)) if stream_name else batches
 
 
-def warm_up(function_names: list[str]) -> None:
-    """Invokes each function once, at the same time, with an event that holds no records, and waits for the answers.
+def first_delivery(records: dict[str, dict], timeout: float = 60) -> float:
+    """Puts one record on each stream and waits until its function has logged a batch; returns the time then.
 
-    So the first batch a mapping delivers does not also wait for a cold start (the function's process starting,
-    lesson 02's ``Init Duration``), which is not what a batching measurement is about. The course's handler fails
-    on an event without records (it reads ``records[0]``): no ``BATCH`` line is printed, and the execution
-    environment, once started, stays for the next invocation (as LocalStack keeps it after a function error).
+    ``records`` maps a name to the record (a JSON document) for the stream of that name, read by the function of the
+    same name through its mapping. Once every function has logged a batch, every mapping is reading its shards and
+    every function has had its cold start (lesson 02's ``Init Duration``): a measurement started afterwards measures
+    batching, not a poller's first read or a process starting. Pass the returned time as ``since`` to
+    wait_for_batches, so that these first batches are left out.
     """
-    from concurrent.futures import ThreadPoolExecutor
 
-    lam = client("lambda")
-    with ThreadPoolExecutor() as pool:
-        list(pool.map(lambda name: lam.invoke(FunctionName=name, Payload=b'{"Records": []}'), function_names))
+    def deliver(name: str) -> None:
+        put_at = time.time()
+        put_records(name, [records[name]], progress=False)
+        wait_for_batches(name, records=1, timeout=timeout, since=put_at)
+
+    with ThreadPoolExecutor(max(1, len(records))) as pool:
+        list(pool.map(deliver, records))
+    return time.time()
