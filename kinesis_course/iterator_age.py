@@ -190,6 +190,33 @@ def measure_costs(lesson, function: str, batch_size: int = 1, batches: int = 20,
     return Costs(invocation_ms=max(1.0, batch_ms - batch_size * record_ms), record_ms=record_ms)
 
 
+# The kit's choice, not AWS's: a case whose story does not hold (the copy as set up falls behind for its cause, the
+# fixed copy keeps up) runs once more when its handler took this many times longer per record than measure_costs
+# found at the lesson's start. Soaked with every core busy (make soak NB=08 LOAD=1), the runs whose story held took
+# up to 2 times longer; the two that failed, 2.5 times (the poison case's fixed copy, an IteratorAge of 2.2 s at
+# its end) and 10 times (the fixed copy of "batches too small", 7 s per invocation: LocalStack paused).
+RERUN_SLOWDOWN = 1.5
+
+
+def ms_per_record(summary: dict) -> float | None:
+    """The handler's time per record over a stretch: Duration / (records delivered / Invocations)."""
+    delivered = sum(summary["records_by_shard"].values())
+    if not delivered or not summary["invocations"]:
+        return None
+    return summary["duration_ms"] / (delivered / summary["invocations"])
+
+
+def slowdown(summary: dict, expected_ms: float) -> float:
+    """How many times ``expected_ms`` (what measure_costs found, plus any slow API) the handler took per record."""
+    return (ms_per_record(summary) or 0.0) / expected_ms
+
+
+def slowed_by_ms(function: str) -> float:
+    """The slow API's delay per record that the slow wrapper adds to ``function`` (SLOW_MS_PER_RECORD, 0 if unset)."""
+    variables = client("lambda").get_function_configuration(FunctionName=function).get("Environment", {})
+    return float((variables.get("Variables") or {}).get("SLOW_MS_PER_RECORD") or 0)
+
+
 def _samples(function: str, metric: str, start: datetime, end: datetime) -> int:
     answer = client("cloudwatch").get_metric_statistics(
         Namespace="AWS/Lambda",
@@ -497,20 +524,25 @@ class Case:
         clock: float | None = None,
         at_least: int = 0,
         side_by_side: bool = True,
+        costs: Costs | None = None,
     ) -> None:
         """``at_least``: records per copy; on a slow machine (a low rate) the load runs longer, up to 30 s, so that a
-        few records landing unevenly on the shards do not decide the diagnosis."""
+        few records landing unevenly on the shards do not decide the diagnosis. ``costs``: what measure_costs found
+        at the start, against which ``run`` tells a machine that slowed down during the case (RERUN_SLOWDOWN)."""
         self.lesson, self.key, self.functions, self.settings = lesson, key, functions, settings
         seconds = max(seconds, min(self.LONGEST_S, at_least / per_second)) if at_least else seconds
         self.per_second, self.seconds, self.sensors, self.shards = per_second, seconds, sensors, shards
         self.poison_at, self.clock, self.side_by_side = poison_at, clock, side_by_side
+        self.costs = costs
+        self.attempt = 1
 
     def _start(self, copy: int, fix=None) -> tuple[str, str]:
         from .clock import set_clock
         from .mappings import create_mapping, wait_for_state
         from .streams import ensure_stream
 
-        stream = self.lesson.name(f"{self.key}-{copy}")
+        again = "" if self.attempt == 1 else f"-run{self.attempt}"  # a run again reads fresh streams
+        stream = self.lesson.name(f"{self.key}-{copy}{again}")
         uuid = create_mapping(self.functions[copy - 1], ensure_stream(stream, shards=self.shards), **self.settings)
         self.uuids[copy - 1] = uuid
         if fix is not None:
@@ -549,8 +581,47 @@ class Case:
         finally:
             delete_mapping(uuid)  # gone already, unless the run failed
 
-    def run(self, fix, fixed_sensors: list[str] | None = None) -> tuple[Phase, Phase]:
-        """Runs the load on the copy as set up and on the fixed copy; returns (as set up, fixed)."""
+    def run(self, fix, cause: str | None = None, fixed_sensors: list[str] | None = None) -> tuple[Phase, Phase]:
+        """Runs the load on the copy as set up and on the fixed copy; returns (as set up, fixed).
+
+        With ``cause`` and the case's ``costs``: when the story does not hold (the copy as set up is not diagnosed
+        as ``cause`` from AWS's signals, or the fixed copy does not keep up) and a copy's handler took RERUN_SLOWDOWN
+        times longer per record than measured at the start, the machine slowed down during the case, which says
+        nothing about the mapping: the case runs once more, on fresh streams, and says so."""
+        phases = self._run_once(fix, fixed_sensors)
+        if cause is None or self.costs is None or self._holds(cause, phases):
+            return phases
+        slowdown, phase, measured, expected = max((self._slowdown(phase) for phase in phases), key=lambda s: s[0])
+        if slowdown < RERUN_SLOWDOWN:
+            return phases
+        print(
+            f"The machine slowed down during this case: the handler of the copy {phase.label} took {measured:.0f} ms "
+            f"per record, {slowdown:.1f} times the {expected:.0f} ms measured at the start, and the case did not "
+            "show its cause. A busy machine, not the mapping: running the case again, on fresh streams.\n"
+        )
+        self.attempt += 1
+        phases = self._run_once(fix, fixed_sensors)
+        if not self._holds(cause, phases):
+            print(
+                "It did not show its cause again. If Exercise 08.2 passed, this machine is too busy for the "
+                "measurement just now: close other programs and run this cell again.\n"
+            )
+        return phases
+
+    @staticmethod
+    def _holds(cause: str, phases: tuple[Phase, Phase]) -> bool:
+        from .checks.lesson08 import reference_diagnose
+
+        as_set_up, fixed = phases
+        return reference_diagnose(as_set_up.summary) == cause and reference_diagnose(fixed.summary) == "keeping_up"
+
+    def _slowdown(self, phase: Phase) -> tuple[float, Phase, float, float]:
+        """How many times longer per record than measured at the start the copy's handler took, with the figures."""
+        function = self.functions[("as set up", "fixed").index(phase.label)]
+        expected = self.costs.record_ms + slowed_by_ms(function)
+        return slowdown(phase.summary, expected), phase, ms_per_record(phase.summary) or 0.0, expected
+
+    def _run_once(self, fix, fixed_sensors: list[str] | None) -> tuple[Phase, Phase]:
         from concurrent.futures import ThreadPoolExecutor
 
         self.uuids = [None, None]
