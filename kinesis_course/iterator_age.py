@@ -591,12 +591,12 @@ class Case:
         phases = self._run_once(fix, fixed_sensors)
         if cause is None or self.costs is None or self._holds(cause, phases):
             return phases
-        slowdown, phase, measured, expected = max((self._slowdown(phase) for phase in phases), key=lambda s: s[0])
-        if slowdown < RERUN_SLOWDOWN:
+        factor, phase, measured, expected = max((self._slowdown(phase) for phase in phases), key=lambda s: s[0])
+        if factor < RERUN_SLOWDOWN:
             return phases
         print(
             f"The machine slowed down during this case: the handler of the copy {phase.label} took {measured:.0f} ms "
-            f"per record, {slowdown:.1f} times the {expected:.0f} ms measured at the start, and the case did not "
+            f"per record, {factor:.1f} times the {expected:.0f} ms measured at the start, and the case did not "
             "show its cause. A busy machine, not the mapping: running the case again, on fresh streams.\n"
         )
         self.attempt += 1
