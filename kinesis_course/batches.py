@@ -109,14 +109,14 @@ def wait_for_batches(
     return with_arrivals(batches, arrival_times(stream_name)) if stream_name else batches
 
 
-def first_delivery(records: dict[str, dict], timeout: float = 60) -> float:
-    """Puts one record on each stream and waits until its function has logged a batch; returns the time then.
+def first_delivery(records: dict[str, dict], timeout: float = 60) -> None:
+    """Puts one record on each stream and waits until its function has logged a batch.
 
     ``records`` maps a name to the record (a JSON document) for the stream of that name, read by the function of the
     same name through its mapping. Once every function has logged a batch, every mapping is reading its shards and
     every function has had its cold start (lesson 02's ``Init Duration``): a measurement started afterwards measures
-    batching, not a poller's first read or a process starting. Pass the returned time as ``since`` to
-    wait_for_batches, so that these first batches are left out.
+    batching, not a poller's first read or a process starting. Give wait_for_batches a ``since`` taken afterwards,
+    so that these first batches are left out.
     """
 
     def deliver(name: str) -> None:
@@ -126,4 +126,3 @@ def first_delivery(records: dict[str, dict], timeout: float = 60) -> float:
 
     with ThreadPoolExecutor(max(1, len(records))) as pool:
         list(pool.map(deliver, records))
-    return time.time()
