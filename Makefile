@@ -17,7 +17,7 @@
 #   make check-lessons       fail when lessons/ is not what solutions/ generates
 #   make lock        re-pin requirements.lock after a change to requirements.txt
 #   make bench       print the engine's timings
-#   make sweep       the checks' wrong-answer tests on many seeds (SEEDS=0:150): a check that misses on some draw
+#   make sweep       the checks' wrong-answer tests on many seeds (SEEDS=first:stop, 0:50 by default): a check that misses on some draw
 #   make durations   the suite once more, storing each test file's time in tests/durations.json
 #   make soak        run solution notebooks N times under nbval, LOAD=1 with every core busy (NB="05 08" N=5 J=1)
 #   make drift       the newest boto3, Powertools, JupyterLab, nbval over the lock: what breaks (.state/drift/)
