@@ -70,14 +70,33 @@ def invocations(name: str) -> list[dict]:
     return sorted(found, key=lambda line: line["at"])
 
 
+def mappings_through(name: str, last_records: set[str]) -> bool | None:
+    """Whether every event source mapping of ``name`` is through the stream, from the kit's position view (not an
+    AWS API): each shard's checkpoint is that shard's last record (``last_records``) and no batch is in flight, so
+    nothing waits for a retry and every on-failure record is sent. None when the view is unavailable (a LocalStack
+    without the kit's poller); the caller then falls back to a quiet period."""
+    from ..position import PositionUnavailable, mapping_position
+
+    mappings = client("lambda").list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+    try:
+        shards = [shard for mapping in mappings for shard in mapping_position(mapping["UUID"])["shards"].values()]
+    except PositionUnavailable:
+        return None
+    checkpoints = {shard.get("checkpoint") for shard in shards}
+    idle = all(not shard.get("in_flight") and not shard.get("batches_in_flight") for shard in shards)
+    return bool(mappings) and idle and last_records <= checkpoints
+
+
 def wait_for_quiet(name: str, last_records: set[str], quiet_for: float = 4, timeout: float = 160) -> list[dict]:
     """Waits until every record in ``last_records`` was delivered, every invocation has ended (as many REPORT
-    lines as START lines: a timed-out invocation ends late) and none began for ``quiet_for`` seconds (longer than
-    the mapping's back-off between retries here).
+    lines as START lines: a timed-out invocation ends late) and the mapping is through the stream: the kit's
+    position view shows each shard's checkpoint at its last record and no batch in flight (``mappings_through``).
+    A batch waiting for its next retry shows there, however long its back-off lasts on a busy laptop. Where the
+    view is unavailable, the wait falls back to no invocation beginning for ``quiet_for`` seconds.
 
-    Everything it reads is in the function's logs, so calling it again after a timeout goes on where it stopped:
-    on a slow laptop the run takes longer, and the message says so instead of a bare timeout."""
-    state = {"count": -1, "since": time.monotonic(), "delivered": 0, "open": 0}
+    Everything else it reads is in the function's logs, so calling it again after a timeout goes on where it
+    stopped: on a slow laptop the run takes longer, and the message says so instead of a bare timeout."""
+    state = {"count": -1, "since": time.monotonic(), "delivered": 0, "open": 0, "through": False}
 
     def settled():
         lines = log_lines(name)
@@ -91,17 +110,21 @@ def wait_for_quiet(name: str, last_records: set[str], quiet_for: float = 4, time
         state.update(delivered=len(last_records & delivered), open=started - ended)
         if len(found) != state["count"]:
             state.update(count=len(found), since=time.monotonic())
+        if not (last_records <= delivered and started == ended):
             return None
-        if last_records <= delivered and started == ended and time.monotonic() - state["since"] >= quiet_for:
-            return found
-        return None
+        through = mappings_through(name, last_records)
+        state["through"] = bool(through)
+        if through is None:
+            return found if time.monotonic() - state["since"] >= quiet_for else None
+        return found if through else None
 
     try:
         return wait_until(settled, timeout=timeout, what=f"the invocations of {name} to settle", interval=1)
     except WaitTimeout as timed_out:
         raise WaitTimeout(
             f"{timed_out} So far: {state['count']} invocations, {state['delivered']} of the {len(last_records)} "
-            f"shards' last records delivered, {state['open']} invocation(s) still running. On a slow or busy laptop "
+            f"shards' last records delivered, {state['open']} invocation(s) still running, the mapping "
+            f"{'through' if state['through'] else 'not yet through'} the stream. On a slow or busy laptop "
             "the mapping is still working through its retries: run this cell again to go on waiting (nothing is "
             "lost; the wait reads the function's logs). If the count does not grow, print the function's last "
             f"log lines: from kinesis_course.logs import log_lines; print(*log_lines({name!r})[-20:], sep='\\n')"
