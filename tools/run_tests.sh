@@ -13,9 +13,10 @@
 # notebook on one worker: they share its kernel and must run in order. A notebook whose metadata says
 # kinesis_course.measures_throughput (lesson 08: which mapping keeps up) runs after the others, alone: another
 # notebook's load on the same LocalStack process would be measured with it (conftest.py marks its cells).
-# Two workers by default. On 2 cores, 3 and 4 workers finished this stage sooner (457 s and 411 s against 547 s,
-# one run each), but each adds load on the one LocalStack that the timing-sensitive lessons share, and no soak has
-# shown their outcomes stable under it yet: KC_WORKERS=4 make test tries it.
+# Two workers by default. On 2 cores, 4 workers finish the first pytest session sooner (310 s and 324 s against
+# 412 s, 2026-12-04, quiet machine): the CPU is idle 43 % of the time with 2 workers, 10 % with 4. But they load the
+# one LocalStack that the timing-sensitive lessons share: of those two runs, one failed in lesson 07 (a wait that
+# ended during a retry's back-off, since fixed), and two runs are not a soak: KC_WORKERS=4 make test tries it.
 # Each run ends with its longest test files; KC_STORE_DURATIONS=1 (`make durations`) stores them all in
 # tests/durations.json, which `tools/run_tests.sh ... --longest-first --no-loadscope-reorder` orders by (see conftest.py).
 # The browser test runs solution notebooks too, in JupyterLab, with the same LocalStack resource names: it must not overlap with nbval's runs of them.
