@@ -12,7 +12,6 @@ from botocore.exceptions import ClientError
 
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import unchanged
-from .lesson04 import reading_item
 from .mapping import calls_to, left_out, mapping_of, on_failure_destination, refused, setting
 
 # Exercise 07.1 ---------------------------------------------------------------------------------------------------
@@ -523,28 +522,6 @@ class SimulatedCrash(BaseException):
     """The process dies here (a BaseException, so that no ``except Exception`` of the learner's code catches it)."""
 
 
-def reference_write_counted(dynamodb, table_name, counter_table, key, reading):
-    """What Exercise 07.3 asks for: two writes, each idempotent on its own, the second on every delivery."""
-    stored = True
-    try:
-        dynamodb.put_item(
-            TableName=table_name, Item=reading_item(key, reading), ConditionExpression="attribute_not_exists(pk)"
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException:
-        stored = False
-    try:
-        dynamodb.update_item(
-            TableName=counter_table,
-            Key={"pk": {"S": reading["sensor"]}},
-            UpdateExpression="ADD readings :one, counted :ids",
-            ConditionExpression="NOT contains(counted, :id)",
-            ExpressionAttributeValues={":one": {"N": "1"}, ":ids": {"SS": [key]}, ":id": {"S": key}},
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException:
-        pass
-    return stored
-
-
 class _Recorder:
     """A real DynamoDB client that records its write calls; ``crash_after`` ends the process (SimulatedCrash) once
     that many writes took effect; ``rival`` runs once, just before the first write."""
@@ -742,9 +719,10 @@ def check_counted_write(write_counted, lesson) -> None:
             )
         )
 
-    # Another delivery of the same reading stores and counts it while this one runs.
+    # Another delivery of the same reading, running your code too (another execution environment), stores and counts
+    # it while this one runs: whatever names your writes use, both deliveries use the same ones.
     rival = _Recorder(
-        real, rival=lambda: reference_write_counted(real, table, counter_table, third["reading_id"], dict(third))
+        real, rival=lambda: write_counted(real, table, counter_table, third["reading_id"], copy.deepcopy(third))
     )
     got = deliver("a reading another delivery counts at the same moment", rival, third)
     count = _counts(counter_table, token).get(sensors[1])
