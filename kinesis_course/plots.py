@@ -77,7 +77,8 @@ def plot_batches(
             label=name,
         )
     latency_axis.set(
-        title="How long each batch's oldest record waited",
+        # LocalStack stamps an invocation's log lines when it stores them, after the invocation; AWS stamps each line.
+        title="How long each batch's oldest record waited\n(until LocalStack stored the BATCH line, after the invocation)",
         xlabel="seconds since the producers started",
         ylabel="latency (s)",
     )
