@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from . import ExerciseCheckFailed, ExerciseNotSolved, call_exercise, expect, fresh_random, passed
 from .cases import unchanged
+from .lesson04 import reading_item
 from .mapping import calls_to, left_out, mapping_of, on_failure_destination, refused, setting
 
 # Exercise 07.1 ---------------------------------------------------------------------------------------------------
@@ -522,6 +523,28 @@ class SimulatedCrash(BaseException):
     """The process dies here (a BaseException, so that no ``except Exception`` of the learner's code catches it)."""
 
 
+def reference_write_counted(dynamodb, table_name, counter_table, key, reading):
+    """What Exercise 07.3 asks for: two writes, each idempotent on its own, the second on every delivery."""
+    stored = True
+    try:
+        dynamodb.put_item(
+            TableName=table_name, Item=reading_item(key, reading), ConditionExpression="attribute_not_exists(pk)"
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        stored = False
+    try:
+        dynamodb.update_item(
+            TableName=counter_table,
+            Key={"pk": {"S": reading["sensor"]}},
+            UpdateExpression="ADD readings :one, counted :ids",
+            ConditionExpression="NOT contains(counted, :id)",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":ids": {"SS": [key]}, ":id": {"S": key}},
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass
+    return stored
+
+
 class _Recorder:
     """A real DynamoDB client that records its write calls; ``crash_after`` ends the process (SimulatedCrash) once
     that many writes took effect; ``rival`` runs once, just before the first write."""
@@ -591,6 +614,9 @@ def _count_hint(recorder: _Recorder) -> str:
     if not updates:
         return "Your code never called update_item: ADD 1 to readings on the sensor's item of counter_table."
     expression = updates[-1].get("ConditionExpression", "")
+    names = updates[-1].get("ExpressionAttributeNames", {})
+    for placeholder, name in sorted(names.items(), key=lambda pair: -len(pair[0])):  # "#cnt" before "#c"
+        expression = expression.replace(placeholder, name)
     if not expression:
         return (
             "Your count is an ADD without a condition: it counts every delivery. Give it a condition that "
@@ -603,9 +629,15 @@ def _count_hint(recorder: _Recorder) -> str:
             "the wrong attribute (the counter item's pk exists after its first reading whatever the reading). "
             "Test the set of ids the item counted: 'NOT contains(counted, :id)', and ADD the id to that set."
         )
+    if "counted" not in expression:
+        return (
+            f"Your count's condition {expression!r} does not test the attribute counted: every delivery, in every "
+            "execution environment, keeps the ids it counted in the string set counted of the sensor's item, so "
+            "that the others see them. Use that name: 'NOT contains(counted, :id)', and ADD the id to counted."
+        )
     return (
         "The count's condition must test the set of reading ids the same update ADDs to (counted), with the "
-        "reading's id."
+        "reading's id (key), as every other delivery writes it: not a value only your process computes."
     )
 
 
@@ -719,10 +751,11 @@ def check_counted_write(write_counted, lesson) -> None:
             )
         )
 
-    # Another delivery of the same reading, running your code too (another execution environment), stores and counts
-    # it while this one runs: whatever names your writes use, both deliveries use the same ones.
+    # Another delivery of the same reading, in another execution environment, stores and counts it while this one
+    # runs. It follows the item layout the exercise states (the ids in `counted`), not your code: a key or an id that
+    # only your process would compute again (hash() of a string, a token drawn at import) must not pass.
     rival = _Recorder(
-        real, rival=lambda: write_counted(real, table, counter_table, third["reading_id"], copy.deepcopy(third))
+        real, rival=lambda: reference_write_counted(real, table, counter_table, third["reading_id"], dict(third))
     )
     got = deliver("a reading another delivery counts at the same moment", rival, third)
     count = _counts(counter_table, token).get(sensors[1])
