@@ -69,6 +69,10 @@ def localstack_environment() -> dict[str, str]:
             "LAMBDA_RUNTIME_EXECUTOR": "process",
             "PROVIDER_OVERRIDE_DYNAMODB": "moto",
             "PROVIDER_OVERRIDE_DYNAMODBSTREAMS": "moto",
+            # kinesis-mock holds a stream in CREATING/DELETING (and a reshard in UPDATING) for KINESIS_LATENCY ms,
+            # 500 by default: an emulator's pause, not AWS's timing (AWS takes seconds, and says nothing precise).
+            # Every wait on a stream's status in the course waits for the status itself, so 0 only removes time.
+            "KINESIS_LATENCY": "0",
             # kinesis-mock (Node.js) would listen on every interface; this makes it use 127.0.0.1.
             "NODE_OPTIONS": f"--require={NODE_LOOPBACK}",
         }
