@@ -81,7 +81,7 @@ class Lesson:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(_delete_function_and_mappings, names))
             groups = client("logs").describe_log_groups(logGroupNamePrefix=logs.log_group(self.prefix))["logGroups"]
-            list(pool.map(lambda group: client("logs").delete_log_group(logGroupName=group["logGroupName"]), groups))
+            list(pool.map(lambda group: logs.delete_log_group(group["logGroupName"]), groups))
             deletions = [
                 pool.submit(streams.delete_stream, name)
                 for name in client("kinesis").list_streams().get("StreamNames", [])
