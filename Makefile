@@ -6,7 +6,8 @@
 #   make room DIR=d  merge the reports collected in folder d: a table per exercise and d/room.csv
 #   make site        the course as a web site to read, with the solutions' outputs (build/site/html/index.html)
 #   make fresh L=03  a fresh copy of lesson 03 (your copy is kept beside it, renamed, never deleted)
-#   make test        set up, start LocalStack if needed, run every test, stop what it started
+#   make test        set up, start LocalStack if needed, run every test but the slow tier, stop what it started
+#   make test-all    make test and the slow tier (AWS's clock at factor 1, JupyterLab in a browser): CI runs it
 #   make unit        the tests that need no LocalStack (tests/unit), as the fast CI job runs them
 #   make doctor      check the prerequisites (Python 3.13, Node.js, ports, disk) and say how to fix each
 #   make prepare     install everything a workshop needs, so that the room needs no network afterwards
@@ -19,6 +20,7 @@
 #   make bench       print the engine's timings
 #   make sweep       the checks' wrong-answer tests on many seeds (SEEDS=first:stop, 0:50 by default): a check that misses on some draw
 #   make durations   the suite once more, storing each test file's time in tests/durations.json
+#   make soak-suite  make test N times, each on a fresh clone: a table of runs and failures (N=10)
 #   make soak        run solution notebooks N times under nbval, LOAD=1 with every core busy (NB="05 08" N=5 J=1)
 #   make drift       the newest boto3, Powertools, JupyterLab, nbval over the lock: what breaks (.state/drift/)
 #   make clean       remove LocalStack's state and log (.state/)
@@ -42,7 +44,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .venv/uv/bin/uv)
 # uv must use the interpreter it is given, never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help doctor lab check room site fresh test durations sweep unit up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
+.PHONY: help doctor lab check room site fresh test test-all soak-suite durations sweep unit up down status lessons check-lessons bench soak drift clean python313 setup prepare lock
 
 help:
 	@sed -n '3,/^$$/p' Makefile | sed -n 's/^# \{0,1\}//p'
@@ -131,6 +133,14 @@ lab: setup
 
 test: setup
 	tools/run_tests.sh
+
+test-all: setup
+	tools/run_tests.sh --all
+
+# `make test` N times (N=10 by default), each in a fresh clone of the committed tree: a table of each run's exit,
+# wall time, tests and failures by test id (benchmarks/soak_suite.py). A flake shows as a failure in some runs only.
+soak-suite: | python313
+	$(PYTHON313) benchmarks/soak_suite.py --runs $(or $(N),10)
 
 # Every LocalStack-free test of the checks, once per seed of SEEDS (first:stop): the draws on which a check lets a
 # wrong answer through. 150 seeds take about 20 minutes on 2 cores.

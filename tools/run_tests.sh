@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
-# The whole test suite against the course's LocalStack (see tools/with_localstack.sh).
+# The test suite against the course's LocalStack (see tools/with_localstack.sh), in two tiers.
 #
-#   tools/run_tests.sh                  both stages below, the browser first; fails when either fails
+#   tools/run_tests.sh                  `make test`: the suite stage below without the tests marked slow; what a
+#                                       learner and a maintainer run after every change
+#   tools/run_tests.sh --all            `make test-all` (what .ci/run and the GitHub workflow run): the browser
+#                                       stage, then the suite stage with the slow tests too
 #   tools/run_tests.sh --stage browser  the browser test (tests/browser) alone, in a pytest session of its own
 #                                       (the `make lab` it runs starts LocalStack when needed, and stops it)
 #   tools/run_tests.sh --stage suite    every test in tests/ (tests/unit, the lessons' checks, the engine ...) and
 #                                       every solution notebook under nbval, in one pytest session on 2 workers
+#                                       (KC_MARKS="not slow" leaves the slow ones out, as `make test` does)
 #   tools/run_tests.sh ARGS...          pytest ARGS... instead, e.g. tools/run_tests.sh tests/unit -k generator
+#
+# The slow tier (pytest's `slow` marker) is what can only prove itself in real time over minutes: the course
+# clock's factor-1 reference (AWS's own timing, a minute of record age) and JupyterLab driven in a browser.
 #
 # nbval runs each solutions/*.ipynb top to bottom and compares the outputs with the stored ones, after
 # tests/nbval_sanitize.cfg has blanked ids, clocks and timings. --dist loadfile keeps all cells of a
 # notebook on one worker: they share its kernel and must run in order. A notebook whose metadata says
 # kinesis_course.measures_throughput (lesson 08: which mapping keeps up) runs after the others, alone: another
 # notebook's load on the same LocalStack process would be measured with it (conftest.py marks its cells).
-# Two workers by default. On 2 cores, 4 workers finish the first pytest session sooner (310 s and 324 s against
-# 412 s, 2026-12-04, quiet machine): the CPU is idle 43 % of the time with 2 workers, 10 % with 4. But they load the
-# one LocalStack that the timing-sensitive lessons share: of those two runs, one failed in lesson 07 (a wait that
-# ended during a retry's back-off, since fixed), and two runs are not a soak: KC_WORKERS=4 make test tries it.
-# Each run ends with its longest test files; KC_STORE_DURATIONS=1 (`make durations`) stores them all in
-# tests/durations.json, which `tools/run_tests.sh ... --longest-first --no-loadscope-reorder` orders by (see conftest.py).
-# The browser test runs solution notebooks too, in JupyterLab, with the same LocalStack resource names: it must not overlap with nbval's runs of them.
+# Two workers by default (KC_WORKERS). Each run ends with its longest test files; KC_STORE_DURATIONS=1
+# (`make durations`) stores them all in tests/durations.json, which `--longest-first` orders by (see conftest.py)
+# and tools/ci_shards.py splits the GitHub workflow's shards by.
+# The browser test runs solution notebooks too, in JupyterLab, with the same LocalStack resource names: it must
+# not overlap with nbval's runs of them.
 # Without Chromium the browser test is skipped, with its reason in the summary, and the stage passes; where CI
 # is set it fails instead (tests/conftest.py).
 set -euo pipefail
@@ -35,10 +40,16 @@ if [ "${KC_STORE_DURATIONS:-}" = 1 ]; then nbval+=(--store-durations); fi
 
 suite_stage() {
   local together=0 alone=0
-  "${pytest[@]}" tests solutions --ignore=tests/browser "${nbval[@]}" -m "not measures_throughput" \
-    -n "${KC_WORKERS:-2}" --dist loadfile || together=$?
-  echo "Now the solutions that measure throughput, each with LocalStack to itself:"
-  "${pytest[@]}" solutions "${nbval[@]}" -m measures_throughput || alone=$?
+  local marks=${KC_MARKS:+($KC_MARKS) and }
+  if [ -n "${KC_PATHS-tests solutions}" ]; then
+    "${pytest[@]}" ${KC_PATHS-tests solutions} --ignore=tests/browser "${nbval[@]}" \
+      -m "${marks}not measures_throughput" -n "${KC_WORKERS:-2}" --dist loadfile || together=$?
+  fi
+  # KC_PATHS and KC_ALONE_PATHS: the files of one CI shard (tools/ci_shards.py); an empty KC_ALONE_PATHS: none.
+  if [ -n "${KC_ALONE_PATHS-solutions}" ]; then
+    echo "Now the solutions that measure throughput, each with LocalStack to itself:"
+    "${pytest[@]}" ${KC_ALONE_PATHS-solutions} "${nbval[@]}" -m "${marks}measures_throughput" || alone=$?
+  fi
   if [ "$alone" = 5 ]; then alone=0; fi  # pytest's "no tests collected": no notebook is marked so
   if [ "$together" != 0 ]; then return "$together"; fi
   return "$alone"
@@ -46,7 +57,7 @@ suite_stage() {
 
 both_stages() {
   local browser=0 suite=0
-  browser_stage || browser=$?
+  if [ "${KC_BROWSER:-1}" = 1 ]; then browser_stage || browser=$?; fi  # KC_BROWSER=0: a CI shard without it
   suite_stage || suite=$?
   if [ "$browser" != 0 ]; then echo "The browser test (tests/browser) failed: see its report above." >&2; fi
   if [ "$suite" != 0 ]; then return "$suite"; fi
@@ -62,13 +73,17 @@ if [ "${1:-}" = --in-localstack ]; then
   exit $?
 fi
 if [ "$#" -eq 0 ]; then
+  export KC_MARKS=${KC_MARKS-not slow}
+  exec tools/with_localstack.sh tools/run_tests.sh --in-localstack suite
+fi
+if [ "$1" = --all ]; then
   exec tools/with_localstack.sh tools/run_tests.sh --in-localstack both
 fi
 if [ "$1" = --stage ]; then
   case "${2:-}" in
     browser) browser_stage; exit $? ;;
     suite) exec tools/with_localstack.sh tools/run_tests.sh --in-localstack suite ;;
-    *) echo "usage: tools/run_tests.sh [--stage browser|suite | PYTEST_ARGS...]" >&2; exit 2 ;;
+    *) echo "usage: tools/run_tests.sh [--all | --stage browser|suite | PYTEST_ARGS...]" >&2; exit 2 ;;
   esac
 fi
 exec tools/with_localstack.sh "${pytest[@]}" "$@"

@@ -122,46 +122,74 @@ def retry_schedule(resources, factor: float) -> tuple[list, float]:
     return [batches, failure_summary(failures[0])], took
 
 
-@pytest.fixture(scope="module")
-def runs(module_resources) -> dict[tuple[str, float], tuple[list, float]]:
-    """Both scenarios at both factors, the four at once, each on its own stream, function and mapping: the factor-1
-    runs take real time (a minute for the record age), and side by side they cost the longest run, not the sum."""
-    scenarios = [(scenario, factor) for scenario in (retry_schedule, poison_until_expiry) for factor in (1, 20)]
+def side_by_side(resources, factors: tuple[float, ...]) -> dict[tuple[str, float], tuple[list, float]]:
+    """Both scenarios at each factor, all at once, each on its own stream, function and mapping: side by side they
+    cost the longest run, not the sum."""
+    scenarios = [(scenario, factor) for scenario in (retry_schedule, poison_until_expiry) for factor in factors]
     with ThreadPoolExecutor(len(scenarios)) as pool:
-        started = {(s.__name__, f): pool.submit(s, module_resources, f) for s, f in scenarios}
+        started = {(s.__name__, f): pool.submit(s, resources, f) for s, f in scenarios}
         return {key: future.result() for key, future in started.items()}
 
 
+@pytest.fixture(scope="module")
+def at_20(module_resources) -> dict[tuple[str, float], tuple[list, float]]:
+    """The scenarios on the course clock (factor 20): seconds each, in `make test`."""
+    return side_by_side(module_resources, (20,))
+
+
+@pytest.fixture(scope="module")
+def at_1(module_resources) -> dict[tuple[str, float], tuple[list, float]]:
+    """The same scenarios at AWS's timing (factor 1): the reference the course clock must match. A minute of real
+    record age, so in the slow tier (`make test-all`, CI)."""
+    return side_by_side(module_resources, (1,))
+
+
+# 4 records fail -> halves [3, 0] (fails) -> [3] (ok), [0] (first try + 3 retries) -> [1, 2] (ok).
+RETRY_SCHEDULE = [[3, 0, 1, 2], [3, 0], [3], [0], [0], [0], [0], [1, 2]]
+
+
+def assert_poison_expires(runs_of_batches, condition, size, count, attempts) -> None:
+    # The poison batch again and again, then the RecordAgeExceeded record, then the next records flow.
+    assert [batch for batch, _ in runs_of_batches] == [[0], [1, 2]]
+    assert runs_of_batches[1][1] == 1
+    assert (condition, size) == ("RecordAgeExceeded", 1)
+    # AWS's recordings (esm/attempts.py, rule 2): the attempt that found the record too old is counted too.
+    assert runs_of_batches[0][1] == attempts == count - 1
+    assert attempts >= 2
+
+
+def test_at_factor_20_a_retry_schedule_follows_bisection_and_the_retry_limit(at_20):
+    schedule, took = at_20["retry_schedule", 20]
+    print(f"\nretry schedule: {took:.1f} s at factor 20")
+    assert schedule == [RETRY_SCHEDULE, ("RetryAttemptsExhausted", 1, 4)]
+
+
+def test_at_factor_20_a_poison_record_expires_after_its_maximum_age(at_20):
+    (runs_of_batches, (condition, size, count), attempts), took = at_20["poison_until_expiry", 20]
+    print(f"\npoison record until MaximumRecordAgeInSeconds 60: failure record after {took:.1f} s at factor 20")
+    assert_poison_expires(runs_of_batches, condition, size, count, attempts)
+
+
 @pytest.mark.slow
-def test_a_retry_schedule_is_the_same_at_factor_1_and_20(runs):
-    (at_1, took_1), (at_20, took_20) = runs["retry_schedule", 1], runs["retry_schedule", 20]
+def test_a_retry_schedule_is_the_same_at_factor_1_and_20(at_1, at_20):
+    (schedule_1, took_1), (schedule_20, took_20) = at_1["retry_schedule", 1], at_20["retry_schedule", 20]
     print(f"\nretry schedule: {took_1:.1f} s at factor 1, {took_20:.1f} s at factor 20")
-
-    # 4 records fail -> halves [3, 0] (fails) -> [3] (ok), [0] (first try + 3 retries) -> [1, 2] (ok).
-    expected = [[3, 0, 1, 2], [3, 0], [3], [0], [0], [0], [0], [1, 2]]
-    assert at_1 == [expected, ("RetryAttemptsExhausted", 1, 4)]
-    assert at_20 == at_1
+    assert schedule_1 == [RETRY_SCHEDULE, ("RetryAttemptsExhausted", 1, 4)]
+    assert schedule_20 == schedule_1
 
 
 @pytest.mark.slow
-def test_a_poison_record_expires_in_the_same_sequence_at_factor_1_and_20(runs):
-    (at_1, took_1), (at_20, took_20) = runs["poison_until_expiry", 1], runs["poison_until_expiry", 20]
+def test_a_poison_record_expires_in_the_same_sequence_at_factor_1_and_20(at_1, at_20):
+    (run_1, took_1), (run_20, took_20) = at_1["poison_until_expiry", 1], at_20["poison_until_expiry", 20]
     print(
         f"\npoison record until MaximumRecordAgeInSeconds 60: failure record after {took_1:.1f} s at factor 1,"
         f" {took_20:.1f} s at factor 20"
     )
-
-    for runs_of_batches, (condition, size, count), attempts in (at_1, at_20):
-        # The poison batch again and again, then the RecordAgeExceeded record, then the next records flow.
-        assert [batch for batch, _ in runs_of_batches] == [[0], [1, 2]]
-        assert runs_of_batches[1][1] == 1
-        assert (condition, size) == ("RecordAgeExceeded", 1)
-        # AWS's recordings (esm/attempts.py, rule 2): the attempt that found the record too old is counted too.
-        assert runs_of_batches[0][1] == attempts == count - 1
-        assert attempts >= 2
+    runs_of_batches, (condition, size, count), attempts = run_1
+    assert_poison_expires(runs_of_batches, condition, size, count, attempts)
     # The retries' backoff is jittered (LocalStack's ExponentialBackoff, as AWS's is not documented), so how many
     # attempts fit in 60 s varies from run to run at any factor: the sequences agree with the runs collapsed.
-    assert [batch for batch, _ in at_1[0]] == [batch for batch, _ in at_20[0]]
+    assert [batch for batch, _ in run_1[0]] == [batch for batch, _ in run_20[0]]
 
 
 def raw(method: str, path: str, body: bytes | None = None) -> tuple[int, str]:
