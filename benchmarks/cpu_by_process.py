@@ -30,6 +30,7 @@ GROUPS = (
     ("notebook kernels", "ipykernel"),
     ("pytest and its workers", "pytest"),
     ("pytest and its workers", "execnet"),
+    ("pytest and its workers", "exec(eval(sys.stdin.readline()))"),  # an xdist worker
     ("node (other)", "node"),
     ("uv / pip", "uv"),
     ("uv / pip", "pip"),
@@ -80,7 +81,8 @@ def main() -> int:
     while child.poll() is None:
         for pid, (cmd, cpu) in processes().items():
             if pid != os.getpid():
-                latest[pid] = (cmd, cpu - baseline.get(pid, 0.0))
+                # A process that has exited but not been reaped reads with an empty command line: keep its name.
+                latest[pid] = (cmd or latest.get(pid, ("",))[0], cpu - baseline.get(pid, 0.0))
         time.sleep(arguments.interval)
     wall = time.monotonic() - wall_start
     machine = machine_cpu_seconds() - machine_start
