@@ -37,6 +37,33 @@ def pytest_collectstart(collector):
         collector.skip_compare += ("stderr",)
 
 
+@functools.cache
+def _unsolved_branch(solution: Path):
+    from unsolved_lessons import branch  # tests/course/, on pytest's pythonpath
+
+    return branch(solution)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own setup: nbval's kernel for the notebook is running
+def pytest_runtest_setup(item):
+    # An unsolved lesson must stop at its first check with ExerciseNotSolved. Where its cells part from its
+    # solution's only in exercise cells (tests/course/unsolved_lessons.py), that is proved here, in the solution's
+    # kernel at the cell where they part, rather than by running the same set-up again in a new kernel.
+    if type(item).__name__ != "IPyNbCell" or Path(item.path).parent.name != "solutions" or item.parent.timed_out:
+        return
+    branch = _unsolved_branch(Path(item.path))
+    if branch is None or item.cell.get("id") != branch.parting_id:
+        return
+    from unsolved_lessons import run_branch
+
+    problem = run_branch(item.parent.kernel, branch, timeout=item.config.option.nbval_cell_timeout)
+    if problem:
+        pytest.fail(
+            f"lessons/{Path(item.path).name}, unsolved (run here, where it parts from its solution): {problem}",
+            pytrace=False,
+        )
+
+
 # Seconds per test file, measured on a quiet 2-core machine by `make durations` (the suite's per-file times).
 DURATIONS = Path(__file__).resolve().parent / "tests" / "durations.json"
 

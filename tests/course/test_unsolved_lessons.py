@@ -5,63 +5,38 @@ Each lesson must run cleanly up to its first cell tagged `exercise-check`, and t
 This catches lessons that break before the learner reaches an exercise, checks that pass on the stub,
 and exercises whose stub fires too early (e.g. at top level instead of inside a function or handler).
 
-The lessons tested are the ones tools/make_lessons.py generates from solutions/ now (in memory), not the
-notebooks in lessons/: those are the learner's, and may be solved or edited (tests/unit/course/test_generator.py
-checks that the committed lessons/ is what the generator writes). They run in a folder named lessons/ under
-tmp_path, as in JupyterLab but with a build folder of their own: a learner's handler files in build/lessons/ are
-theirs, and a stub must never overwrite them.
+Where a lesson parts from its solution only in its exercise cells, this is proved inside nbval's run of the
+solution, at the cell where they part (tests/course/unsolved_lessons.py, the root conftest.py): the set-up before it
+is the same code, and runs once. The other lessons run here, each in a new kernel. The lessons tested are the ones
+tools/make_lessons.py generates from solutions/ now (in memory), not the notebooks in lessons/: those are the
+learner's, and may be solved or edited (tests/unit/course/test_generator.py checks that the committed lessons/ is
+what the generator writes). They run in a folder named lessons/ under tmp_path, as in JupyterLab but with a build
+folder of their own: a learner's handler files in build/lessons/ are theirs, and a stub must never overwrite them.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from unsolved_lessons import EXPECTED_ENAME, SOLUTIONS, branch, check_cells, describe, generated_lesson
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTIONS = ROOT / "solutions"
-CHECK_TAG = "exercise-check"
-EXPECTED_ENAME = "ExerciseNotSolved"
 HEALTH_URL = f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}/_localstack/health"
 CELL_TIMEOUT_S = 180
-
-
-def load_generator():
-    spec = importlib.util.spec_from_file_location("make_lessons", ROOT / "tools" / "make_lessons.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
-def generated_lesson(solution: Path):
-    """The lesson as `make lessons` would write it from this solution (a fresh notebook object each call)."""
-    make_lessons = load_generator()
-    notebook = nbformat.read(solution, as_version=nbformat.NO_CONVERT)
-    return nbformat.reads(make_lessons.to_text(make_lessons.generate_lesson(notebook, str(solution))), as_version=4)
-
 
 # One test id per lesson (named as in lessons/); with none, one skipped test that says why rather than a silent pass.
 LESSON_PARAMS = [pytest.param(path, id=path.name) for path in sorted(SOLUTIONS.glob("*.ipynb"))] or [
     pytest.param(None, marks=pytest.mark.skip(reason="solutions/ has no notebooks yet"))
 ]
-
-
-def check_cells(notebook) -> list[int]:
-    return [i for i, cell in enumerate(notebook.cells) if CHECK_TAG in cell.get("metadata", {}).get("tags", [])]
-
-
-def describe(notebook, index: int) -> str:
-    first_line = notebook.cells[index].source.strip().split("\n")[0][:80]
-    return f"cell {index} ({first_line!r})"
+# The lessons that cannot be proved inside their solution's run (see tests/course/unsolved_lessons.py).
+OWN_RUN_PARAMS = [
+    pytest.param(path, id=path.name) for path in sorted(SOLUTIONS.glob("*.ipynb")) if branch(path) is None
+] or [pytest.param(None, marks=pytest.mark.skip(reason="every lesson is proved inside its solution's run"))]
 
 
 @pytest.fixture(scope="module")
@@ -93,17 +68,32 @@ def run_until_first_error(notebook, cwd: Path) -> tuple[int, str, str] | None:
 def test_lesson_has_an_exercise_check(path):
     notebook = generated_lesson(path)
     assert check_cells(notebook), (
-        f"{path.name} has no cell tagged {CHECK_TAG!r}: tag the cell that checks the first exercise "
+        f"{path.name} has no cell tagged 'exercise-check': tag the cell that checks the first exercise "
         f"in solutions/{path.name} and run `make lessons`"
     )
 
 
-@pytest.mark.localstack
 @pytest.mark.parametrize("path", LESSON_PARAMS)
+def test_each_lesson_is_proved_in_its_solutions_run_or_in_its_own(path):
+    """Every lesson is tested one way or the other; those proved inside their solution's run part from it only in
+    exercise cells, their check the last cell of the branch."""
+    found = branch(path)
+    if found is None:
+        assert path in [param.values[0] for param in OWN_RUN_PARAMS]
+        return
+    lesson = generated_lesson(path)
+    assert found.check == describe(lesson, check_cells(lesson)[0])
+    assert found.cells[-1] == lesson.cells[check_cells(lesson)[0]].source
+    assert all("NotImplementedError" in source for source in found.cells[:-1]), found.cells
+    assert all("= ..." in lesson_source and lesson_source != solution for lesson_source, solution in found.predictions)
+
+
+@pytest.mark.localstack
+@pytest.mark.parametrize("path", OWN_RUN_PARAMS)
 def test_unsolved_lesson_stops_at_its_first_exercise_check(path, localstack, tmp_path):
     notebook = generated_lesson(path)
     checks = check_cells(notebook)
-    assert checks, f"{path.name} has no cell tagged {CHECK_TAG!r}"
+    assert checks, f"{path.name} has no cell tagged 'exercise-check'"
     expected = describe(notebook, checks[0])
 
     (tmp_path / "lessons").mkdir()
