@@ -17,9 +17,7 @@ this is not possible). `branch()` says for which lessons it is, and what to run:
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,17 +31,10 @@ PREDICTION = re.compile(r"#\s*PREDICT:")
 ASSIGNED = re.compile(r"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*=", re.MULTILINE)
 
 
-def load_generator():
-    spec = importlib.util.spec_from_file_location("make_lessons", ROOT / "tools" / "make_lessons.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def generated_lesson(solution: Path):
     """The lesson as `make lessons` would write it from this solution (a fresh notebook object each call)."""
-    make_lessons = load_generator()
+    import make_lessons  # tools/, on pytest's pythonpath (pyproject.toml)
+
     notebook = nbformat.read(solution, as_version=nbformat.NO_CONVERT)
     return nbformat.reads(make_lessons.to_text(make_lessons.generate_lesson(notebook, str(solution))), as_version=4)
 

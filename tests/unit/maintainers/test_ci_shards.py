@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,11 +13,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="module")
 def ci_shards():
-    spec = importlib.util.spec_from_file_location("ci_shards", ROOT / "tools" / "ci_shards.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+    import ci_shards  # tools/, on pytest's pythonpath (pyproject.toml)
+
+    return ci_shards
 
 
 @pytest.fixture(scope="module")
