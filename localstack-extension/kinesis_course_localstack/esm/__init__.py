@@ -23,6 +23,7 @@ Behaviour on LocalStack's objects (LocalStack's names imported where used):
 - ``shard_reader``: one shard's reader: reads of 10,000, batches back to back, batching window, lanes, windows.
 - ``windows``: a tumbling window's invocations (the window's event, the final invocation).
 - ``metrics``: Lambda's Duration and IteratorAge in LocalStack's CloudWatch (an observer for IteratorAge).
+- ``event_counts``: the mapping's EventCount metrics (MetricsConfig), an observer of the reader and the delivery.
 - ``position``: the position view, a teaching device (not AWS): an observer keeps the batches in flight, the
   endpoint GET /_kinesis_course/esm/<UUID>/position reads state.
 - ``clock``: the course clock's endpoint, a teaching device (not AWS): PUT /_kinesis_course/esm/<UUID>/clock.

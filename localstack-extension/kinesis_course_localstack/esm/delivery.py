@@ -70,8 +70,27 @@ class DeliveryObserver:
     def batch_ended(self, delivery: Delivery) -> None:
         """The batch is done, or the mapping stopped."""
 
+    def polled(self, poller, count: int) -> None:
+        """A reader's GetRecords answered with ``count`` records (0: an empty poll). Told by shard_reader.py."""
+
+    def filtered(self, delivery: Delivery, read: int, kept: int) -> None:
+        """The mapping's filters kept ``kept`` of the ``read`` records of the batch (all, without FilterCriteria)."""
+
+    def invocation_ended(self, delivery: Delivery, events: list[dict], outcome: str) -> None:
+        """An invocation ended: "ok", "partial" (a response with batchItemFailures), or "failed"."""
+
+    def given_up(self, delivery: Delivery, events: list[dict], destination: str | None) -> None:
+        """Records given up (retries or record age): ``destination`` "delivered" or "refused" (the on-failure
+        record), None without an on-failure destination."""
+
 
 OBSERVERS: list[DeliveryObserver] = []
+
+
+def notify(method: str, *args) -> None:
+    """Tells every observer (see DeliveryObserver); for the reader's own events (``polled``)."""
+    if OBSERVERS:
+        _notify(method, *args)
 
 
 def _notify(method: str, *args) -> None:
@@ -100,7 +119,10 @@ def forward_with_aws_retry_rules(self, shard_id, records) -> bool:
 def _forward(delivery: Delivery, records) -> bool:
     self, shard_id = delivery.poller, delivery.shard_id
     bisect = state.settings(self).bisect
-    events = self.post_filter(self.filter_events(self.pre_filter(self.transform_into_events(records, shard_id))))
+    transformed = self.pre_filter(self.transform_into_events(records, shard_id))
+    events = self.post_filter(self.filter_events(transformed))
+    if OBSERVERS and delivery.mapping:
+        _notify("filtered", delivery, len(transformed), len(events))
     if not events:
         # AWS: records that match no filter are discarded and the checkpoint moves past them.
         return True
@@ -138,8 +160,10 @@ def deliver_segment(delivery: Delivery, events: list[dict], bisect: bool) -> lis
     expired_events = []
     expired_after = 0  # the attempts that carried the expired records (the last expired, when several expire)
     done = False
+    sent = None  # the events of the invocation in progress
 
     while events and not self._is_shutdown.is_set():
+        sent = None
         if self.max_retries_exceeded(attempts):
             abort_condition = "RetryAttemptsExhausted"
             break
@@ -160,10 +184,13 @@ def deliver_segment(delivery: Delivery, events: list[dict], bisect: bool) -> lis
             retrying = True
             attempts += 1
             _notify("sending", delivery, events, attempts)
+            sent = events
             self.processor.process_events_batch(events)
+            _notify("invocation_ended", delivery, sent, "ok")
             done = True
             break
         except PartialBatchFailureError as error:
+            _notify("invocation_ended", delivery, sent, "partial")
             # As on AWS (and as LocalStack does without bisection): resume from the lowest failed sequence number.
             error_payload = error.error
             sequence_numbers = {self.get_sequence_number(event) for event in events}
@@ -177,6 +204,7 @@ def deliver_segment(delivery: Delivery, events: list[dict], bisect: bool) -> lis
                 if attempts == 0:
                     backoff = new_backoff()
         except BatchFailureError as error:
+            _notify("invocation_ended", delivery, sent, "failed")
             error_payload = error.error
             if bisect and len(events) > 1:
                 # AWS: split the failed batch in two and retry each half; the split uses no retry attempt.
@@ -185,6 +213,8 @@ def deliver_segment(delivery: Delivery, events: list[dict], bisect: bool) -> lis
                 _notify("segment_bisected", delivery)
                 return [events[:middle], events[middle:]]
         except Exception:
+            if sent is not None:
+                _notify("invocation_ended", delivery, sent, "failed")
             LOG.error("Attempt %d failed with an unexpected error for %s", attempts, self.source_arn, exc_info=True)
 
     if expired_events:
@@ -202,7 +232,13 @@ def deliver_segment(delivery: Delivery, events: list[dict], bisect: bool) -> lis
                 attempts_count=attempts,
                 partner_resource_arn=self.partner_resource_arn,
             )
-        self.send_events_to_dlq(shard_id, events, context=context)
+        destination = self.stream_parameters.get("DeadLetterConfig", {}).get("Arn")
+        try:
+            self.send_events_to_dlq(shard_id, events, context=context)
+        except Exception:
+            _notify("given_up", delivery, events, "refused")
+            raise
+        _notify("given_up", delivery, events, "delivered" if destination else None)
         return []
     if done or not events:
         return []

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from localstack.runtime import hooks
 
-from . import clock, delivery, lifecycle, metrics, position, reading, switches, windows
+from . import clock, delivery, event_counts, lifecycle, metrics, position, reading, switches, windows
 from .switches import Switch
 
 LOG = logging.getLogger(__name__)
@@ -161,6 +161,11 @@ class ObserverEntry:
 OBSERVERS: tuple[ObserverEntry, ...] = (
     ObserverEntry(position.FlightTracker(), "the batches in flight, for the position view", switches.POSITION),
     ObserverEntry(metrics.IteratorAgeObserver(), "IteratorAge in CloudWatch, before each invocation", switches.METRICS),
+    ObserverEntry(
+        event_counts.EventCountObserver(),
+        "the EventCount metrics of a mapping with MetricsConfig (PolledEventCount ... DroppedEventCount)",
+        switches.METRICS,
+    ),
 )
 
 

@@ -34,6 +34,8 @@ def configure_poller(get_esm_worker, self):
     settings = state.settings(poller)
     # The factory builds the poller from Pipes parameters, which have no BisectBatchOnFunctionError.
     settings.bisect = bool(self.esm_config.get("BisectBatchOnFunctionError"))
+    # MetricsConfig (API reference, EventSourceMappingMetricsConfig): the EventCount metrics (event_counts.py).
+    settings.event_counts = "EventCount" in ((self.esm_config.get("MetricsConfig") or {}).get("Metrics") or [])
     if switches.aws_reading() and isinstance(poller, KinesisPoller):
         settings.aws_reading = True
         settings.aws_failure_records = True

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import state, window_rules, windows
+from . import delivery, state, window_rules, windows
 from .batches import MAX_PAYLOAD_BYTES, batch_is_full, cut_batch, lane_of, record_size
 from .state import Position, Window
 
@@ -178,6 +178,8 @@ class ShardReader(threading.Thread):
             self.iterator = None
             return None
         records = response.get("Records", [])
+        # The EventCount metrics (event_counts.py): PolledEventCount, 0 for an empty poll.
+        delivery.notify("polled", self.poller, len(records))
         if not response.get("MillisBehindLatest"):
             # Caught up: every record that arrived before ``sent`` has been read, so a tumbling window that ended
             # before it can close (window_rules, rule 4). A read behind the tip (a backlog) proves nothing.

@@ -195,6 +195,7 @@ class PollerSettings:
     aws_failure_records: bool = False  # RecordAgeExceeded records with AWS's requestContext (delivery.py)
     parallelization_factor: int = 1
     tumbling_window: int = 0  # TumblingWindowInSeconds; 0: no windows
+    event_counts: bool = False  # MetricsConfig holds "EventCount" (event_counts.py)
     shards: list[str] = field(default_factory=list)  # the stream's shards, as last listed
     shards_listed_at: float = 0.0  # monotonic time of that listing
     readers: dict = field(default_factory=dict)  # shard id -> ShardReader

@@ -23,8 +23,8 @@ class Switch:
 
 # COURSE_ESM_POLLER=localstack: Kinesis mappings use LocalStack 4.14's own poller (reading.py's patches are left out).
 POLLER = Switch("COURSE_ESM_POLLER", ("localstack", *_OFF), "Kinesis mappings read like AWS (one reader per shard)")
-# COURSE_ESM_METRICS=off: no Duration or IteratorAge in CloudWatch (metrics.py).
-METRICS = Switch("COURSE_ESM_METRICS", _OFF, "Lambda's Duration and IteratorAge in CloudWatch")
+# COURSE_ESM_METRICS=off: no Duration, IteratorAge or EventCount metrics in CloudWatch (metrics.py, event_counts.py).
+METRICS = Switch("COURSE_ESM_METRICS", _OFF, "Lambda's Duration, IteratorAge and the ESM's EventCount in CloudWatch")
 # COURSE_ESM_POSITION=off: no position view (position.py): its endpoint is not served, its observer not added.
 POSITION = Switch("COURSE_ESM_POSITION", _OFF, "the position view, GET /_kinesis_course/esm/<UUID>/position")
 

@@ -16,6 +16,10 @@ then has no effect or breaks the poller (AT_TIMESTAMP without a timestamp ends i
   AWS answers InvalidParameterValueException "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60
   and 604800 (inclusive)" (the message as AWS returned it, quoted in terraform-provider-aws pull request 16113).
   Lesson 03 shows a record expiring at 60 s on the course clock (clock.py), a few seconds of real time.
+- a MetricsConfig metric group a stream mapping does not have: the API allows EventCount, ErrorCount and
+  KafkaMetrics (API reference, EventSourceMappingMetricsConfig), the last two for Amazon MSK and self-managed Apache
+  Kafka only; a Kinesis mapping takes EventCount alone. InvalidParameterValueException, the message's wording the
+  kit's (AWS does not document it). LocalStack 4.14 stores any value.
 """
 
 from __future__ import annotations
@@ -66,6 +70,20 @@ def record_age_error(request: dict) -> str | None:
     return None
 
 
+STREAM_METRIC_GROUPS = ("EventCount",)
+KAFKA_METRIC_GROUPS = ("ErrorCount", "KafkaMetrics")
+
+
+def metrics_config_error(request: dict) -> str | None:
+    metrics = (request.get("MetricsConfig") or {}).get("Metrics") or []
+    for group in metrics:
+        if group in KAFKA_METRIC_GROUPS:
+            return f"MetricsConfig: {group} is for Amazon MSK and self-managed Apache Kafka event sources only."
+        if group not in STREAM_METRIC_GROUPS:
+            return f"MetricsConfig: unknown metric group {group!r}; a Kinesis event source mapping takes EventCount."
+    return None
+
+
 def _is_kinesis(request: dict) -> bool:
     return ":kinesis:" in (request.get("EventSourceArn") or "")
 
@@ -76,4 +94,6 @@ def validation_errors(request: dict) -> tuple[list[str], str | None]:
     sources, which LocalStack checks alone."""
     if not _is_kinesis(request):
         return [], None
-    return range_errors(request), starting_position_error(request) or record_age_error(request)
+    return range_errors(request), (
+        starting_position_error(request) or record_age_error(request) or metrics_config_error(request)
+    )

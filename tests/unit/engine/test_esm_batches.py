@@ -15,6 +15,7 @@ from kinesis_course_localstack.esm.batches import (
 )
 from kinesis_course_localstack.esm.validation import (
     range_errors,
+    metrics_config_error,
     record_age_error,
     starting_position_error,
     validation_errors,
@@ -114,6 +115,15 @@ def test_only_kinesis_mappings_are_checked_and_range_errors_come_together():
     assert len(errors) == 2 and parameter_error.startswith("StartingPositionTimestamp must be provided")
     dynamodb = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2024"
     assert validation_errors({"EventSourceArn": dynamodb, "BatchSize": 0}) == ([], None)
+
+
+def test_a_stream_mapping_takes_the_event_count_metric_group_only():
+    assert metrics_config_error({}) is None
+    assert metrics_config_error({"MetricsConfig": {"Metrics": []}}) is None
+    assert metrics_config_error({"MetricsConfig": {"Metrics": ["EventCount"]}}) is None
+    assert "Kafka" in metrics_config_error({"MetricsConfig": {"Metrics": ["EventCount", "ErrorCount"]}})
+    assert "Kafka" in metrics_config_error({"MetricsConfig": {"Metrics": ["KafkaMetrics"]}})
+    assert "'eventcount'" in metrics_config_error({"MetricsConfig": {"Metrics": ["eventcount"]}})
 
 
 def test_the_switch_turns_the_aws_reading_off(monkeypatch):
