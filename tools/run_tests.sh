@@ -8,7 +8,7 @@
 #   tools/run_tests.sh --stage browser  the browser test (tests/browser) alone, in a pytest session of its own
 #                                       (the `make lab` it runs starts LocalStack when needed, and stops it)
 #   tools/run_tests.sh --stage suite    every test in tests/ (tests/unit, the lessons' checks, the engine ...) and
-#                                       every solution notebook under nbval, in one pytest session on 2 workers
+#                                       every solution notebook under nbval, in one pytest session on 3 workers
 #                                       (KC_MARKS="not slow" leaves the slow ones out, as `make test` does)
 #   tools/run_tests.sh ARGS...          pytest ARGS... instead, e.g. tools/run_tests.sh tests/unit -k generator
 #
