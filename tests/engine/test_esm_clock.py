@@ -132,16 +132,12 @@ def side_by_side(resources, factors: tuple[float, ...]) -> dict[tuple[str, float
 
 
 @pytest.fixture(scope="module")
-def at_20(module_resources) -> dict[tuple[str, float], tuple[list, float]]:
-    """The scenarios on the course clock (factor 20): seconds each, in `make test`."""
-    return side_by_side(module_resources, (20,))
-
-
-@pytest.fixture(scope="module")
-def at_1(module_resources) -> dict[tuple[str, float], tuple[list, float]]:
-    """The same scenarios at AWS's timing (factor 1): the reference the course clock must match. A minute of real
-    record age, so in the slow tier (`make test-all`, CI)."""
-    return side_by_side(module_resources, (1,))
+def runs(request, module_resources) -> dict[tuple[str, float], tuple[list, float]]:
+    """The scenarios on the course clock (factor 20: seconds each, in `make test`) and, when a test of the slow tier
+    is selected (`make test-all`, CI), at AWS's timing too (factor 1: the reference the course clock must match, a
+    minute of real record age), side by side with the factor-20 runs."""
+    slow = any(item.get_closest_marker("slow") and item.module is request.module for item in request.session.items)
+    return side_by_side(module_resources, (1, 20) if slow else (20,))
 
 
 # 4 records fail -> halves [3, 0] (fails) -> [3] (ok), [0] (first try + 3 retries) -> [1, 2] (ok).
@@ -158,29 +154,29 @@ def assert_poison_expires(runs_of_batches, condition, size, count, attempts) -> 
     assert attempts >= 2
 
 
-def test_at_factor_20_a_retry_schedule_follows_bisection_and_the_retry_limit(at_20):
-    schedule, took = at_20["retry_schedule", 20]
+def test_at_factor_20_a_retry_schedule_follows_bisection_and_the_retry_limit(runs):
+    schedule, took = runs["retry_schedule", 20]
     print(f"\nretry schedule: {took:.1f} s at factor 20")
     assert schedule == [RETRY_SCHEDULE, ("RetryAttemptsExhausted", 1, 4)]
 
 
-def test_at_factor_20_a_poison_record_expires_after_its_maximum_age(at_20):
-    (runs_of_batches, (condition, size, count), attempts), took = at_20["poison_until_expiry", 20]
+def test_at_factor_20_a_poison_record_expires_after_its_maximum_age(runs):
+    (runs_of_batches, (condition, size, count), attempts), took = runs["poison_until_expiry", 20]
     print(f"\npoison record until MaximumRecordAgeInSeconds 60: failure record after {took:.1f} s at factor 20")
     assert_poison_expires(runs_of_batches, condition, size, count, attempts)
 
 
 @pytest.mark.slow
-def test_a_retry_schedule_is_the_same_at_factor_1_and_20(at_1, at_20):
-    (schedule_1, took_1), (schedule_20, took_20) = at_1["retry_schedule", 1], at_20["retry_schedule", 20]
+def test_a_retry_schedule_is_the_same_at_factor_1_and_20(runs):
+    (schedule_1, took_1), (schedule_20, took_20) = runs["retry_schedule", 1], runs["retry_schedule", 20]
     print(f"\nretry schedule: {took_1:.1f} s at factor 1, {took_20:.1f} s at factor 20")
     assert schedule_1 == [RETRY_SCHEDULE, ("RetryAttemptsExhausted", 1, 4)]
     assert schedule_20 == schedule_1
 
 
 @pytest.mark.slow
-def test_a_poison_record_expires_in_the_same_sequence_at_factor_1_and_20(at_1, at_20):
-    (run_1, took_1), (run_20, took_20) = at_1["poison_until_expiry", 1], at_20["poison_until_expiry", 20]
+def test_a_poison_record_expires_in_the_same_sequence_at_factor_1_and_20(runs):
+    (run_1, took_1), (run_20, took_20) = runs["poison_until_expiry", 1], runs["poison_until_expiry", 20]
     print(
         f"\npoison record until MaximumRecordAgeInSeconds 60: failure record after {took_1:.1f} s at factor 1,"
         f" {took_20:.1f} s at factor 20"
