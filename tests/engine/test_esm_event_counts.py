@@ -57,6 +57,10 @@ class Counts:
             Period=60,
             Statistics=["SampleCount", "Sum", "Minimum"],
         )["Datapoints"]
+        # LocalStack 4.14 queries each statistic on its own: a minute whose first data point lands between two of
+        # those queries comes back with some statistics and no SampleCount (seen once in CI). It is left out here;
+        # the next poll reads it whole.
+        points = [point for point in points if "SampleCount" in point]
         return {
             "samples": sum(point["SampleCount"] for point in points),
             "sum": sum(point["Sum"] for point in points),
