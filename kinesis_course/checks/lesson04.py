@@ -230,13 +230,14 @@ def check_idempotency_key(idempotency_key) -> None:
     twin = _payload(rng, sensor=payload["sensor"], temperature=payload["temperature"], humidity=payload["humidity"])
     twin_key = _key(label, idempotency_key, shard.record(_compact(twin), twin["sensor"]), _normalised(twin))
     expect(
-        f"{label}: two readings with the same sensor and temperature but different reading_id",
+        f"{label}: two readings with the same sensor and temperature but different reading_id got the same key",
         twin_key != first,
         expected=f"a key other than {first!r}",
         got=twin_key,
         hint="Different readings share values: a sensor reports the same temperature twice in a row all the time. "
         "A key made of sensor and temperature (or of any of the reading's values) merges them into one item, "
-        "losing a reading. Only reading_id tells them apart.",
+        "losing a reading. Only reading_id tells them apart. (If your key does come from reading_id but is cut "
+        "short, a few characters of a hash, two ids can share it: keep the whole id, or a whole hash of it.)",
     )
 
     # 6. Distinct reading_ids give distinct keys: pairs drawn from the spec (the boundaries first), then many at once.
