@@ -37,13 +37,6 @@ def pytest_collectstart(collector):
         collector.skip_compare += ("stderr",)
 
 
-@functools.cache
-def _unsolved_branch(solution: Path):
-    from unsolved_lessons import branch  # tests/course/, on pytest's pythonpath
-
-    return branch(solution)
-
-
 @pytest.hookimpl(trylast=True)  # after pytest's own setup: nbval's kernel for the notebook is running
 def pytest_runtest_setup(item):
     # An unsolved lesson must stop at its first check with ExerciseNotSolved. Where its cells part from its
@@ -51,10 +44,11 @@ def pytest_runtest_setup(item):
     # kernel at the cell where they part, rather than by running the same set-up again in a new kernel.
     if type(item).__name__ != "IPyNbCell" or Path(item.path).parent.name != "solutions" or item.parent.timed_out:
         return
-    branch = _unsolved_branch(Path(item.path))
+    from unsolved_lessons import branch as branch_of, run_branch  # tests/course/, on pytest's pythonpath
+
+    branch = branch_of(Path(item.path))
     if branch is None or item.cell.get("id") != branch.parting_id:
         return
-    from unsolved_lessons import run_branch
 
     problem = run_branch(item.parent.kernel, branch, timeout=item.config.option.nbval_cell_timeout)
     if problem:
@@ -78,8 +72,9 @@ def _recorded_durations() -> dict[str, float]:
 
 @functools.cache
 def _measures_throughput(path: Path) -> bool:
-    metadata = json.loads(path.read_text()).get("metadata", {}) if path.suffix == ".ipynb" else {}
-    return bool(metadata.get("kinesis_course", {}).get("measures_throughput"))
+    from ci_shards import measures_throughput  # tools/, on pytest's pythonpath: the CI shards use the same rule
+
+    return measures_throughput(path)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from unsolved_lessons import EXPECTED_ENAME, SOLUTIONS, branch, check_cells, describe, generated_lesson
+from unsolved_lessons import CHECK_TAG, EXPECTED_ENAME, SOLUTIONS, branch, check_cells, describe, generated_lesson
 
 HEALTH_URL = f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}/_localstack/health"
 CELL_TIMEOUT_S = 180
@@ -68,7 +68,7 @@ def run_until_first_error(notebook, cwd: Path) -> tuple[int, str, str] | None:
 def test_lesson_has_an_exercise_check(path):
     notebook = generated_lesson(path)
     assert check_cells(notebook), (
-        f"{path.name} has no cell tagged 'exercise-check': tag the cell that checks the first exercise "
+        f"{path.name} has no cell tagged {CHECK_TAG!r}: tag the cell that checks the first exercise "
         f"in solutions/{path.name} and run `make lessons`"
     )
 
@@ -93,7 +93,7 @@ def test_each_lesson_is_proved_in_its_solutions_run_or_in_its_own(path):
 def test_unsolved_lesson_stops_at_its_first_exercise_check(path, localstack, tmp_path):
     notebook = generated_lesson(path)
     checks = check_cells(notebook)
-    assert checks, f"{path.name} has no cell tagged 'exercise-check'"
+    assert checks, f"{path.name} has no cell tagged {CHECK_TAG!r}"
     expected = describe(notebook, checks[0])
 
     (tmp_path / "lessons").mkdir()

@@ -17,6 +17,7 @@ this is not possible). `branch()` says for which lessons it is, and what to run:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +59,10 @@ class Branch:
     check: str  # describe() of the lesson's first check, for messages
 
 
+@functools.cache
 def branch(solution: Path) -> Branch | None:
-    """The branch of this solution's lesson, or None where it must run on its own (see the module's docstring)."""
+    """The branch of this solution's lesson, or None where it must run on its own (see the module's docstring).
+    Computed once per process: the root conftest.py asks at every cell of a solution."""
     notebook = nbformat.read(solution, as_version=4)
     lesson = generated_lesson(solution)
     checks = check_cells(lesson)
@@ -82,11 +85,12 @@ def branch(solution: Path) -> Branch | None:
     if parting is None:
         return None
     names = {name for _, lesson_source, _ in predictions for name in ASSIGNED.findall(lesson_source)}
-    first_prediction = predictions[0][0] if predictions else parting
-    for cell in code[first_prediction:parting]:
-        if cell.get("id") in {code[index].get("id") for index, _, _ in predictions}:
-            continue
-        if any(re.search(rf"\b{re.escape(name)}\b", cell.source) for name in names):
+    predicted_at = {index for index, _, _ in predictions}
+    first_prediction = min(predicted_at, default=parting)
+    for index in range(first_prediction, parting):
+        if index not in predicted_at and any(
+            re.search(rf"\b{re.escape(name)}\b", code[index].source) for name in names
+        ):
             return None
     cells = []
     for cell in code[parting:]:

@@ -88,12 +88,7 @@ OBSERVERS: list[DeliveryObserver] = []
 
 
 def notify(method: str, *args) -> None:
-    """Tells every observer (see DeliveryObserver); for the reader's own events (``polled``)."""
-    if OBSERVERS:
-        _notify(method, *args)
-
-
-def _notify(method: str, *args) -> None:
+    """Tells every observer (see DeliveryObserver) what happened: the loop below, and the reader (``polled``)."""
     for observer in OBSERVERS:
         try:
             getattr(observer, method)(*args)
@@ -108,12 +103,12 @@ def forward_with_aws_retry_rules(self, shard_id, records) -> bool:
     delivery = Delivery(self, shard_id)
     observed = bool(OBSERVERS) and bool(delivery.mapping) and bool(records)
     if observed:
-        _notify("batch_started", delivery, records)
+        notify("batch_started", delivery, records)
     try:
         return _forward(delivery, records)
     finally:
         if observed:
-            _notify("batch_ended", delivery)
+            notify("batch_ended", delivery)
 
 
 def _forward(delivery: Delivery, records) -> bool:
@@ -122,7 +117,7 @@ def _forward(delivery: Delivery, records) -> bool:
     transformed = self.pre_filter(self.transform_into_events(records, shard_id))
     events = self.post_filter(self.filter_events(transformed))
     if OBSERVERS and delivery.mapping:
-        _notify("filtered", delivery, len(transformed), len(events))
+        notify("filtered", delivery, len(transformed), len(events))
     if not events:
         # AWS: records that match no filter are discarded and the checkpoint moves past them.
         return True
@@ -149,7 +144,7 @@ def deliver_segment(delivery: Delivery, events: list[dict], bisect: bool) -> lis
     from localstack.services.lambda_.event_source_mapping.pollers.poller import get_batch_item_failures
 
     self, shard_id = delivery.poller, delivery.shard_id
-    _notify("segment_started", delivery, events)
+    notify("segment_started", delivery, events)
     max_record_age = max(self.stream_parameters.get("MaximumRecordAgeInSeconds", -1), 0)
     backoff = new_backoff()
     # The attempts at the batch that starts at the checkpoint (AWS's approximateInvokeCount; attempts.py).
@@ -183,14 +178,14 @@ def deliver_segment(delivery: Delivery, events: list[dict], bisect: bool) -> lis
                     return None
             retrying = True
             attempts += 1
-            _notify("sending", delivery, events, attempts)
+            notify("sending", delivery, events, attempts)
             sent = events
             self.processor.process_events_batch(events)
-            _notify("invocation_ended", delivery, sent, "ok")
+            notify("invocation_ended", delivery, sent, "ok")
             done = True
             break
         except PartialBatchFailureError as error:
-            _notify("invocation_ended", delivery, sent, "partial")
+            notify("invocation_ended", delivery, sent, "partial")
             # As on AWS (and as LocalStack does without bisection): resume from the lowest failed sequence number.
             error_payload = error.error
             sequence_numbers = {self.get_sequence_number(event) for event in events}
@@ -204,17 +199,17 @@ def deliver_segment(delivery: Delivery, events: list[dict], bisect: bool) -> lis
                 if attempts == 0:
                     backoff = new_backoff()
         except BatchFailureError as error:
-            _notify("invocation_ended", delivery, sent, "failed")
+            notify("invocation_ended", delivery, sent, "failed")
             error_payload = error.error
             if bisect and len(events) > 1:
                 # AWS: split the failed batch in two and retry each half; the split uses no retry attempt.
                 middle = (len(events) + 1) // 2
                 LOG.debug("Bisecting a failed batch of %d records from %s", len(events), shard_id)
-                _notify("segment_bisected", delivery)
+                notify("segment_bisected", delivery)
                 return [events[:middle], events[middle:]]
         except Exception:
             if sent is not None:
-                _notify("invocation_ended", delivery, sent, "failed")
+                notify("invocation_ended", delivery, sent, "failed")
             LOG.error("Attempt %d failed with an unexpected error for %s", attempts, self.source_arn, exc_info=True)
 
     if expired_events:
@@ -236,9 +231,9 @@ def deliver_segment(delivery: Delivery, events: list[dict], bisect: bool) -> lis
         try:
             self.send_events_to_dlq(shard_id, events, context=context)
         except Exception:
-            _notify("given_up", delivery, events, "refused")
+            notify("given_up", delivery, events, "refused")
             raise
-        _notify("given_up", delivery, events, "delivered" if destination else None)
+        notify("given_up", delivery, events, "delivered" if destination else None)
         return []
     if done or not events:
         return []
